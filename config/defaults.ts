@@ -1,0 +1,61 @@
+/**
+ * Every setting of the server, with its default. A JSON file (CONFREC_CONFIG=path, or
+ * config/local.json when present) and then environment variables override these: each leaf
+ * `section.someKey` is `CONFREC_SECTION_SOME_KEY` (e.g. CONFREC_HTTP_PORT=9000,
+ * CONFREC_AUTH_ENABLED=false). See config/example.json.
+ */
+
+export const DEFAULT_CONFIG = {
+  http: {
+    /** Address for HTTP, the web page and WebSocket signaling (one port serves all three). */
+    listenIp: '0.0.0.0',
+    /** 0 picks a free port (tests); the default for people is 8080. */
+    port: 8080,
+  },
+  signaling: {
+    /** Frames larger than this are refused with MESSAGE_TOO_LARGE and the socket is closed. */
+    maxMessageBytes: 64 * 1024,
+    /** Requests a single connection may make per second before RATE_LIMITED answers. */
+    maxRequestsPerSecond: 200,
+  },
+  auth: {
+    /** Join requires a token signed with `secret`. Turning this off is logged loudly at start. */
+    enabled: true,
+    /** App id bound into tokens. */
+    appId: 'confrec',
+    /** HMAC secret for tokens. Empty: generated once and kept in <stateDir>/auth-secret (0600). */
+    secret: '',
+  },
+  mediasoup: {
+    /** Number of mediasoup workers; 0 means one per CPU core. */
+    numWorkers: 0,
+    logLevel: 'warn' as 'debug' | 'warn' | 'error' | 'none',
+    rtcMinPort: 40000,
+    rtcMaxPort: 49999,
+    /** IP that WebRTC and plain transports listen on. */
+    listenIp: '127.0.0.1',
+    /** IP announced to clients in ICE candidates (the public address behind NAT); empty: listenIp. */
+    announcedIp: '',
+  },
+  recording: {
+    /** The recording plugin; false switches it off (recordState stays None). */
+    enabled: true,
+    /** Where local recordings are written (and the local store puts uploaded files). */
+    recordingsDir: 'recordings',
+    /** Durable state: the upload queue, the generated auth secret. */
+    stateDir: 'var',
+    /** Storage used when nobody gave a record param: 'local' makes every channel Ready; 'none' keeps None. */
+    defaultStorage: 'local' as 'local' | 'none',
+    /** Most recordings running at once on this server. */
+    maxConcurrentRecordings: 16,
+  },
+} as const;
+
+type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };
+export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
+  mediasoup: { logLevel: 'debug' | 'warn' | 'error' | 'none' };
+  recording: { defaultStorage: 'local' | 'none' };
+};
+
+/** Leaf paths whose values are secrets: masked whenever the resolved config is printed. */
+export const SECRET_PATHS: readonly string[] = ['auth.secret'];

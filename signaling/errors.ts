@@ -1,0 +1,86 @@
+/**
+ * The error vocabulary shared by the server, the signaling protocol and the recording plugin.
+ *
+ * Two families, one shape ({ code, message }):
+ * - SignalingErrorCode: protocol and channel errors (UPPER_SNAKE).
+ * - RecordingErrorCode: the fourteen codes of the Agora Cloud Recording seed
+ *   (kRecordingErrorXxx → 'Xxx'), with the seed's numeric values in RECORDING_ERROR_NUMBERS.
+ */
+
+export const SignalingErrorCode = {
+  BadJson: 'BAD_JSON',
+  MessageTooLarge: 'MESSAGE_TOO_LARGE',
+  BadRequest: 'BAD_REQUEST',
+  UnknownMethod: 'UNKNOWN_METHOD',
+  NotJoined: 'NOT_JOINED',
+  AlreadyJoined: 'ALREADY_JOINED',
+  TokenInvalid: 'TOKEN_INVALID',
+  TokenExpired: 'TOKEN_EXPIRED',
+  TokenMismatch: 'TOKEN_MISMATCH',
+  Forbidden: 'FORBIDDEN',
+  NotFound: 'NOT_FOUND',
+  CannotConsume: 'CANNOT_CONSUME',
+  ChannelClosed: 'CHANNEL_CLOSED',
+  RateLimited: 'RATE_LIMITED',
+  Internal: 'INTERNAL',
+} as const;
+export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode];
+
+export const RecordingErrorCode = {
+  Ok: 'Ok',
+  ConnectError: 'ConnectError',
+  Disconnected: 'Disconnected',
+  InvalidParameter: 'InvalidParameter',
+  InvalidOperation: 'InvalidOperation',
+  NoUsers: 'NoUsers',
+  NoRecordedData: 'NoRecordedData',
+  RecorderInitFailed: 'RecorderInitFailed',
+  RecorderFailed: 'RecorderFailed',
+  UploaderInitFailed: 'UploaderInitFailed',
+  UploaderFailed: 'UploaderFailed',
+  BackupFailed: 'BackupFailed',
+  RecorderExpireExit: 'RecorderExpireExit',
+  GeneralError: 'GeneralError',
+} as const;
+export type RecordingErrorCode = (typeof RecordingErrorCode)[keyof typeof RecordingErrorCode];
+
+/** Numeric values in the seed's enum order (kRecordingErrorOk = 0 … kRecordingErrorGeneralError = 13). */
+export const RECORDING_ERROR_NUMBERS: Readonly<Record<RecordingErrorCode, number>> = Object.freeze(
+  Object.fromEntries(Object.values(RecordingErrorCode).map((code, index) => [code, index])) as Record<
+    RecordingErrorCode,
+    number
+  >,
+);
+
+export type ErrorCode = SignalingErrorCode | RecordingErrorCode;
+
+const ALL_CODES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(SignalingErrorCode),
+  ...Object.values(RecordingErrorCode),
+]);
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && ALL_CODES.has(value);
+}
+
+/** An error that crosses a boundary (wire, IPC, callback) as { code, message }. */
+export class CodedError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'CodedError';
+    this.code = code;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Turns anything thrown into a CodedError, keeping unexpected internals out of the message. */
+export function toCodedError(error: unknown, fallback: ErrorCode = SignalingErrorCode.Internal): CodedError {
+  if (error instanceof CodedError) return error;
+  if (error instanceof TypeError) return new CodedError(SignalingErrorCode.BadRequest, error.message);
+  return new CodedError(fallback, error instanceof Error ? error.message : String(error));
+}
