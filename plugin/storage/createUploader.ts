@@ -1,0 +1,30 @@
+import * as path from 'node:path';
+import type { StorageTarget } from '../../signaling/recordParam';
+import type { Uploader } from './Uploader';
+import { LocalUploader } from './LocalUploader';
+import { QiniuUploader } from './QiniuUploader';
+import { S3Uploader } from './S3Uploader';
+
+/** Tuning shared by every uploader the manager creates (tests shrink part sizes; deployments rarely touch these). */
+export type UploaderTuning = {
+  qiniu?: { formUploadLimit?: number; partSize?: number; tokenTtlSeconds?: number };
+  s3?: { partSize?: number; queueSize?: number; maxAttempts?: number; requestTimeoutMs?: number };
+};
+
+export type UploaderContext = {
+  stateDir: string;
+  recordingsDir: string;
+  tuning?: UploaderTuning;
+};
+
+/** The one place that knows which class serves which vendor. */
+export function createUploader(target: StorageTarget, context: UploaderContext): Uploader {
+  switch (target.vendor) {
+    case 'qiniu':
+      return new QiniuUploader({ target, resumeDir: path.join(context.stateDir, 'qiniu-resume'), ...(context.tuning?.qiniu ?? {}) });
+    case 's3':
+      return new S3Uploader({ target, ...(context.tuning?.s3 ?? {}) });
+    case 'local':
+      return new LocalUploader({ recordingsDir: context.recordingsDir });
+  }
+}
