@@ -1,0 +1,164 @@
+/**
+ * gst_parse_launch strings for every pipeline a recorder runs. Pure functions: no GStreamer here, so
+ * the strings can be read and tested alone.
+ *
+ * Composite mode is four kinds of pipeline joined by inter* elements (plugins-bad), so that the one
+ * that writes the file never changes while people come and go:
+ *
+ *   input (one per RTP stream)  udpsrc → jitterbuffer → depay → decode → inter{video,audio}sink  in_<id>
+ *   video mixer (rebuilt)       intervideosrc per tile → compositor (pad geometry fixed in the string)
+ *                               → intervideosink mixv
+ *   audio mixer (rebuilt)       interaudiosrc per input → audiomixer → interaudiosink mixa
+ *   output (start → stop)       intervideosrc mixv / interaudiosrc mixa → x264enc / voaacenc → mp4mux
+ *
+ * gstreamer-superficial cannot set pad properties at runtime (shared/notes/gstreamer.md), so a layout
+ * change is a new mixer pipeline; the output's inter sources keep producing (repeating the last frame,
+ * silence) during the swap, which is also why EOS on the output always completes: its sources never
+ * wait for the network.
+ */
+import { Tile } from '../layout';
+import { AUDIO_PROFILES, RecorderInput, RecorderJob } from './protocol';
+
+/** Raw audio between pipelines: one format everywhere so no inter element ever renegotiates. */
+export const MIX_AUDIO_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved';
+/** How long an input tile repeats its last frame before turning black when packets stop. */
+const INPUT_TIMEOUT_NS = 1_000_000_000;
+/** The output repeats the last mixed frame this long while a mixer is rebuilt. */
+const MIX_TIMEOUT_NS = 3_000_000_000;
+/** Placeholder shown for a paused video: dark grey, so it differs from "no signal" black. */
+export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
+/** Robust muxing: space reserved for the index (bytes ≈ 550 per second per track) and its refresh period. */
+export const RESERVED_MAX_DURATION_NS = 4 * 3600 * 1_000_000_000;
+const MOOV_UPDATE_PERIOD_NS = 1_000_000_000;
+const JITTER_LATENCY_MS = 200;
+
+export function channelName(job: Pick<RecorderJob, 'recordingId'>, suffix: string): string {
+  return `${job.recordingId}_${suffix}`;
+}
+
+export function rtpCaps(input: RecorderInput): string {
+  const encodingName = input.codec.mimeType.split('/')[1].toUpperCase();
+  return `application/x-rtp,media=${input.kind},clock-rate=${input.codec.clockRate},encoding-name=${encodingName},payload=${input.codec.payloadType}`;
+}
+
+/** The receiving head shared by both modes: bound to port 0, the child reads the port back. */
+function rtpHead(input: RecorderInput, bindIp: string): string {
+  return (
+    `udpsrc name=rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}" ` +
+    `! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`
+  );
+}
+
+function depay(input: RecorderInput): string {
+  switch (input.codec.mimeType) {
+    case 'video/VP8':
+      return 'rtpvp8depay request-keyframe=true wait-for-keyframe=true';
+    case 'video/H264':
+      return 'rtph264depay request-keyframe=true wait-for-keyframe=true ! h264parse';
+    case 'audio/opus':
+      return 'rtpopusdepay';
+  }
+}
+
+function decode(input: RecorderInput): string {
+  switch (input.codec.mimeType) {
+    case 'video/VP8':
+      return 'vp8dec';
+    case 'video/H264':
+      return 'avdec_h264';
+    case 'audio/opus':
+      return 'opusdec plc=true';
+  }
+}
+
+/** Composite input: decode into an inter sink named `out` (polled for the first frame). */
+export function compositeInputLaunch(job: RecorderJob, input: RecorderInput, bindIp: string): string {
+  const head = `${rtpHead(input, bindIp)} ! ${depay(input)} ! ${decode(input)}`;
+  if (input.kind === 'video') {
+    // sync=false: the mixer samples whatever frame is newest; qos=true makes basesink count renders.
+    return `${head} ! videoconvert ! intervideosink name=out sync=false qos=true channel=${channelName(job, `v_${input.inputId}`)}`;
+  }
+  return `${head} ! audioconvert ! audioresample ! ${MIX_AUDIO_CAPS} ! interaudiosink name=out qos=true channel=${channelName(job, `a_${input.inputId}`)}`;
+}
+
+export interface VideoTileSource {
+  tile: Tile;
+  inputId: string;
+  paused: boolean;
+}
+
+export function videoMixerLaunch(job: RecorderJob, tiles: readonly VideoTileSource[]): string {
+  const { width, height, fps } = job.canvas;
+  const raw = `video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1`;
+  const padProps: string[] = ['sink_0::zorder=0'];
+  const branches: string[] = [`videotestsrc is-live=true pattern=black ! ${raw} ! mix.sink_0`];
+  tiles.forEach(({ tile, inputId, paused }, index) => {
+    const pad = `sink_${index + 1}`;
+    padProps.push(
+      `${pad}::xpos=${tile.x} ${pad}::ypos=${tile.y} ${pad}::width=${tile.width} ${pad}::height=${tile.height} ${pad}::zorder=${tile.zorder}`,
+    );
+    const source = paused
+      ? `videotestsrc is-live=true pattern=solid-color foreground-color=${PAUSED_PLACEHOLDER_ARGB} ! video/x-raw,format=I420,width=64,height=64,framerate=${fps}/1`
+      : `intervideosrc channel=${channelName(job, `v_${inputId}`)} timeout=${INPUT_TIMEOUT_NS} ! video/x-raw,framerate=${fps}/1 ! videoconvert`;
+    branches.push(`${source} ! queue max-size-buffers=3 leaky=downstream ! mix.${pad}`);
+  });
+  return [
+    `compositor name=mix background=black ${padProps.join(' ')} ! ${raw} ! intervideosink name=out sync=false channel=${channelName(job, 'mixv')}`,
+    ...branches,
+  ].join(' ');
+}
+
+export function audioMixerLaunch(job: RecorderJob, inputIds: readonly string[]): string {
+  const branches = [`audiotestsrc is-live=true wave=silence ! ${MIX_AUDIO_CAPS} ! amix.`];
+  for (const inputId of inputIds) {
+    branches.push(`interaudiosrc channel=${channelName(job, `a_${inputId}`)} ! ${MIX_AUDIO_CAPS} ! queue ! amix.`);
+  }
+  return [`audiomixer name=amix ! ${MIX_AUDIO_CAPS} ! interaudiosink name=out channel=${channelName(job, 'mixa')}`, ...branches].join(' ');
+}
+
+function robustMp4(location: string, sinkProps = ''): string {
+  return (
+    `mp4mux name=mux reserved-max-duration=${RESERVED_MAX_DURATION_NS} reserved-moov-update-period=${MOOV_UPDATE_PERIOD_NS} ` +
+    `! filesink name=file ${sinkProps} location="${location}"`
+  );
+}
+
+/** The composite file's extension: audio-only recordings are .m4a. */
+export function compositeExtension(job: RecorderJob): string {
+  return job.streamTypes === 'AudioOnly' ? 'm4a' : 'mp4';
+}
+
+export function outputLaunch(job: RecorderJob, location: string): string {
+  const { width, height, fps, bitrateKbps } = job.canvas;
+  const parts = [robustMp4(location)];
+  if (job.streamTypes !== 'AudioOnly') {
+    parts.push(
+      `intervideosrc channel=${channelName(job, 'mixv')} timeout=${MIX_TIMEOUT_NS} ` +
+        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ! queue ` +
+        `! x264enc speed-preset=ultrafast tune=zerolatency bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
+        `! video/x-h264,profile=constrained-baseline ! h264parse ! queue ! mux.video_0`,
+    );
+  }
+  if (job.streamTypes !== 'VideoOnly') {
+    const profile = AUDIO_PROFILES[job.audioProfile];
+    parts.push(
+      `interaudiosrc channel=${channelName(job, 'mixa')} ! ${MIX_AUDIO_CAPS} ! audioconvert ! audioresample ` +
+        `! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
+    );
+  }
+  return parts.join(' ');
+}
+
+/** Per-participant files keep the codec: VP8 and Opus in WebM, H.264 in (robust) MP4. */
+export function individualExtension(input: RecorderInput): string {
+  return input.codec.mimeType === 'video/H264' ? 'mp4' : 'webm';
+}
+
+export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string): string {
+  const head = `${rtpHead(input, bindIp)} ! ${depay(input)}`;
+  if (input.codec.mimeType === 'video/H264') {
+    return `${head} ! video/x-h264,stream-format=avc,alignment=au ! ${robustMp4(location, 'qos=true')}`;
+  }
+  // offset-to-zero: each file starts at 0; the metadata file carries the offset instead.
+  return `${head} ! webmmux name=mux offset-to-zero=true ! filesink name=file qos=true location="${location}"`;
+}

@@ -1,0 +1,71 @@
+/** Shared helpers for the storage tests: temp dirs, random files, hashes, log capture. */
+
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { setLogLevel, setLogSink } from '../../server/logger';
+
+export const MiB = 1024 * 1024;
+
+export async function makeTempDir(prefix: string): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+/** A file of random bytes (random so a store that mixes up parts cannot produce the same hash). */
+export async function makeRandomFile(dir: string, name: string, size: number): Promise<string> {
+  const file = path.join(dir, name);
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const handle = await fsp.open(file, 'w');
+  try {
+    for (let written = 0; written < size; ) {
+      const chunk = randomBytes(Math.min(MiB, size - written));
+      await handle.write(chunk);
+      written += chunk.length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return file;
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Sends every log line (debug included) into an array, so tests can grep what the server logged. */
+export function captureLogs(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  setLogLevel('debug');
+  setLogSink((line) => lines.push(line));
+  return {
+    lines,
+    restore() {
+      setLogLevel('info');
+      setLogSink((line) => process.stderr.write(line + '\n'));
+    },
+  };
+}
+
+/** The directory that holds package.json, found by walking up (tests must not depend on the out dir's name). */
+export function repoRoot(from: string = __dirname): string {
+  let dir = from;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above ' + from);
+    dir = parent;
+  }
+}
+
+/** Resolves with the next event's arguments. */
+export function once<T extends unknown[]>(emitter: { once(event: string, listener: (...args: T) => void): unknown }, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
+}
