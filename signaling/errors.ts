@@ -23,6 +23,10 @@ export const SignalingErrorCode = {
   ChannelClosed: 'CHANNEL_CLOSED',
   RateLimited: 'RATE_LIMITED',
   Internal: 'INTERNAL',
+  /** Client side: the socket closed before the answer came. */
+  ConnectionClosed: 'CONNECTION_CLOSED',
+  /** Client side: no answer within the request timeout. */
+  Timeout: 'TIMEOUT',
 } as const;
 export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode];
 

@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { mintToken } from '../server/auth/token';
+import { resolveAuthSecret } from '../server/auth/token';
+import { loadConfig } from '../server/config';
+
+/**
+ * Prints a join token signed with this server's secret (the same config and state dir as
+ * `npm start`). Usage: npm run token -- --channel demo --uid alice [--role host|audience]
+ * [--no-publish] [--no-record] [--ttl 3600]
+ */
+const { values } = parseArgs({
+  options: {
+    channel: { type: 'string', default: 'demo' },
+    uid: { type: 'string', default: 'user' },
+    role: { type: 'string', default: 'host' },
+    ttl: { type: 'string', default: '86400' },
+    'no-publish': { type: 'boolean', default: false },
+    'no-record': { type: 'boolean', default: false },
+  },
+});
+const role = values.role === 'audience' ? 'audience' : 'host';
+const config = loadConfig();
+const secret = resolveAuthSecret(config.auth.secret, config.recording.stateDir);
+const ttl = Number(values.ttl);
+if (!Number.isFinite(ttl) || ttl <= 0) {
+  console.error('--ttl must be a positive number of seconds');
+  process.exit(2);
+}
+console.log(
+  mintToken(secret, {
+    appId: config.auth.appId,
+    channelId: values.channel!,
+    uid: values.uid!,
+    role,
+    privileges: { publish: !values['no-publish'] && role === 'host', record: !values['no-record'] },
+    exp: Math.floor(Date.now() / 1000) + ttl,
+  }),
+);

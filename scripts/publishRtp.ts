@@ -1,0 +1,141 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { SignalingClient, WebSocketLike } from '../signaling/SignalingClient';
+
+/**
+ * A plain-RTP publisher (bots, tests, gst-launch senders): joins a channel over signaling, creates a
+ * PlainTransport per kind (comedia: the server learns our address from the first packet) and runs
+ * gst-launch-1.0 sending VP8 + Opus test media into them.
+ *
+ * CLI: node dist/scripts/publishRtp.js --url ws://localhost:8080/ws --channel demo --token <token>
+ *        [--color ff0000] [--freq 440] [--name bot]
+ */
+
+export interface PublishOptions {
+  client: SignalingClient;
+  /** 0xRRGGBB colour of the solid test picture. */
+  color?: number;
+  /** Tone frequency in Hz. */
+  frequency?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  video?: boolean;
+  audio?: boolean;
+  /** Send RTP for this producer? false makes a producer that never sends a packet. */
+  sendMedia?: boolean;
+  /** Moving content (ball pattern) instead of a solid colour. */
+  moving?: boolean;
+}
+
+export interface Publication {
+  videoProducerId?: string;
+  audioProducerId?: string;
+  process?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const VIDEO_PT = 101;
+const AUDIO_PT = 100;
+
+export async function publishTestMedia(options: PublishOptions): Promise<Publication> {
+  const { client, color = 0xff0000, frequency = 440, width = 320, height = 240, fps = 15, video = true, audio = true, sendMedia = true } = options;
+  const ssrcBase = 10_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  const pipelines: string[] = [];
+  const publication: Publication = { stop: async () => undefined };
+
+  if (video) {
+    const transport = await client.request('createPlainTransport', { direction: 'send', comedia: true, rtcpMux: true });
+    const { producerId } = await client.request('produce', {
+      transportId: transport.transportId,
+      kind: 'video',
+      rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000 }], encodings: [{ ssrc: ssrcBase }] },
+    });
+    publication.videoProducerId = producerId;
+    const source = options.moving
+      ? `videotestsrc is-live=true pattern=ball motion=wavy background-color=0xff${hex(color)}`
+      : `videotestsrc is-live=true pattern=solid-color foreground-color=0xff${hex(color)}`;
+    pipelines.push(
+      `${source} ! video/x-raw,width=${width},height=${height},framerate=${fps}/1 ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=${fps} target-bitrate=300000 ` +
+        `! rtpvp8pay pt=${VIDEO_PT} ssrc=${ssrcBase} picture-id-mode=2 mtu=1200 ! udpsink host=${transport.ip} port=${transport.port} sync=false`,
+    );
+  }
+  if (audio) {
+    const transport = await client.request('createPlainTransport', { direction: 'send', comedia: true, rtcpMux: true });
+    const { producerId } = await client.request('produce', {
+      transportId: transport.transportId,
+      kind: 'audio',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: { 'sprop-stereo': 1 } }],
+        encodings: [{ ssrc: ssrcBase + 1 }],
+      },
+    });
+    publication.audioProducerId = producerId;
+    pipelines.push(
+      `audiotestsrc is-live=true wave=sine freq=${frequency} volume=0.4 ! audio/x-raw,rate=48000,channels=2 ! opusenc bitrate=48000 ` +
+        `! rtpopuspay pt=${AUDIO_PT} ssrc=${ssrcBase + 1} ! udpsink host=${transport.ip} port=${transport.port} sync=false`,
+    );
+  }
+  if (sendMedia && pipelines.length > 0) {
+    const child = spawn('gst-launch-1.0', ['-q', ...pipelines.join(' ').split(/\s+/)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    publication.process = child;
+    publication.stop = () => stopProcess(child);
+  }
+  return publication;
+}
+
+function hex(color: number): string {
+  return color.toString(16).padStart(6, '0');
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
+
+export function nodeWebSocket(url: string): WebSocketLike {
+  return new WebSocket(url) as unknown as WebSocketLike;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: 'ws://localhost:8080/ws' },
+      channel: { type: 'string', default: 'demo' },
+      token: { type: 'string' },
+      name: { type: 'string', default: 'rtp-bot' },
+      color: { type: 'string', default: 'ff0000' },
+      freq: { type: 'string', default: '440' },
+    },
+  });
+  if (!values.token) {
+    console.error('--token is required (npm run token -- --channel <channel> --uid <uid>)');
+    process.exit(2);
+  }
+  const client = await SignalingClient.connect(values.url!, nodeWebSocket);
+  await client.request('join', { channelId: values.channel!, displayName: values.name!, token: values.token });
+  const publication = await publishTestMedia({ client, color: parseInt(values.color!, 16), frequency: Number(values.freq) });
+  console.log(`publishing VP8 + Opus into channel ${values.channel} (Ctrl-C to stop)`);
+  const stop = async (): Promise<void> => {
+    await publication.stop();
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  client.onClose(() => void publication.stop().then(() => process.exit(1)));
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(String(error));
+    process.exit(1);
+  });
+}

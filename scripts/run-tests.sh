@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the whole suite from the compiled tree and ends with the line "N passed, N failed"
+# (N counts assertions). Extra arguments are passed to tap (e.g. a single test file).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+  mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+fi
+log=test-artifacts/tap-output.txt
+npx --no-install tap --disable-coverage --allow-empty-coverage --timeout=600 --jobs=2 -R tap "${files[@]}" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# tap ends with a comment like "# { total: 84, pass: 82, fail: 2, skip: 0 }" (assertion counts).
+counts=$(grep -E '^# \{ total:' "$log" | tail -1)
+passed=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$counts")
+failed=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$counts")
+passed=${passed:-0}
+failed=${failed:-0}
+# A run that crashed before tap could count anything still reports a failure.
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed" | tee test-artifacts/summary.txt
+exit "$status"

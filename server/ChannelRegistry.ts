@@ -1,0 +1,58 @@
+import type { ChannelType } from '../signaling/protocol';
+import type { PluginHost } from '../plugin/PluginHost';
+import { MEDIA_CODECS } from './mediaCodecs';
+import { Channel } from './Channel';
+import type { WorkerPool } from './WorkerPool';
+
+/**
+ * All open channels. Creation is serialised per channel id, so two simultaneous first joins get the
+ * same channel rather than two routers.
+ */
+export class ChannelRegistry {
+  readonly #channels = new Map<string, Channel>();
+  readonly #creating = new Map<string, Promise<Channel>>();
+  readonly #pool: WorkerPool;
+  readonly #plugins: PluginHost;
+
+  constructor(pool: WorkerPool, plugins: PluginHost) {
+    this.#pool = pool;
+    this.#plugins = plugins;
+  }
+
+  get size(): number {
+    return this.#channels.size;
+  }
+
+  find(channelId: string): Channel | undefined {
+    return this.#channels.get(channelId);
+  }
+
+  list(): Channel[] {
+    return [...this.#channels.values()];
+  }
+
+  async getOrCreate(channelId: string, type: ChannelType = 'Communication'): Promise<Channel> {
+    const existing = this.#channels.get(channelId);
+    if (existing && !existing.closed) return existing;
+    const pending = this.#creating.get(channelId);
+    if (pending) return pending;
+    const creation = this.#create(channelId, type).finally(() => this.#creating.delete(channelId));
+    this.#creating.set(channelId, creation);
+    return creation;
+  }
+
+  async #create(channelId: string, type: ChannelType): Promise<Channel> {
+    const router = await this.#pool.nextWorker().createRouter({ mediaCodecs: MEDIA_CODECS });
+    const channel = new Channel({ channelId, type, router, plugins: this.#plugins });
+    this.#channels.set(channelId, channel);
+    channel.on('close', () => {
+      if (this.#channels.get(channelId) === channel) this.#channels.delete(channelId);
+    });
+    this.#plugins.emit('channelCreated', channel);
+    return channel;
+  }
+
+  closeAll(reason: string): void {
+    for (const channel of this.list()) channel.close(reason);
+  }
+}

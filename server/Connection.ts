@@ -1,0 +1,132 @@
+import type { WebSocket, RawData } from 'ws';
+import { CodedError, SignalingErrorCode, toCodedError } from '../signaling/errors';
+import { isMethod, requestEnvelopeSchema, requestSchemas, ResponseMessage } from '../signaling/protocol';
+import { SchemaError } from '../signaling/schema';
+import { Logger } from './logger';
+
+const logger = new Logger('Connection');
+
+export interface ConnectionOptions {
+  maxMessageBytes: number;
+  maxRequestsPerSecond: number;
+  /** Serves one validated request; throws CodedError to answer with an error. */
+  handle: (method: string, data: unknown) => Promise<unknown>;
+  /** Methods not in the protocol's schema table that a plugin claims (validated by the plugin). */
+  extraMethods: (method: string) => boolean;
+  onClose: () => void;
+}
+
+/**
+ * One WebSocket: turns frames into validated requests, answers each exactly once, and keeps going
+ * after bad input. Requests of one connection run one at a time, in order, so a client cannot race
+ * its own join against its own produce.
+ */
+export class Connection {
+  readonly #socket: WebSocket;
+  readonly #options: ConnectionOptions;
+  #queue: Promise<void> = Promise.resolve();
+  #windowStart = Date.now();
+  #windowCount = 0;
+  #closed = false;
+
+  constructor(socket: WebSocket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
+    socket.on('close', () => this.close());
+    socket.on('error', (error) => logger.warn(`socket error: ${error.message}`));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  notify(notification: string, data: unknown): void {
+    this.#send({ notification, data });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.close(1000, 'bye');
+    this.#options.onClose();
+  }
+
+  #onMessage(raw: RawData, isBinary: boolean): void {
+    const size = Array.isArray(raw) ? raw.reduce((sum, part) => sum + part.length, 0) : (raw as Buffer).byteLength;
+    if (size > this.#options.maxMessageBytes) {
+      this.#replyError(null, new CodedError(SignalingErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${this.#options.maxMessageBytes}`));
+      return;
+    }
+    if (!this.#admit()) {
+      this.#replyError(null, new CodedError(SignalingErrorCode.RateLimited, 'too many requests; slow down'));
+      return;
+    }
+    if (isBinary) {
+      this.#replyError(null, new CodedError(SignalingErrorCode.BadJson, 'binary frames are not accepted; send JSON text'));
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.toString());
+    } catch {
+      this.#replyError(null, new CodedError(SignalingErrorCode.BadJson, 'message is not valid JSON'));
+      return;
+    }
+    const rawId = (message as { id?: unknown } | null)?.id;
+    const replyId = typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+    let envelope;
+    try {
+      envelope = requestEnvelopeSchema.parse(message);
+    } catch (error) {
+      this.#replyError(replyId, new CodedError(SignalingErrorCode.BadRequest, (error as Error).message));
+      return;
+    }
+    const { id, method } = envelope;
+    let data: unknown = envelope.data;
+    if (isMethod(method)) {
+      try {
+        data = requestSchemas[method].parse(envelope.data, 'data');
+      } catch (error) {
+        const message = error instanceof SchemaError ? error.message : String(error);
+        this.#replyError(id, new CodedError(SignalingErrorCode.BadRequest, message));
+        return;
+      }
+    } else if (!this.#options.extraMethods(method)) {
+      this.#replyError(id, new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${JSON.stringify(method.slice(0, 64))}`));
+      return;
+    }
+    this.#queue = this.#queue.then(() => this.#serve(id, method, data));
+  }
+
+  async #serve(id: number, method: string, data: unknown): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const result = await this.#options.handle(method, data);
+      this.#send({ id, ok: true, data: result ?? {} } satisfies ResponseMessage);
+    } catch (error) {
+      const coded = toCodedError(error);
+      if (coded.code === SignalingErrorCode.Internal) logger.error(`${method} failed: ${(error as Error)?.stack ?? String(error)}`);
+      this.#replyError(id, coded);
+    }
+  }
+
+  #admit(): boolean {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#windowCount = 0;
+    }
+    this.#windowCount++;
+    return this.#windowCount <= this.#options.maxRequestsPerSecond;
+  }
+
+  #replyError(id: number | null, error: CodedError): void {
+    this.#send({ id, ok: false, error: error.toJSON() } satisfies ResponseMessage);
+  }
+
+  #send(message: unknown): void {
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(JSON.stringify(message));
+  }
+}

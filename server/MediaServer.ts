@@ -1,0 +1,170 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import * as mediasoup from 'mediasoup';
+import type { ServerConfig } from '../config/defaults';
+import { PluginContext, PluginHost, ServerPlugin } from '../plugin/PluginHost';
+import { resolveAuthSecret } from './auth/token';
+import { ChannelRegistry } from './ChannelRegistry';
+import { describeConfig } from './config';
+import { Connection } from './Connection';
+import { Logger, registerSecret } from './logger';
+import { MEDIA_CODECS } from './mediaCodecs';
+import { PeerSession, SessionContext } from './PeerSession';
+import { WorkerPool } from './WorkerPool';
+
+const logger = new Logger('MediaServer');
+
+/** Builds the plugins for a server; called once the server's channels exist. */
+export type PluginFactory = (context: PluginContext & { config: ServerConfig }) => Promise<ServerPlugin> | ServerPlugin;
+
+export interface HttpRoute {
+  /** Returns true when it handled the request. */
+  (request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> | boolean;
+}
+
+/**
+ * The whole server in one object: workers → channels → HTTP + WebSocket, started in that order and
+ * closed in reverse. Tests start it in-process on port 0.
+ */
+export class MediaServer {
+  readonly config: ServerConfig;
+  readonly pool: WorkerPool;
+  readonly registry: ChannelRegistry;
+  readonly plugins: PluginHost;
+  readonly authSecret: string;
+  readonly #http: http.Server;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<Connection>();
+  readonly #routes: HttpRoute[] = [];
+  #closed = false;
+
+  private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string) {
+    this.config = config;
+    this.pool = pool;
+    this.authSecret = authSecret;
+    this.plugins = new PluginHost(new Logger('PluginHost'));
+    this.registry = new ChannelRegistry(pool, this.plugins);
+    this.#http = http.createServer((request, response) => void this.#serveHttp(request, response));
+    // ws closes a socket (code 1009) beyond maxPayload; below that, Connection answers an
+    // oversized message with MESSAGE_TOO_LARGE and keeps the socket.
+    this.#wss = new WebSocketServer({
+      server: this.#http,
+      path: '/ws',
+      maxPayload: Math.max(config.signaling.maxMessageBytes * 4, 1024 * 1024),
+    });
+    this.#wss.on('connection', (socket) => this.#accept(socket));
+  }
+
+  static async start(config: ServerConfig, options: { plugins?: PluginFactory[] } = {}): Promise<MediaServer> {
+    const authSecret = resolveAuthSecret(config.auth.secret, config.recording.stateDir);
+    registerSecret(authSecret);
+    logger.info(`start() | config ${describeConfig(config)}`);
+    if (!config.auth.enabled) {
+      logger.warn('start() | !!! AUTHENTICATION IS OFF (auth.enabled=false): anyone can join any channel, publish and record !!!');
+    }
+    const pool = await WorkerPool.create({
+      numWorkers: config.mediasoup.numWorkers,
+      logLevel: config.mediasoup.logLevel,
+      rtcMinPort: config.mediasoup.rtcMinPort,
+      rtcMaxPort: config.mediasoup.rtcMaxPort,
+    });
+    const server = new MediaServer(config, pool, authSecret);
+    try {
+      const context = {
+        config,
+        logger: new Logger('plugin'),
+        getOrCreateChannel: (channelId: string, type?: 'Communication' | 'Live') => server.registry.getOrCreate(channelId, type),
+        findChannel: (channelId: string) => server.registry.find(channelId),
+      };
+      for (const factory of options.plugins ?? []) server.plugins.add(await factory(context));
+      await new Promise<void>((resolve, reject) => {
+        server.#http.once('error', reject);
+        server.#http.listen(config.http.port, config.http.listenIp, () => resolve());
+      });
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    logger.info(`start() | listening on http://${config.http.listenIp}:${server.port} (signaling at /ws) [mediasoup:${mediasoup.version}]`);
+    return server;
+  }
+
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port;
+  }
+
+  /** Adds an HTTP handler (web page, HTTP API); routes are tried in order. */
+  addRoute(route: HttpRoute): void {
+    this.#routes.push(route);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const connection of this.#connections) connection.close();
+    this.#wss.close();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    this.#http.closeAllConnections();
+    this.registry.closeAll('the server is shutting down');
+    await this.plugins.close();
+    this.pool.close();
+  }
+
+  #accept(socket: import('ws').WebSocket): void {
+    const context: SessionContext = {
+      config: this.config,
+      authSecret: this.authSecret,
+      registry: this.registry,
+      plugins: this.plugins,
+      routerRtpCapabilities: this.#routerCapabilities(),
+    };
+    let session: PeerSession;
+    const connection = new Connection(socket, {
+      maxMessageBytes: this.config.signaling.maxMessageBytes,
+      maxRequestsPerSecond: this.config.signaling.maxRequestsPerSecond,
+      handle: (method, data) => session.handle(method, data),
+      extraMethods: (method) => this.plugins.findHandler(method) !== undefined,
+      onClose: () => {
+        this.#connections.delete(connection);
+        session.close();
+      },
+    });
+    session = new PeerSession(context, (notification, data) => connection.notify(notification, data));
+    this.#connections.add(connection);
+  }
+
+  #cachedCapabilities: mediasoup.types.RtpCapabilities | undefined;
+  #routerCapabilities(): mediasoup.types.RtpCapabilities {
+    this.#cachedCapabilities ??= computeRouterCapabilities();
+    return this.#cachedCapabilities;
+  }
+
+  async #serveHttp(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    try {
+      if (request.url === '/healthz') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ ok: true, workers: this.pool.workers.length, channels: this.registry.size }));
+        return;
+      }
+      for (const route of this.#routes) {
+        if (await route(request, response)) return;
+      }
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such resource' } }));
+    } catch (error) {
+      logger.error(`HTTP ${request.method} ${request.url} failed: ${String(error)}`);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
+    }
+  }
+}
+
+/**
+ * Router RTP capabilities depend only on MEDIA_CODECS, so clients may fetch them before joining.
+ * mediasoup computes them per router; this mirrors that without a router by asking ortc.
+ */
+function computeRouterCapabilities(): mediasoup.types.RtpCapabilities {
+  const ortc = require('mediasoup/node/lib/ortc') as { generateRouterRtpCapabilities: (codecs: unknown) => mediasoup.types.RtpCapabilities };
+  return ortc.generateRouterRtpCapabilities(MEDIA_CODECS);
+}

@@ -1,0 +1,349 @@
+import crypto from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import type { PluginHost } from '../plugin/PluginHost';
+import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../signaling/errors';
+import type { JoinResponse, Method, RequestData } from '../signaling/protocol';
+import type { ServerConfig } from '../config/defaults';
+import { verifyToken, TokenClaims } from './auth/token';
+import type { Channel } from './Channel';
+import type { ChannelRegistry } from './ChannelRegistry';
+import { Peer } from './Peer';
+
+/** Per-peer resource ceilings: a client cannot exhaust the worker through one socket. */
+const MAX_TRANSPORTS = 8;
+const MAX_PRODUCERS = 16;
+const MAX_CONSUMERS = 400;
+
+export interface SessionContext {
+  config: ServerConfig;
+  authSecret: string;
+  registry: ChannelRegistry;
+  plugins: PluginHost;
+  /** Router capabilities are the same on every router; served before join. */
+  routerRtpCapabilities: ms.RtpCapabilities;
+}
+
+type Handlers = { [M in Method]: (data: RequestData<M>) => Promise<unknown> };
+
+/**
+ * The signaling state of one connection: not joined, or joined to one channel as one peer.
+ * Every method guards its state and throws CodedError; Connection turns that into the reply.
+ */
+export class PeerSession {
+  readonly #context: SessionContext;
+  readonly #notify: (notification: string, data: unknown) => void;
+  #peer: Peer | undefined;
+  #channel: Channel | undefined;
+  readonly #onChannelClose = (): void => {
+    this.#peer = undefined;
+    this.#channel = undefined;
+  };
+  readonly #transportDirections = new Map<string, { direction: 'send' | 'recv'; plain: boolean }>();
+
+  constructor(context: SessionContext, notify: (notification: string, data: unknown) => void) {
+    this.#context = context;
+    this.#notify = notify;
+  }
+
+  /** Serves a validated request. */
+  async handle(method: string, data: unknown): Promise<unknown> {
+    const handler = (this.#handlers as Record<string, ((data: unknown) => Promise<unknown>) | undefined>)[method];
+    if (handler) return handler(data);
+    const plugin = this.#context.plugins.findHandler(method);
+    if (!plugin?.handleRequest) throw new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${method}`);
+    const { channel, peer } = this.#joined();
+    return plugin.handleRequest(method, data, channel, peer);
+  }
+
+  /** The socket went away: leave the channel. */
+  close(): void {
+    this.#leave();
+  }
+
+  #joined(): { channel: Channel; peer: Peer } {
+    if (!this.#peer || this.#peer.closed || !this.#channel || this.#channel.closed) {
+      throw new CodedError(SignalingErrorCode.NotJoined, 'join a channel first');
+    }
+    return { channel: this.#channel, peer: this.#peer };
+  }
+
+  #leave(): void {
+    const channel = this.#channel;
+    const peer = this.#peer;
+    this.#channel = undefined;
+    this.#peer = undefined;
+    this.#transportDirections.clear();
+    if (channel && peer) {
+      channel.off('close', this.#onChannelClose);
+      channel.removePeer(peer);
+    }
+  }
+
+  #authenticate(data: RequestData<'join'>): TokenClaims {
+    const { auth } = this.#context.config;
+    if (!auth.enabled) {
+      return {
+        appId: auth.appId,
+        channelId: data.channelId,
+        uid: `u-${crypto.randomBytes(4).toString('hex')}`,
+        role: 'host',
+        privileges: { publish: true, record: true },
+        exp: Number.MAX_SAFE_INTEGER,
+      };
+    }
+    return verifyToken(this.#context.authSecret, data.token, { appId: auth.appId, channelId: data.channelId });
+  }
+
+  #transport(peer: Peer, transportId: string, direction: 'send' | 'recv'): ms.Transport {
+    const transport = peer.transport(transportId);
+    const info = this.#transportDirections.get(transportId);
+    if (info?.direction !== direction) {
+      throw new CodedError(SignalingErrorCode.BadRequest, `transport ${transportId} is not a ${direction} transport`);
+    }
+    return transport;
+  }
+
+  #addTransport(peer: Peer, transport: ms.Transport, direction: 'send' | 'recv', plain: boolean): void {
+    peer.transports.set(transport.id, transport);
+    this.#transportDirections.set(transport.id, { direction, plain });
+    transport.observer.on('close', () => {
+      peer.transports.delete(transport.id);
+      this.#transportDirections.delete(transport.id);
+    });
+  }
+
+  #assertCanCreateTransport(peer: Peer): void {
+    if (peer.transports.size >= MAX_TRANSPORTS) {
+      throw new CodedError(SignalingErrorCode.Forbidden, `at most ${MAX_TRANSPORTS} transports per peer`);
+    }
+  }
+
+  readonly #handlers: Handlers = {
+    getRouterRtpCapabilities: async () => ({ routerRtpCapabilities: this.#context.routerRtpCapabilities }),
+
+    join: async (data): Promise<JoinResponse> => {
+      if (this.#peer) throw new CodedError(SignalingErrorCode.AlreadyJoined, `already joined channel ${this.#channel?.channelId}`);
+      const claims = this.#authenticate(data);
+      const channel = await this.#context.registry.getOrCreate(data.channelId, data.joinParam?.channelType);
+      if (this.#peer) throw new CodedError(SignalingErrorCode.AlreadyJoined, 'already joined');
+      if (channel.closed) throw new CodedError(SignalingErrorCode.ChannelClosed, 'channel closed while joining; join again');
+      const role = channel.type === 'Live' ? claims.role : 'host';
+      const peer = new Peer({
+        peerId: crypto.randomUUID(),
+        uid: claims.uid,
+        displayName: data.displayName,
+        role,
+        privileges: { publish: claims.privileges.publish && role === 'host', record: claims.privileges.record },
+        joinParam: data.joinParam,
+        send: this.#notify,
+      });
+      if (data.rtpCapabilities) peer.rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
+      this.#peer = peer;
+      this.#channel = channel;
+      channel.on('close', this.#onChannelClose);
+      // The same uid joining again (a reconnect) replaces its stale peer; the channel is held open
+      // meanwhile so removing its only peer does not close it under us.
+      const stale = channel.peers().find((other) => other.uid === claims.uid);
+      if (stale) {
+        channel.retain(peer.peerId);
+        stale.notify('channelClosed', { channelId: channel.channelId, reason: 'joined again from another connection', code: SignalingErrorCode.AlreadyJoined });
+        channel.removePeer(stale);
+      }
+      channel.addPeer(peer);
+      channel.release(peer.peerId);
+      return {
+        peerId: peer.peerId,
+        uid: peer.uid,
+        role: peer.role,
+        privileges: { ...peer.privileges },
+        channel: { id: channel.channelId, type: channel.type, properties: channel.properties() },
+        peers: channel.peers().filter((other) => other !== peer).map((other) => other.info()),
+        routerRtpCapabilities: channel.router.rtpCapabilities,
+      };
+    },
+
+    setRtpCapabilities: async (data) => {
+      const { peer } = this.#joined();
+      peer.rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
+      return {};
+    },
+
+    getChannelProperties: async () => {
+      const { channel } = this.#joined();
+      return { properties: channel.properties() };
+    },
+
+    createWebRtcTransport: async (data) => {
+      const { channel, peer } = this.#joined();
+      this.#assertCanCreateTransport(peer);
+      const { listenIp, announcedIp } = this.#context.config.mediasoup;
+      const transport = await channel.router.createWebRtcTransport({
+        listenIps: [{ ip: listenIp, announcedIp: announcedIp || undefined }],
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        appData: { direction: data.direction },
+      });
+      this.#addTransport(peer, transport, data.direction, false);
+      return {
+        transportId: transport.id,
+        iceParameters: transport.iceParameters,
+        iceCandidates: transport.iceCandidates,
+        dtlsParameters: transport.dtlsParameters,
+      };
+    },
+
+    connectWebRtcTransport: async (data) => {
+      const { peer } = this.#joined();
+      const transport = peer.transport(data.transportId) as ms.WebRtcTransport;
+      if (this.#transportDirections.get(data.transportId)?.plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a WebRTC transport');
+      await clientCall(() => transport.connect({ dtlsParameters: data.dtlsParameters as unknown as ms.DtlsParameters }));
+      return {};
+    },
+
+    createPlainTransport: async (data) => {
+      const { channel, peer } = this.#joined();
+      this.#assertCanCreateTransport(peer);
+      const { listenIp, announcedIp } = this.#context.config.mediasoup;
+      const rtcpMux = data.rtcpMux ?? true;
+      const transport = await channel.router.createPlainTransport({
+        listenIp: { ip: listenIp, announcedIp: announcedIp || undefined },
+        rtcpMux,
+        comedia: data.comedia ?? data.direction === 'send',
+      });
+      this.#addTransport(peer, transport, data.direction, true);
+      return {
+        transportId: transport.id,
+        ip: announcedIp || transport.tuple.localIp,
+        port: transport.tuple.localPort,
+        rtcpPort: transport.rtcpTuple?.localPort,
+      };
+    },
+
+    connectPlainTransport: async (data) => {
+      const { peer } = this.#joined();
+      if (!this.#transportDirections.get(data.transportId)?.plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a plain transport');
+      const transport = peer.transport(data.transportId) as ms.PlainTransport;
+      await clientCall(() => transport.connect({ ip: data.ip, port: data.port, rtcpPort: data.rtcpPort }));
+      return {};
+    },
+
+    closeTransport: async (data) => {
+      const { peer } = this.#joined();
+      peer.transport(data.transportId).close();
+      return {};
+    },
+
+    produce: async (data) => {
+      const { channel, peer } = this.#joined();
+      if (channel.type === 'Live' && peer.role === 'audience') {
+        throw new CodedError(SignalingErrorCode.Forbidden, 'audience members cannot publish in a Live channel');
+      }
+      if (!peer.privileges.publish) throw new CodedError(SignalingErrorCode.Forbidden, 'your token does not grant the publish privilege');
+      if (peer.producers.size >= MAX_PRODUCERS) throw new CodedError(SignalingErrorCode.Forbidden, `at most ${MAX_PRODUCERS} producers per peer`);
+      const transport = this.#transport(peer, data.transportId, 'send');
+      const producer = await clientCall(() =>
+        transport.produce({
+          kind: data.kind,
+          rtpParameters: data.rtpParameters as unknown as ms.RtpParameters,
+          appData: { ...(data.appData ?? {}), peerId: peer.peerId, uid: peer.uid },
+        }),
+      );
+      if (channel.closed || peer.closed) {
+        producer.close();
+        throw new CodedError(SignalingErrorCode.ChannelClosed, 'channel closed while producing');
+      }
+      channel.addProducer(peer, producer);
+      return { producerId: producer.id };
+    },
+
+    pauseProducer: async (data) => {
+      const { channel, peer } = this.#joined();
+      await channel.setProducerPaused(peer, peer.producer(data.producerId), true);
+      return {};
+    },
+
+    resumeProducer: async (data) => {
+      const { channel, peer } = this.#joined();
+      await channel.setProducerPaused(peer, peer.producer(data.producerId), false);
+      return {};
+    },
+
+    closeProducer: async (data) => {
+      const { channel, peer } = this.#joined();
+      channel.closeProducer(peer, peer.producer(data.producerId));
+      return {};
+    },
+
+    consume: async (data) => {
+      const { channel, peer } = this.#joined();
+      if (peer.consumers.size >= MAX_CONSUMERS) throw new CodedError(SignalingErrorCode.Forbidden, `at most ${MAX_CONSUMERS} consumers per peer`);
+      const transport = this.#transport(peer, data.transportId, 'recv');
+      const plain = this.#transportDirections.get(data.transportId)?.plain ?? false;
+      const capabilities = peer.rtpCapabilities ?? (plain ? channel.router.rtpCapabilities : undefined);
+      const consumer = await channel.consume(peer, transport, data.producerId, capabilities);
+      return {
+        consumerId: consumer.id,
+        producerId: consumer.producerId,
+        kind: consumer.kind,
+        type: consumer.type,
+        rtpParameters: consumer.rtpParameters,
+        paused: consumer.paused,
+        producerPaused: consumer.producerPaused,
+      };
+    },
+
+    resumeConsumer: async (data) => {
+      const { peer } = this.#joined();
+      const consumer = peer.consumer(data.consumerId);
+      await consumer.resume();
+      if (consumer.kind === 'video') await consumer.requestKeyFrame().catch(() => undefined);
+      return {};
+    },
+
+    pauseConsumer: async (data) => {
+      const { peer } = this.#joined();
+      await peer.consumer(data.consumerId).pause();
+      return {};
+    },
+
+    closeConsumer: async (data) => {
+      const { peer } = this.#joined();
+      const consumer = peer.consumer(data.consumerId);
+      peer.consumers.delete(consumer.id);
+      consumer.close();
+      return {};
+    },
+
+    requestKeyFrame: async (data) => {
+      const { peer } = this.#joined();
+      await peer.consumer(data.consumerId).requestKeyFrame();
+      return {};
+    },
+
+    leave: async () => {
+      this.#joined();
+      this.#leave();
+      return {};
+    },
+
+    enableRecord: async (data) => {
+      const plugin = this.#context.plugins.findHandler('enableRecord');
+      const { channel, peer } = this.#joined();
+      if (!plugin?.handleRequest) {
+        throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is switched off on this server');
+      }
+      return plugin.handleRequest('enableRecord', data, channel, peer);
+    },
+  };
+}
+
+/** Runs a mediasoup call fed with client data: its argument errors are the client's, not ours. */
+async function clientCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CodedError) throw error;
+    throw new CodedError(SignalingErrorCode.BadRequest, (error as Error).message ?? String(error));
+  }
+}

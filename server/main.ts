@@ -1,0 +1,44 @@
+import { ConfigError, loadConfig } from './config';
+import { Logger } from './logger';
+import { MediaServer } from './MediaServer';
+import { defaultPlugins } from './plugins';
+
+const logger = new Logger('main');
+
+/** Process entry: config → server → signal handling. The process survives worker deaths. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
+  const address = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
+  console.log(`confrec is running: http://${address}:${server.port}/  (WebSocket signaling: ws://${address}:${server.port}/ws)`);
+  console.log(`Get a join token:   npm run token -- --channel demo --uid alice`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  logger.error(`fatal: ${(error as Error)?.stack ?? String(error)}`);
+  process.exit(1);
+});
