@@ -61,7 +61,7 @@ export async function decodeAll(file: string): Promise<{ ok: boolean; stderr: st
   }
 }
 
-/** gst-discoverer-1.0's view: exit status and duration in seconds. */
+/** gst-discoverer-1.0 where installed (it is not on these machines: use gstDecode). */
 export async function discover(file: string): Promise<{ ok: boolean; durationS: number; output: string }> {
   try {
     const { stdout } = await run('gst-discoverer-1.0', ['-v', file], { maxBuffer: MAX_BUFFER, timeout: 60000 });
@@ -177,4 +177,31 @@ export function rms(samples: Float32Array): number {
   let sum = 0;
   for (const sample of samples) sum += sample * sample;
   return samples.length === 0 ? 0 : Math.sqrt(sum / samples.length);
+}
+
+/**
+ * GStreamer's own view of a file (gst-discoverer-1.0 is not installed here): playbin decodes every
+ * stream to fakesinks (exit status), and a paused playbin answers the duration query.
+ */
+export async function gstDecode(file: string): Promise<{ ok: boolean; durationS: number; stderr: string }> {
+  const uri = `file://${file}`;
+  let ok = true;
+  let stderr = '';
+  try {
+    await run('gst-launch-1.0', ['-q', 'playbin', `uri=${uri}`, 'video-sink=fakesink sync=false', 'audio-sink=fakesink sync=false'], { timeout: 120000 });
+  } catch (error) {
+    ok = false;
+    stderr = String((error as { stderr?: string }).stderr ?? error);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Pipeline } = require('gstreamer-superficial') as typeof import('gstreamer-superficial');
+  const pipeline = new Pipeline(`playbin uri=${uri} video-sink=fakesink audio-sink=fakesink`);
+  pipeline.pause();
+  let durationS = -1;
+  for (let i = 0; i < 100 && durationS <= 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    durationS = pipeline.queryDuration();
+  }
+  pipeline.stop();
+  return { ok, durationS, stderr };
 }

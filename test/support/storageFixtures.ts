@@ -69,3 +69,17 @@ export function repoRoot(from: string = __dirname): string {
 export function once<T extends unknown[]>(emitter: { once(event: string, listener: (...args: T) => void): unknown }, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
 }
+
+/** Records every event a manager emits (as JSON, the way a webhook or signaling message would carry it). */
+export function recordEvents(manager: { on(event: string, listener: (...args: unknown[]) => void): unknown }): { events: Array<{ name: string; args: unknown[] }>; json(): string } {
+  const events: Array<{ name: string; args: unknown[] }> = [];
+  for (const name of ['progress', 'uploaded', 'backuped', 'uploaderFailure']) {
+    manager.on(name, (...args: unknown[]) => events.push({ name, args: JSON.parse(JSON.stringify(args)) }));
+  }
+  return { events, json: () => JSON.stringify(events) };
+}
+
+/** Percent values of 'progress' events, in order. */
+export function percents(events: Array<{ name: string; args: unknown[] }>): number[] {
+  return events.filter((e) => e.name === 'progress').map((e) => e.args[1] as number);
+}
