@@ -66,8 +66,9 @@ export function repoRoot(from: string = __dirname): string {
 }
 
 /** Resolves with the next event's arguments. */
-export function once<T extends unknown[]>(emitter: { once(event: string, listener: (...args: T) => void): unknown }, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function once<T extends unknown[]>(emitter: { once(event: any, listener: (...args: any[]) => void): unknown }, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T)));
 }
 
 /** Records every event a manager emits (as JSON, the way a webhook or signaling message would carry it). */
