@@ -118,7 +118,7 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     // The output's sources are inter* elements that always produce, so its EOS does not wait for the
     // network; inputs and mixers are simply set to NULL afterwards (no EOS on an idle udpsrc).
     const finalized = await this.#output.eos(Math.max(500, deadlineMs));
-    if (!finalized) logger.warn('stop() | output did not reach EOS; file relies on its last MP4 fragment');
+    if (!finalized) logger.warn('stop() | output did not reach EOS; file relies on robust muxing');
     this.close();
     const file: RecordedFile = {
       path: this.#location,

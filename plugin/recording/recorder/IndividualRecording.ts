@@ -128,7 +128,7 @@ export class IndividualRecording extends TypedEmitter<RecordingEvents> implement
 
   /**
    * EOS only where media flowed: an udpsrc that never got a packet would block sendEOS() forever.
-   * The others are set to NULL (matroska stays readable, fragmented MP4 keeps all but its last fragment).
+   * The others are set to NULL (matroska stays readable, robust MP4 keeps its last index update).
    */
   async #finalize(pipeline: InputPipeline, deadlineMs: number): Promise<void> {
     if (pipeline.pipeline.closed) return;

@@ -1,7 +1,7 @@
 /**
  * The child's request loop: validates each parent message, drives one Recording, answers every
  * request exactly once and forwards the recording's events. Exits after a stop has been answered, or
- * when the parent goes away (the file survives thanks to fragmented MP4 / Matroska).
+ * when the parent goes away (the file survives thanks to robust MP4 muxing / Matroska).
  */
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';

@@ -1,7 +1,7 @@
 /**
  * Parent-side handle of one recorder child process. Typed methods over the IPC protocol, a deadline on
  * everything, and a stop() that never hangs: past its deadline the child is SIGKILLed and the files
- * already on disk (fragmented MP4 / Matroska, readable after a kill) are returned anyway.
+ * already on disk (robust MP4 / Matroska, readable after a kill) are returned anyway.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -163,7 +163,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
     return this.#stopping;
   }
 
-  /** SIGKILL now (no finalization; MP4 fragments keep the file readable). */
+  /** SIGKILL now (no finalization; robust muxing keeps the file readable). */
   kill(): void {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     this.#killedByUs = true;

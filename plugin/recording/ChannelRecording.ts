@@ -1,0 +1,304 @@
+import type { types as ms } from 'mediasoup';
+import { Logger } from '../../server/logger';
+import { TypedEmitter } from '../../server/TypedEmitter';
+import { CodedError, RecordingErrorCode } from '../../signaling/errors';
+import type { ChannelHandle, ProducerHandle } from '../PluginHost';
+import type { MixedVideoLayout } from './layout';
+import type { ResolvedRecordingConfig } from './recordingConfig';
+import { RecorderProcess, RecorderProcessOptions } from './recorder/RecorderProcess';
+import type { RecordedFile, RecorderInput, StreamTypes, SupportedMimeType } from './recorder/protocol';
+
+const logger = new Logger('ChannelRecording');
+
+/** Forward-only lifecycle of one recording. */
+export type RecordingPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export type ChannelRecordingEvents = {
+  /** The recorder writes the file: the channel is Running. */
+  started: [];
+  /** Non-fatal trouble (one input failed); the recording goes on. */
+  recorderFailure: [code: RecordingErrorCode, message: string];
+  /** The recorder process died or failed for good; what was written is in `files`. */
+  fatalError: [code: RecordingErrorCode, message: string, files: RecordedFile[]];
+  /** Stopped normally (asked, idle, channel closed); files finalized. */
+  stopped: [files: RecordedFile[], reason: string];
+};
+
+export interface ChannelRecordingOptions {
+  recordingId: string;
+  channel: ChannelHandle;
+  config: ResolvedRecordingConfig;
+  /** Absolute directory for the recorder's working files. */
+  workDir: string;
+  /** [A-Za-z0-9_-]+ */
+  fileBaseName: string;
+  /** IP the recorder binds and mediasoup sends to. */
+  recorderIp: string;
+  recorderOptions?: RecorderProcessOptions;
+}
+
+interface Input {
+  inputId: string;
+  producerId: string;
+  transport: ms.PlainTransport;
+  consumer: ms.Consumer;
+  keyFrameTimer?: NodeJS.Timeout;
+}
+
+/** Key-frame requests after an input is wired, until the recorder reports its first frame. */
+const KEY_FRAME_RETRY_MS = [0, 250, 750, 1500, 3000, 5000];
+
+/**
+ * One recording of one channel: consumes the channel's producers through PlainTransports into a
+ * recorder process (one process per recording), following producers as they come, pause and go.
+ */
+export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
+  readonly recordingId: string;
+  readonly channel: ChannelHandle;
+  readonly config: ResolvedRecordingConfig;
+  readonly startedAt = Date.now();
+  readonly #options: ChannelRecordingOptions;
+  readonly #inputs = new Map<string, Input>();
+  readonly #wiring = new Set<Promise<void>>();
+  #recorder: RecorderProcess | undefined;
+  #phase: RecordingPhase = 'starting';
+  #idleTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<RecordedFile[]> | undefined;
+  #inputCounter = 0;
+
+  constructor(options: ChannelRecordingOptions) {
+    super();
+    this.recordingId = options.recordingId;
+    this.channel = options.channel;
+    this.config = options.config;
+    this.#options = options;
+  }
+
+  get phase(): RecordingPhase {
+    return this.#phase;
+  }
+
+  get active(): boolean {
+    return this.#phase === 'starting' || this.#phase === 'running';
+  }
+
+  /** uids whose streams are being recorded. */
+  participants(): string[] {
+    return [...new Set(this.channel.producers().filter((handle) => this.#inputs.has(handle.producer.id)).map((handle) => handle.peer.uid))];
+  }
+
+  /** Spawns the recorder and wires every current producer. Rejects with RecorderInitFailed. */
+  async start(): Promise<void> {
+    const { config } = this;
+    this.channel.retain(this.recordingId);
+    try {
+      this.#recorder = await RecorderProcess.spawn(
+        {
+          recordingId: this.recordingId,
+          mode: config.recordingMode,
+          outputDir: this.#options.workDir,
+          fileBaseName: this.#options.fileBaseName,
+          streamTypes: config.recordingStreamTypes,
+          canvas: {
+            width: config.transcodingConfig.width,
+            height: config.transcodingConfig.height,
+            fps: config.transcodingConfig.fps,
+            bitrateKbps: config.transcodingConfig.bitrate,
+          },
+          layout: config.transcodingConfig.layout,
+          ...(config.transcodingConfig.maxResolutionUid ? { maxResolutionUid: config.transcodingConfig.maxResolutionUid } : {}),
+          audioProfile: config.audioProfile,
+          bindIp: this.#options.recorderIp,
+        },
+        this.#options.recorderOptions,
+      );
+    } catch (error) {
+      this.#phase = 'failed';
+      this.channel.release(this.recordingId);
+      throw error instanceof CodedError ? error : new CodedError(RecordingErrorCode.RecorderInitFailed, String(error));
+    }
+    const recorder = this.#recorder;
+    recorder.on('firstFrame', (inputId) => this.#stopKeyFrames(inputId));
+    recorder.on('failure', (error, fatal) => {
+      if (fatal) void this.#fail(error.code as RecordingErrorCode, error.message);
+      else this.safeEmit('recorderFailure', error.code as RecordingErrorCode, error.message);
+    });
+    recorder.on('died', (code, info) => void this.#fail(code, `recorder process died (exit ${info.exitCode ?? info.signal})`));
+    if (this.#phase !== 'starting') return;
+    this.#phase = 'running';
+    this.safeEmit('started');
+    for (const handle of this.channel.producers()) this.addProducer(handle);
+    this.updateIdle(this.channel.peers().length);
+  }
+
+  addProducer(handle: ProducerHandle): void {
+    if (!this.active || !this.#recorder || !this.#wants(handle.producer.kind)) return;
+    if ([...this.#inputs.values()].some((input) => input.producerId === handle.producer.id)) return;
+    const wiring = this.#wire(handle)
+      .catch((error) => {
+        if (this.active) this.safeEmit('recorderFailure', RecordingErrorCode.RecorderFailed, `cannot record producer of ${handle.peer.uid}: ${(error as Error).message}`);
+      })
+      .finally(() => this.#wiring.delete(wiring));
+    this.#wiring.add(wiring);
+  }
+
+  removeProducer(producerId: string): void {
+    const input = this.#inputs.get(producerId);
+    if (!input) return;
+    this.#inputs.delete(producerId);
+    this.#stopKeyFrames(input.inputId);
+    input.transport.close();
+    if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`));
+  }
+
+  setProducerPaused(producerId: string, paused: boolean): void {
+    const input = this.#inputs.get(producerId);
+    if (!input || !this.active) return;
+    void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`));
+    if (!paused && input.consumer.kind === 'video') this.#requestKeyFrames(input);
+  }
+
+  async setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): Promise<void> {
+    if (!this.active || !this.#recorder) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording is not running');
+    if (this.config.recordingMode !== 'composite') throw new CodedError(RecordingErrorCode.InvalidOperation, 'layouts apply to composite recordings only');
+    await this.#recorder.setLayout(layout, maxResolutionUid);
+    this.config.transcodingConfig.layout = layout;
+    if (maxResolutionUid) this.config.transcodingConfig.maxResolutionUid = maxResolutionUid;
+  }
+
+  /** Counts users in the channel: with nobody for maxIdleTime seconds the recording stops itself. */
+  updateIdle(peerCount: number): void {
+    if (!this.active) return;
+    if (peerCount > 0) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    } else if (!this.#idleTimer) {
+      this.#idleTimer = setTimeout(() => {
+        logger.info(`[recording:${this.recordingId}] nobody in the channel for ${this.config.maxIdleTime} s: stopping`);
+        void this.stop('maxIdleTime');
+      }, this.config.maxIdleTime * 1000);
+    }
+  }
+
+  /** Stops and finalizes; never hangs (the recorder kills its child after its deadline). */
+  stop(reason = 'stopped'): Promise<RecordedFile[]> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<RecordedFile[]> {
+    if (this.#phase === 'failed' || this.#phase === 'stopped') return [];
+    this.#phase = 'stopping';
+    this.#teardownMedia();
+    let files: RecordedFile[] = [];
+    try {
+      files = (await this.#recorder?.stop()) ?? [];
+    } finally {
+      this.#recorder?.close();
+      this.channel.release(this.recordingId);
+    }
+    this.#phase = 'stopped';
+    this.safeEmit('stopped', files, reason);
+    return files;
+  }
+
+  async #fail(code: RecordingErrorCode, message: string): Promise<void> {
+    if (!this.active) return;
+    this.#phase = 'failed';
+    this.#teardownMedia();
+    let files: RecordedFile[] = [];
+    try {
+      // A failed recorder keeps what it wrote: collect the files (kills the child if still alive).
+      files = (await this.#recorder?.stop()) ?? [];
+    } catch (error) {
+      logger.warn(`collecting files of a failed recorder: ${String(error)}`);
+    }
+    this.#recorder?.close();
+    this.channel.release(this.recordingId);
+    this.safeEmit('fatalError', code, message, files);
+  }
+
+  #teardownMedia(): void {
+    clearTimeout(this.#idleTimer);
+    for (const input of this.#inputs.values()) {
+      this.#stopKeyFrames(input.inputId);
+      input.transport.close();
+    }
+    this.#inputs.clear();
+  }
+
+  #wants(kind: 'audio' | 'video'): boolean {
+    const types: StreamTypes = this.config.recordingStreamTypes;
+    return types === 'AudioVideo' || (types === 'AudioOnly' ? kind === 'audio' : kind === 'video');
+  }
+
+  async #wire(handle: ProducerHandle): Promise<void> {
+    const { producer, peer } = handle;
+    const router = this.channel.router;
+    // rtcpMux off: the recorder receives RTCP (sender reports) and sends receiver reports and PLIs
+    // from its own RTCP port, which mediasoup accepts only as the connected rtcpPort.
+    const transport = await router.createPlainTransport({ listenIp: { ip: this.#options.recorderIp }, rtcpMux: false, comedia: false });
+    let consumer: ms.Consumer;
+    try {
+      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: true });
+      if (consumer.type === 'simulcast' || consumer.type === 'svc') {
+        await consumer.setPreferredLayers({ spatialLayer: this.config.videoStreamType === 'High' ? 10 : 0 });
+      }
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
+    if (!this.active) {
+      transport.close();
+      return;
+    }
+    const codec = consumer.rtpParameters.codecs[0]!;
+    const inputId = `in${++this.#inputCounter}`;
+    const input: Input = { inputId, producerId: producer.id, transport, consumer };
+    this.#inputs.set(producer.id, input);
+    consumer.on('producerclose', () => this.removeProducer(producer.id));
+    const recorderInput: RecorderInput = {
+      inputId,
+      uid: peer.uid,
+      kind: consumer.kind,
+      codec: {
+        mimeType: codec.mimeType as SupportedMimeType,
+        payloadType: codec.payloadType,
+        clockRate: codec.clockRate,
+        ...(codec.channels ? { channels: codec.channels } : {}),
+      },
+      ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
+      rtcp: { ip: this.#options.recorderIp, port: transport.rtcpTuple!.localPort },
+    };
+    const ports = await this.#recorder!.addInput(recorderInput);
+    if (!this.#inputs.has(producer.id)) return;
+    await transport.connect({ ip: this.#options.recorderIp, port: ports.rtpPort, ...(ports.rtcpPort ? { rtcpPort: ports.rtcpPort } : {}) });
+    if (producer.paused) await this.#recorder!.setInputPaused(inputId, true);
+    await consumer.resume();
+    if (consumer.kind === 'video') this.#requestKeyFrames(input);
+  }
+
+  #requestKeyFrames(input: Input): void {
+    clearTimeout(input.keyFrameTimer);
+    let attempt = 0;
+    const next = (): void => {
+      if (!this.#inputs.has(input.producerId) || attempt >= KEY_FRAME_RETRY_MS.length) return;
+      const delay = KEY_FRAME_RETRY_MS[attempt]! - (KEY_FRAME_RETRY_MS[attempt - 1] ?? 0);
+      attempt++;
+      input.keyFrameTimer = setTimeout(() => {
+        input.consumer.requestKeyFrame().catch(() => undefined);
+        next();
+      }, delay);
+    };
+    next();
+  }
+
+  #stopKeyFrames(inputId: string): void {
+    for (const input of this.#inputs.values()) {
+      if (input.inputId === inputId) {
+        clearTimeout(input.keyFrameTimer);
+        input.keyFrameTimer = undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { parseRecordParam, RecordParam } from '../../signaling/recordParam';
+import type { RequestData } from '../../signaling/protocol';
+import { Logger } from '../../server/logger';
+import type { ChannelHandle, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../PluginHost';
+import { resolveRecordingConfig } from './recordingConfig';
+import type { RecordingEngine } from './RecordingEngine';
+import { deriveRecordState } from './recordState';
+import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
+
+const logger = new Logger('RecordingPlugin');
+
+export interface RecordingPluginOptions {
+  engine: RecordingEngine;
+  context: PluginContext;
+  /** 'local': every channel may record to the local store without a record param (Ready at once). */
+  defaultStorage: 'local' | 'none';
+}
+
+/**
+ * The in-channel surface of recording (Juphoon seed): record params from joins and enableRecord,
+ * the channel's recordState, and the channel's producers fed to its running recording.
+ */
+export class RecordingPlugin implements ServerPlugin {
+  readonly name = 'recording';
+  readonly methods = ['enableRecord'] as const;
+  readonly #engine: RecordingEngine;
+  readonly #context: PluginContext;
+  readonly #defaultStorage: 'local' | 'none';
+  readonly #params = new Map<string, RecordParam>();
+
+  constructor(options: RecordingPluginOptions) {
+    this.#engine = options.engine;
+    this.#context = options.context;
+    this.#defaultStorage = options.defaultStorage;
+    const refresh = (channelId: string): void => {
+      const channel = this.#context.findChannel(channelId);
+      if (channel) this.#refresh(channel);
+    };
+    const tell = (recordingId: string, event: string, extra: Record<string, unknown> = {}): void => {
+      const channel = this.#channelOf(recordingId);
+      channel?.broadcast('recordingEvent', { recordingId, event, ...extra });
+    };
+    const engine = this.#engine;
+    engine.on('started', (recordingId, channelId) => {
+      refresh(channelId);
+      tell(recordingId, 'started');
+    });
+    engine.on('stopped', (recordingId, channelId, reason) => {
+      refresh(channelId);
+      tell(recordingId, 'stopped', { message: reason });
+    });
+    engine.on('fatalError', (recordingId, channelId, code) => {
+      refresh(channelId);
+      tell(recordingId, 'fatalError', { code });
+    });
+    engine.on('recorderFailure', (recordingId, code, message) => tell(recordingId, 'recorderFailure', { code, message }));
+    engine.on('uploaded', (recordingId, fileName) => tell(recordingId, 'uploaded', { fileName }));
+    engine.on('backuped', (recordingId, fileName) => tell(recordingId, 'backuped', { fileName }));
+    engine.on('uploaderFailure', (recordingId, code, message) => tell(recordingId, 'uploaderFailure', { code, message }));
+    engine.on('uploadingProgress', (recordingId, percent, fileName) => {
+      this.#channelOf(recordingId)?.broadcast('recordingProgress', { recordingId, fileName, percent });
+    });
+  }
+
+  channelCreated(channel: ChannelHandle): void {
+    if (this.#defaultStorage === 'local') {
+      this.#params.set(channel.channelId, { version: 1, video: true, fileName: `${channel.channelId}/recording`, storage: { vendor: 'local' } });
+    }
+    this.#refresh(channel);
+  }
+
+  channelClosed(channel: ChannelHandle): void {
+    this.#params.delete(channel.channelId);
+    const recording = this.#engine.activeRecording(channel.channelId);
+    if (recording) void recording.stop('channel closed');
+  }
+
+  peerJoined(channel: ChannelHandle, peer: PeerHandle): void {
+    const recordString = peer.joinParam?.record?.recordString;
+    if (recordString !== undefined) {
+      try {
+        this.#params.set(channel.channelId, parseRecordParam(recordString));
+      } catch (error) {
+        // The join stands; the peer learns its record param was refused and why.
+        const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.InvalidParameter, String(error));
+        peer.notify('recordingEvent', { recordingId: '', event: 'recordParamRefused', code: coded.code, message: coded.message });
+      }
+    }
+    this.#refresh(channel);
+    this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
+  }
+
+  peerLeft(channel: ChannelHandle): void {
+    this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
+  }
+
+  producerCreated(channel: ChannelHandle, handle: ProducerHandle): void {
+    this.#engine.activeRecording(channel.channelId)?.addProducer(handle);
+  }
+
+  producerPaused(channel: ChannelHandle, handle: ProducerHandle): void {
+    this.#engine.activeRecording(channel.channelId)?.setProducerPaused(handle.producer.id, true);
+  }
+
+  producerResumed(channel: ChannelHandle, handle: ProducerHandle): void {
+    this.#engine.activeRecording(channel.channelId)?.setProducerPaused(handle.producer.id, false);
+  }
+
+  producerClosed(channel: ChannelHandle, handle: ProducerHandle): void {
+    this.#engine.activeRecording(channel.channelId)?.removeProducer(handle.producer.id);
+  }
+
+  async handleRequest(method: string, data: unknown, channel: ChannelHandle, peer: PeerHandle): Promise<unknown> {
+    if (method !== 'enableRecord') throw new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${method}`);
+    const { enable, recordParam } = data as RequestData<'enableRecord'>;
+    if (!peer.privileges.record) throw new CodedError(SignalingErrorCode.Forbidden, 'your token does not grant the record privilege');
+    const active = this.#engine.activeRecording(channel.channelId);
+    if (!enable) {
+      if (!active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is not being recorded');
+      await active.stop(`stopped by ${peer.uid}`);
+      return { accepted: true, recordState: channel.getProperty('recordState') };
+    }
+    if (active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is already being recorded');
+    // Seed: a non-null param on enable replaces the one given at join.
+    if (recordParam) {
+      this.#params.set(channel.channelId, parseRecordParam(recordParam.recordString));
+      this.#refresh(channel);
+    }
+    const param = this.#params.get(channel.channelId);
+    if (!param) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recordState is None: no record param is known for this channel');
+    const config = resolveRecordingConfig({
+      recordingStreamTypes: param.video ? 'AudioVideo' : 'AudioOnly',
+      channelType: channel.type,
+    });
+    const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` });
+    logger.info(`enableRecord | ${peer.uid} started ${recording.recordingId} in ${channel.channelId}`);
+    return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
+  }
+
+  get engine(): RecordingEngine {
+    return this.#engine;
+  }
+
+  /** Agora seed's CreateCloudRecorderInstance, in process. */
+  createCloudRecorder(observer: CloudRecorderObserver): CloudRecorder {
+    return new CloudRecorder(this.#engine, this.#context, observer);
+  }
+
+  /** A param known for the channel (from joins, enableRecord or default storage). */
+  hasParam(channelId: string): boolean {
+    return this.#params.has(channelId);
+  }
+
+  async close(): Promise<void> {
+    await this.#engine.close();
+    await this.#engine.uploads.close();
+  }
+
+  #refresh(channel: ChannelHandle): void {
+    const running = this.#engine.activeRecording(channel.channelId);
+    const state = deriveRecordState(this.#params.has(channel.channelId), running?.phase === 'running');
+    channel.setProperties({ recordState: state, recordingId: state === 'Running' ? running!.recordingId : null });
+  }
+
+  #channelOf(recordingId: string): ChannelHandle | undefined {
+    const recording = this.#engine.get(recordingId);
+    return recording ? this.#context.findChannel(recording.channel.channelId) : undefined;
+  }
+}

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import type { ServerConfig } from '../../config/defaults';
+import type { PluginContext } from '../PluginHost';
+import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
+import { RecordingEngine } from './RecordingEngine';
+import { RecordingPlugin } from './RecordingPlugin';
+import type { RecorderProcessOptions } from './recorder/RecorderProcess';
+
+export interface RecordingPluginOverrides {
+  uploads?: Partial<UploadManagerOptions>;
+  recorder?: RecorderProcessOptions;
+}
+
+/**
+ * Assembles the recording plugin from the server config: the durable upload queue (resuming what a
+ * previous run left), the engine, and the in-channel surface.
+ */
+export async function createRecordingPlugin(context: PluginContext & { config: ServerConfig }, overrides: RecordingPluginOverrides = {}): Promise<RecordingPlugin> {
+  const { recording } = context.config;
+  const uploads = await UploadManager.open({
+    stateDir: path.join(recording.stateDir, 'uploads'),
+    backupDir: path.join(recording.stateDir, 'backup'),
+    recordingsDir: recording.recordingsDir,
+    ...overrides.uploads,
+  });
+  const engine = new RecordingEngine({
+    uploads,
+    workDir: path.join(recording.stateDir, 'work'),
+    maxConcurrentRecordings: recording.maxConcurrentRecordings,
+    ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
+  });
+  return new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
+}
