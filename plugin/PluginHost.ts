@@ -64,6 +64,11 @@ export interface PluginContext {
   /** Finds or creates a channel (for backends that record a channel nobody joined yet). */
   getOrCreateChannel(channelId: string, type?: 'Communication' | 'Live'): Promise<ChannelHandle>;
   findChannel(channelId: string): ChannelHandle | undefined;
+  /**
+   * Checks a join token the way join does (signature, expiry, app, channel) and returns its uid and
+   * privileges; with auth switched off, grants everything. Throws CodedError (TOKEN_*).
+   */
+  authorize(appId: string, channelId: string, token: string): { uid: string; privileges: { publish: boolean; record: boolean } };
 }
 
 type HookName = Exclude<keyof ServerPlugin, 'name' | 'methods' | 'handleRequest' | 'close'>;

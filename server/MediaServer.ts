@@ -4,7 +4,8 @@ import { WebSocketServer } from 'ws';
 import * as mediasoup from 'mediasoup';
 import type { ServerConfig } from '../config/defaults';
 import { PluginContext, PluginHost, ServerPlugin } from '../plugin/PluginHost';
-import { resolveAuthSecret } from './auth/token';
+import { resolveAuthSecret, verifyToken } from './auth/token';
+import { CodedError, SignalingErrorCode } from '../signaling/errors';
 import { ChannelRegistry } from './ChannelRegistry';
 import { describeConfig } from './config';
 import { Connection } from './Connection';
@@ -76,6 +77,11 @@ export class MediaServer {
         logger: new Logger('plugin'),
         getOrCreateChannel: (channelId: string, type?: 'Communication' | 'Live') => server.registry.getOrCreate(channelId, type),
         findChannel: (channelId: string) => server.registry.find(channelId),
+        authorize: (appId: string, channelId: string, token: string) => {
+          if (!config.auth.enabled) return { uid: 'backend', privileges: { publish: true, record: true } };
+          if (appId !== config.auth.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'unknown app id');
+          return verifyToken(authSecret, token, { appId, channelId });
+        },
       };
       for (const factory of options.plugins ?? []) server.plugins.add(await factory(context));
       await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,8 @@
 import type { ServerConfig } from '../config/defaults';
+import { createRecordingPlugin } from '../plugin/recording/createRecordingPlugin';
 import type { PluginFactory } from './MediaServer';
 
-/** The plugins a default server runs (the recording plugin, unless config switches it off). */
+/** The plugins a default server runs: the recording plugin, unless config switches it off. */
 export function defaultPlugins(config: ServerConfig): PluginFactory[] {
-  const factories: PluginFactory[] = [];
-  void config;
-  return factories;
+  return config.recording.enabled ? [(context) => createRecordingPlugin(context)] : [];
 }

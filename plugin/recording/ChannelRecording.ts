@@ -87,6 +87,17 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     return [...new Set(this.channel.producers().filter((handle) => this.#inputs.has(handle.producer.id)).map((handle) => handle.peer.uid))];
   }
 
+  /** Per input: what mediasoup sent to the recorder (packets, bytes), for status and diagnosis. */
+  async inputStats(): Promise<Array<{ inputId: string; kind: string; packetsSent: number; bytesSent: number }>> {
+    return Promise.all(
+      [...this.#inputs.values()].map(async (input) => {
+        const stats = (await input.consumer.getStats().catch(() => [])) as Array<{ type: string; packetCount?: number; byteCount?: number }>;
+        const outbound = stats.find((entry) => entry.type === 'outbound-rtp');
+        return { inputId: input.inputId, kind: input.consumer.kind, packetsSent: outbound?.packetCount ?? 0, bytesSent: outbound?.byteCount ?? 0 };
+      }),
+    );
+  }
+
   /** Spawns the recorder and wires every current producer. Rejects with RecorderInitFailed. */
   async start(): Promise<void> {
     const { config } = this;
@@ -272,7 +283,9 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     };
     const ports = await this.#recorder!.addInput(recorderInput);
     if (!this.#inputs.has(producer.id)) return;
-    await transport.connect({ ip: this.#options.recorderIp, port: ports.rtpPort, ...(ports.rtcpPort ? { rtcpPort: ports.rtcpPort } : {}) });
+    // A recorder without an RTCP socket gets mediasoup's sender reports on its RTP port, where the
+    // jitter buffer discards them.
+    await transport.connect({ ip: this.#options.recorderIp, port: ports.rtpPort, rtcpPort: ports.rtcpPort ?? ports.rtpPort });
     if (producer.paused) await this.#recorder!.setInputPaused(inputId, true);
     await consumer.resume();
     if (consumer.kind === 'video') this.#requestKeyFrames(input);
