@@ -1,0 +1,80 @@
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { UploadManager } from '../../plugin/storage/UploadManager';
+import { RecordingErrorCode } from '../../signaling/errors';
+import type { UploadJobStatus } from '../../plugin/storage/UploadJob';
+import { makeRandomFile, makeTempDir, once, sha256File } from '../support/storageFixtures';
+
+async function setup(t: tap.Test) {
+  const root = await makeTempDir('manager');
+  t.teardown(() => fsp.rm(root, { recursive: true, force: true }));
+  const dirs = { stateDir: path.join(root, 'state'), backupDir: path.join(root, 'backup'), recordingsDir: path.join(root, 'recordings') };
+  return { root, dirs };
+}
+
+t.test('open() rejects bad options naming the field', async (t) => {
+  const { dirs } = await setup(t);
+  await t.rejects(UploadManager.open({ ...dirs, stateDir: 'relative/state' }), { name: 'TypeError', message: /stateDir/ });
+  await t.rejects(UploadManager.open({ ...dirs, retry: { attempts: 0 } }), { name: 'TypeError', message: /retry\.attempts/ });
+  await t.rejects(UploadManager.open({ ...dirs, concurrency: 0 }), { name: 'TypeError', message: /concurrency/ });
+  await t.rejects(UploadManager.open({ ...dirs, backupTarget: { vendor: 's3', bucket: 'x' } }), { code: RecordingErrorCode.InvalidParameter, message: /backupTarget\.bucket/ });
+});
+
+t.test('enqueue() validates at the boundary; close() is idempotent and refuses new work', async (t) => {
+  const { root, dirs } = await setup(t);
+  const file = await makeRandomFile(root, 'work/a.bin', 1000);
+  const manager = await UploadManager.open(dirs);
+  const base = { recordingId: 'r', channelId: 'c', localPath: file, objectKey: 'a.bin', target: { vendor: 'local' as const } };
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ recordingId: '' }, /invalid recordingId/],
+    [{ channelId: 'a\nb' }, /invalid channelId/],
+    [{ localPath: 'relative.bin' }, /invalid localPath/],
+    [{ localPath: path.join(root, 'missing.bin') }, /invalid localPath/],
+    [{ objectKey: '../x' }, /invalid objectKey/],
+    [{ target: { vendor: 'qiniu', bucket: 'ok-bucket', accessKey: 'abcd1234' } }, /invalid target\.secretKey/],
+    [{ target: { vendor: 'ftp' } }, /invalid target\.vendor/],
+  ];
+  for (const [patch, message] of cases) {
+    await t.rejects(manager.enqueue({ ...base, ...patch } as never), { code: RecordingErrorCode.InvalidParameter, message }, JSON.stringify(patch));
+  }
+  t.same(fs.readdirSync(path.join(dirs.stateDir, 'jobs')), [], 'nothing queued by refused requests');
+  const done = once<[UploadJobStatus]>(manager, 'uploaded');
+  await manager.enqueue(base);
+  await done;
+  t.equal(await sha256File(path.join(dirs.recordingsDir, 'a.bin')), await sha256File(file));
+  await manager.close();
+  await manager.close();
+  t.ok(manager.closed);
+  await t.rejects(manager.enqueue(base), { code: RecordingErrorCode.InvalidOperation });
+});
+
+t.test('deleteLocalAfterUpload removes the recorder file only after the store acknowledged it', async (t) => {
+  const { root, dirs } = await setup(t);
+  const file = await makeRandomFile(root, 'work/b.bin', 200 * 1024);
+  const expected = await sha256File(file);
+  const manager = await UploadManager.open({ ...dirs, deleteLocalAfterUpload: true });
+  t.teardown(() => manager.close());
+  let existedAtProgress100 = false;
+  manager.on('progress', (_job, percent) => {
+    if (percent === 100) existedAtProgress100 = fs.existsSync(file);
+  });
+  const done = once<[UploadJobStatus]>(manager, 'uploaded');
+  await manager.enqueue({ recordingId: 'r', channelId: 'c', localPath: file, objectKey: 'b.bin', target: { vendor: 'local' } });
+  await done;
+  t.ok(existedAtProgress100, 'file still there when the acknowledgement arrived');
+  t.notOk(fs.existsSync(file), 'then removed');
+  t.equal(await sha256File(path.join(dirs.recordingsDir, 'b.bin')), expected);
+});
+
+t.test('a corrupt job file is moved aside, not deleted, and does not stop the queue', async (t) => {
+  const { dirs } = await setup(t);
+  await fsp.mkdir(path.join(dirs.stateDir, 'jobs'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.stateDir, 'jobs', 'broken.json'), '{"format":1,');
+  fs.writeFileSync(path.join(dirs.stateDir, 'jobs', '.x.json.abc.tmp'), 'half-written');
+  const manager = await UploadManager.open(dirs);
+  t.teardown(() => manager.close());
+  t.same(manager.list(), []);
+  t.same(fs.readdirSync(path.join(dirs.stateDir, 'jobs')).sort(), ['broken.json.corrupt']);
+});
