@@ -21,7 +21,15 @@ export type QiniuUploaderOptions = {
   partSize?: number;
   /** Lifetime of the upload token minted for each attempt. */
   tokenTtlSeconds?: number;
+  /**
+   * Per-request timeout (connect and response). The SDK reads it from the process-wide
+   * `qiniu.conf.RPC_TIMEOUT` (default 600 s), so setting it here sets it for every Qiniu request in
+   * the process; without it a stalled store holds an attempt for ten minutes.
+   */
+  requestTimeoutMs?: number;
 };
+
+export const DEFAULT_QINIU_REQUEST_TIMEOUT_MS = 120_000;
 
 // Statuses Qiniu uses for refusals a retry cannot fix (developer.qiniu.com/kodo/3928/error-responses).
 const USER_STATUSES = new Set([400, 401, 403, 404, 413, 614, 631]);
@@ -44,14 +52,16 @@ export class QiniuUploader implements Uploader {
   readonly #tokenTtlSeconds: number;
 
   constructor(options: QiniuUploaderOptions) {
-    const { target, resumeDir, formUploadLimit = DEFAULT_QINIU_FORM_UPLOAD_LIMIT, partSize = DEFAULT_QINIU_PART_SIZE, tokenTtlSeconds = 3600 } = options;
+    const { target, resumeDir, formUploadLimit = DEFAULT_QINIU_FORM_UPLOAD_LIMIT, partSize = DEFAULT_QINIU_PART_SIZE, tokenTtlSeconds = 3600, requestTimeoutMs = DEFAULT_QINIU_REQUEST_TIMEOUT_MS } = options;
     if (target.vendor !== 'qiniu' || !target.bucket || !target.accessKey || !target.secretKey) {
       throw new TypeError('target must be a validated qiniu target');
     }
     if (!Number.isInteger(partSize) || partSize < 1024 * 1024 || partSize > 1024 * 1024 * 1024) {
       throw new TypeError('partSize must be an integer between 1 MiB and 1 GiB');
     }
+    if (!(requestTimeoutMs > 0)) throw new TypeError('requestTimeoutMs must be > 0');
     registerSecret(target.secretKey);
+    (qiniu.conf as { RPC_TIMEOUT: number }).RPC_TIMEOUT = requestTimeoutMs;
     this.#bucket = target.bucket;
     this.#mac = new qiniu.auth.digest.Mac(target.accessKey, target.secretKey);
     this.#resumeDir = resumeDir;

@@ -72,6 +72,8 @@ export type UploadManagerEvents = {
 type RunMode = 'primary' | 'background';
 
 const ID_FIELD = /^[\x20-\x7e]{1,256}$/;
+/** Finished jobs list() keeps answering for; older ones are forgotten (their outcome was emitted). */
+const MAX_FINISHED_JOBS = 100;
 
 /**
  * The upload stage of the recording plugin: a durable queue of uploads, each retried with backoff,
@@ -302,6 +304,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     job.state = 'failed';
     job.record.lastError = { code: RecordingErrorCode.UploaderFailed, kind: 'user', message };
     await this.#store.remove(job.id);
+    this.#pruneFinished();
     this.safeEmit('uploaderFailure', job.status(), RecordingErrorCode.UploaderFailed, message);
     return false;
   }
@@ -418,7 +421,14 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     await fsp.rm(path.join(this.#stateDir, 'qiniu-resume', `${job.id}.json`), { force: true }).catch(() => undefined);
     await this.#store.remove(job.id);
     logger.info(`finish() | [job:${job.id}] uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
+    this.#pruneFinished();
     this.safeEmit('uploaded', job.status(), job.record.objectKey);
+  }
+
+  #pruneFinished(): void {
+    const finished = [...this.#jobs.values()].filter((job) => job.finished);
+    // Map iteration is insertion order, so the first ones are the oldest.
+    for (const job of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_JOBS))) this.#jobs.delete(job.id);
   }
 
   /** For the local vendor the recorder's file may already be the stored object; never delete that. */

@@ -7,7 +7,7 @@ import { S3Uploader } from './S3Uploader';
 
 /** Tuning shared by every uploader the manager creates (tests shrink part sizes; deployments rarely touch these). */
 export type UploaderTuning = {
-  qiniu?: { formUploadLimit?: number; partSize?: number; tokenTtlSeconds?: number };
+  qiniu?: { formUploadLimit?: number; partSize?: number; tokenTtlSeconds?: number; requestTimeoutMs?: number };
   s3?: { partSize?: number; queueSize?: number; maxAttempts?: number; requestTimeoutMs?: number };
 };
 

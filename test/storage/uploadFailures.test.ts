@@ -147,3 +147,22 @@ t.test('primary refuses (no such bucket): the optional backup bucket receives th
   t.equal(await sha256File(job.backup!.localPath!), await sha256File(file), 'and the local backup copy stays as the re-upload source');
   t.ok(job.percent < 100, 'backup progress does not count as primary progress');
 });
+
+t.test('a stalled request times out and the retry resumes the upload', async (t) => {
+  const { server, root, dirs } = await setup(t, 'qiniu-stall');
+  const file = await makeRandomFile(root, 'work/rec.mp4', 9 * MiB);
+  const manager = await UploadManager.open({
+    ...dirs,
+    retry: { attempts: 6, baseDelayMs: 5, maxDelayMs: 20 },
+    // Short enough for a test; generous enough that a loaded 2-core box does not trip it on healthy requests.
+    tuning: { qiniu: { requestTimeoutMs: 1500 } },
+  });
+  t.teardown(() => manager.close());
+  server.stallNext(1, (info) => info.kind === 'part' && info.partNumber === 2);
+  const uploaded = once<[UploadJobStatus]>(manager, 'uploaded');
+  await manager.enqueue({ recordingId: 'r', channelId: 'c', localPath: file, objectKey: 'rec.mp4', target: { vendor: 'qiniu', bucket: BUCKET, accessKey: AK, secretKey: SK, endpoint: server.endpoint } });
+  const [job] = await uploaded;
+  t.ok(job.attempts >= 2, 'the stalled attempt failed and another one finished');
+  t.equal(server.requests.filter((r) => r.status === 'stalled').length, 1);
+  t.equal(sha256(server.getObject(BUCKET, 'rec.mp4')!), await sha256File(file));
+});
