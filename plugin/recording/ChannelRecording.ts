@@ -74,6 +74,11 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     this.#options = options;
   }
 
+  /** The recorder child's pid (diagnostics, tests). */
+  get recorderPid(): number | undefined {
+    return this.#recorder?.pid;
+  }
+
   get phase(): RecordingPhase {
     return this.#phase;
   }

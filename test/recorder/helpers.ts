@@ -53,10 +53,18 @@ export class FirstFrames {
     });
   }
 
+  /** Rejects after a minute: a guard against a silent hang, far above any normal wait. */
   waitFor(inputId: string): Promise<number> {
     const time = this.#times.get(inputId);
     if (time !== undefined) return Promise.resolve(time);
-    return new Promise((resolve) => this.#waiters.set(inputId, [...(this.#waiters.get(inputId) ?? []), resolve]));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first frame from ${inputId}`)), 60000);
+      const done = (at: number): void => {
+        clearTimeout(timer);
+        resolve(at);
+      };
+      this.#waiters.set(inputId, [...(this.#waiters.get(inputId) ?? []), done]);
+    });
   }
 
   async all(inputIds: string[]): Promise<number> {

@@ -172,6 +172,8 @@ export function individualInputLaunch(input: RecorderInput, bindIp: string, loca
   if (input.codec.mimeType === 'video/H264') {
     return `${head} ! video/x-h264,stream-format=avc,alignment=au ! ${crashSafeMp4(location, 60, 'qos=true')}`;
   }
+  // opusparse completes the caps (rate, stream counts) matroskamux insists on; without it: not-negotiated.
+  const parse = input.codec.mimeType === 'audio/opus' ? ' ! opusparse' : '';
   // offset-to-zero: each file starts at 0; the metadata file carries the offset instead.
-  return `${head} ! webmmux name=mux offset-to-zero=true ! filesink name=file qos=true location="${location}"`;
+  return `${head}${parse} ! webmmux name=mux offset-to-zero=true ! filesink name=file qos=true location="${location}"`;
 }

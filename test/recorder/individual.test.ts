@@ -1,0 +1,61 @@
+/**
+ * Per-participant mode: one file per input, codecs untouched, and a metadata file whose offsets match
+ * when each publisher started.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
+import { RtpPublisher, startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
+import { colorName, decodeAll, frameAt, gstDecode, meanColor, probe } from '../support/mediaProbe';
+import { audioInput, compositeJob, FirstFrames, H264, sleep, tmpDir, videoInput } from './helpers';
+
+t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow the join times', async (t) => {
+  const job = compositeJob(tmpDir('individual'), { mode: 'individual' });
+  const recorder = await RecorderProcess.spawn(job);
+  const publishers: RtpPublisher[] = [];
+  t.teardown(async () => {
+    recorder.close();
+    await Promise.all(publishers.map((p) => p.stop()));
+  });
+  const frames = new FirstFrames(recorder);
+  const vp8 = await recorder.addInput(videoInput('v1', 'alice'));
+  const opus = await recorder.addInput(audioInput('a1', 'alice'));
+  const idle = await recorder.addInput(videoInput('v3', 'carol'));
+  t.ok(idle.rtpPort > 0);
+  publishers.push(startVideoPublisher({ port: vp8.rtpPort, color: 0xff0000 }), startAudioPublisher({ port: opus.rtpPort, frequency: 440 }));
+  const early = await frames.all(['v1', 'a1']);
+  await sleep(2000);
+  const lateStart = Date.now();
+  const h264 = await recorder.addInput(videoInput('v2', 'bob', H264));
+  publishers.push(startVideoPublisher({ port: h264.rtpPort, color: 0x0000ff, codec: 'H264' }));
+  await frames.waitFor('v2');
+  await sleep(2000);
+  const files = await recorder.stop();
+
+  const byId = Object.fromEntries(files.map((file) => [file.inputId, file]));
+  t.same(Object.keys(byId).sort(), ['a1', 'v1', 'v2'], 'one file per input that sent media; none for the idle one');
+  t.match(byId.v1, { kind: 'video', uid: 'alice', codec: 'vp8' });
+  t.match(byId.a1, { kind: 'audio', uid: 'alice', codec: 'opus' });
+  t.match(byId.v2, { kind: 'video', uid: 'bob', codec: 'h264' });
+  t.ok(byId.v1.path.endsWith('.webm') && byId.a1.path.endsWith('.webm') && byId.v2.path.endsWith('.mp4'));
+
+  t.same((await probe(byId.v1.path)).streams.map((s) => s.codec_name), ['vp8'], 'VP8 not re-encoded');
+  t.same((await probe(byId.a1.path)).streams.map((s) => s.codec_name), ['opus'], 'Opus not re-encoded');
+  t.same((await probe(byId.v2.path)).streams.map((s) => s.codec_name), ['h264'], 'H.264 not re-encoded');
+  for (const file of files) {
+    t.ok((await decodeAll(file.path)).ok, `${file.inputId} decodes in FFmpeg`);
+    t.ok((await gstDecode(file.path)).ok, `${file.inputId} decodes in GStreamer`);
+  }
+  t.equal(colorName(meanColor(await frameAt(byId.v1.path, 0.5), { x: 0, y: 0, width: 320, height: 240 })), 'red');
+  t.equal(colorName(meanColor(await frameAt(byId.v2.path, 0.5), { x: 0, y: 0, width: 320, height: 240 })), 'blue');
+
+  const metadata = JSON.parse(fs.readFileSync(`${job.outputDir}/out.json`, 'utf8'));
+  t.equal(metadata.recordingId, job.recordingId);
+  t.same(metadata.files.map((f: { file: string }) => f.file).sort(), files.map((f) => f.path.split('/').pop()).sort());
+  const gap = (byId.v2.startOffsetMs - byId.v1.startOffsetMs) / 1000;
+  const expectedGap = (lateStart - early) / 1000;
+  t.ok(Math.abs(gap - expectedGap) < 1, `late joiner offset gap ${gap.toFixed(2)} s ≈ ${expectedGap.toFixed(2)} s`);
+  t.ok(Math.abs(byId.a1.startOffsetMs - byId.v1.startOffsetMs) < 1000, 'audio and video of one user start together');
+  const fileStart = (await probe(byId.v2.path)).durationS;
+  t.ok(fileStart > 1, 'the late file holds its own media only');
+});
