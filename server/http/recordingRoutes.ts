@@ -1,0 +1,76 @@
+import type http from 'node:http';
+import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
+import { CodedError, SignalingErrorCode } from '../../signaling/errors';
+import { verifyToken } from '../auth/token';
+import type { HttpRoute, MediaServer } from '../MediaServer';
+import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
+import { sendError, sendFile, sendJson } from './sendFile';
+
+/**
+ * The finished recordings of a channel, for the page:
+ *
+ *   GET /api/recordings?channel=<id>                       → { recordings: RecordingEntry[] (with url when playable) }
+ *   GET /api/recordings/file?channel=<id>&key=<objectKey>  → the file (Range supported)
+ *
+ * Both need a join token valid for that channel, as `Authorization: Bearer <token>` or `token=` in the
+ * query (a <video src> cannot send headers). Only files the catalog lists for that channel are served.
+ */
+export function createRecordingRoutes(server: MediaServer): HttpRoute {
+  const plugin = server.plugins.list().find((candidate) => candidate.name === 'recording') as RecordingPlugin | undefined;
+  const catalog = new RecordingCatalog({ recordingsDir: server.config.recording.recordingsDir, engine: plugin?.engine });
+
+  return async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/api/recordings' && url.pathname !== '/api/recordings/file') return false;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      sendError(response, 405, SignalingErrorCode.BadRequest, 'GET only');
+      return true;
+    }
+    const channelId = url.searchParams.get('channel') ?? '';
+    if (!isSafeChannelId(channelId)) {
+      sendError(response, 400, SignalingErrorCode.BadRequest, 'channel must be a channel id');
+      return true;
+    }
+    const token = bearer(request) ?? url.searchParams.get('token') ?? '';
+    try {
+      authorize(server, channelId, token);
+    } catch (error) {
+      const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
+      sendError(response, 401, coded.code, coded.message);
+      return true;
+    }
+
+    if (url.pathname === '/api/recordings') {
+      const recordings = (await catalog.list(channelId)).map((entry) => ({
+        ...entry,
+        ...(entry.state === 'stored'
+          ? { url: `/api/recordings/file?${new URLSearchParams({ channel: channelId, key: entry.objectKey, token }).toString()}` }
+          : {}),
+      }));
+      sendJson(response, 200, { channelId, recordingEnabled: plugin !== undefined, recordings });
+      return true;
+    }
+
+    const key = url.searchParams.get('key') ?? '';
+    const file = key ? await catalog.resolve(channelId, key) : undefined;
+    if (!file) {
+      sendError(response, 404, SignalingErrorCode.NotFound, 'no such recording in this channel');
+      return true;
+    }
+    await sendFile(request, response, file, { 'cache-control': 'private, no-cache' });
+    return true;
+  };
+}
+
+function bearer(request: http.IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function authorize(server: MediaServer, channelId: string, token: string): void {
+  const { auth } = server.config;
+  if (!auth.enabled) return;
+  if (!token) throw new CodedError(SignalingErrorCode.TokenInvalid, 'a join token for this channel is required');
+  verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+}

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HttpRoute, MediaServer } from '../MediaServer';
+import { createRecordingRoutes } from './recordingRoutes';
+import { webDistDir } from './repoRoot';
+import { sendError, sendFile } from './sendFile';
+
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The web page: `/` is dist/web/index.html and `/assets/<name>` the files beside it, all written by
+ * scripts/build-web.js (which `npm start` runs). Flat names only, so no path can leave the directory.
+ */
+export function createWebRoutes(options: { webDir?: string } = {}): HttpRoute {
+  const webDir = options.webDir ?? webDistDir();
+  return async (request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (pathname === '/' || pathname === '/index.html') {
+      const index = path.join(webDir, 'index.html');
+      if (!fs.existsSync(index)) {
+        response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end('The web page is not built yet. Run `npm start` (it builds it), or `node scripts/build-web.js`.\n');
+        return true;
+      }
+      await sendFile(request, response, index, { 'cache-control': 'no-cache' });
+      return true;
+    }
+    if (pathname === '/favicon.ico') {
+      response.writeHead(204);
+      response.end();
+      return true;
+    }
+    if (!pathname.startsWith('/assets/')) return false;
+    const name = pathname.slice('/assets/'.length);
+    // Checked before any decoding: '%2e%2e' or '%2f' never become path characters.
+    if (!ASSET_NAME.test(name)) {
+      sendError(response, 404, 'NOT_FOUND', 'no such asset');
+      return true;
+    }
+    await sendFile(request, response, path.join(webDir, 'assets', name), { 'cache-control': 'no-cache' });
+    return true;
+  };
+}
+
+/** Everything the page needs from the server: the page itself and the recordings API. */
+export function installWebRoutes(server: MediaServer, options: { webDir?: string } = {}): void {
+  server.addRoute(createWebRoutes(options));
+  server.addRoute(createRecordingRoutes(server));
+}

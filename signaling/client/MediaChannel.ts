@@ -1,0 +1,567 @@
+import { CodedError, ErrorCode, SignalingErrorCode } from '../errors';
+import type { ChannelProperties, ChannelType, JoinResponse, Notifications, RecordParamMessage, RecordState, Role } from '../protocol';
+import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
+import { getScreenTrack, getUserTracks } from './localMedia';
+import { MediaSource, MediaTransports } from './MediaTransports';
+import { RemotePeer, RemoteTrack } from './RemotePeer';
+import { TypedEvents } from './TypedEvents';
+
+export type { RecordState } from '../protocol';
+export type { MediaSource } from './MediaTransports';
+
+/**
+ * idle: not in a channel (before join, after leave, after the server sent us away)
+ * connecting: join() is under way
+ * connected: in the channel
+ * reconnecting: the socket dropped; trying to get back in with the same token and media
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
+
+export interface ConnectionChange {
+  state: ConnectionState;
+  /** Why the connection went (reconnecting) or why we are out (idle after a failure). */
+  error?: CodedError;
+  /** While reconnecting: this attempt's number and how many will be made. */
+  attempt?: number;
+  maxAttempts?: number;
+}
+
+export interface ReconnectOptions {
+  /** Attempts before giving up; 0 disables reconnecting. */
+  attempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface MediaChannelOptions {
+  /** Signaling URL, e.g. ws://localhost:8080/ws (the page uses its own origin). */
+  serverUrl: string;
+  /** Node: `(url) => new WebSocket(url)` from the `ws` package. Default: the global WebSocket. */
+  webSocketFactory?: WebSocketFactory;
+  /** Send and receive media with mediasoup-client. Default: when WebRTC is available (browsers). */
+  media?: boolean;
+  reconnect?: ReconnectOptions;
+  requestTimeoutMs?: number;
+}
+
+/** The seed's JCMediaChannel.JoinParam, plus what a self-hosted server needs: the join token. */
+export interface MediaChannelJoinParam {
+  token: string;
+  displayName?: string;
+  /** Seed: joinParam.record.recordString = buildQiniuRecordParam(...) (or the S3/local builders). */
+  record?: RecordParamMessage | null;
+  channelType?: ChannelType;
+}
+
+/** The seed's PropChangeParam: which properties changed. */
+export interface PropChangeParam {
+  /** Seed: `if (changeParam.recordState)` — true when the record state changed; read the value from channel.recordState. */
+  recordState: boolean;
+  changed: string[];
+  properties: ChannelProperties;
+}
+
+export interface LocalPublication {
+  source: MediaSource;
+  track: MediaStreamTrack;
+  /** The server's producer id; changes when a reconnect republishes the track. */
+  producerId: string | undefined;
+}
+
+export type MediaChannelEvents = {
+  /** Seed: onMediaChannelPropertyChange. */
+  propertyChange: [PropChangeParam];
+  connectionStateChange: [ConnectionChange];
+  peerJoined: [RemotePeer];
+  peerLeft: [RemotePeer];
+  trackAdded: [RemotePeer, RemoteTrack];
+  trackRemoved: [RemotePeer, RemoteTrack];
+  /** Recording lifecycle of this channel: started, stopped, uploaded (with fileName), failures. */
+  recordingEvent: [Notifications['recordingEvent']];
+  /** Upload progress of a finished recording, 0..100. */
+  recordingProgress: [Notifications['recordingProgress']];
+  /** We are out of the channel without having asked (channel closed, replaced, reconnect gave up). */
+  left: [CodedError];
+};
+
+const DEFAULT_RECONNECT: Required<ReconnectOptions> = { attempts: 6, initialDelayMs: 500, maxDelayMs: 5000 };
+/** Errors after which trying again with the same token cannot help. */
+const FATAL_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  SignalingErrorCode.TokenInvalid,
+  SignalingErrorCode.TokenExpired,
+  SignalingErrorCode.TokenMismatch,
+  SignalingErrorCode.Forbidden,
+  SignalingErrorCode.BadRequest,
+]);
+
+interface Session {
+  signaling: SignalingClient;
+  media: MediaTransports | undefined;
+}
+
+interface Publication extends LocalPublication {
+  /** The SDK captured this track, so it stops it when unpublished. */
+  owned: boolean;
+  producer: { id: string; close(): void; closed: boolean } | undefined;
+}
+
+/**
+ * A channel session shaped like the Juphoon seed's JCMediaChannel: join(channelId, joinParam) with
+ * a record param, `recordState` (None / Ready / Running), the `propertyChange` event
+ * (onMediaChannelPropertyChange) and enableRecord(enable, recordParam). In a browser it also
+ * publishes camera, microphone and screen and receives the others' media through mediasoup-client;
+ * in Node (media: false) it does everything else.
+ *
+ * Errors are CodedErrors with the server's codes (TOKEN_INVALID, FORBIDDEN, InvalidOperation, ...);
+ * requests pending when the socket closes reject with CONNECTION_CLOSED. When the socket drops while
+ * joined, it reconnects with the same token, republishes its tracks and receives the others again.
+ */
+export class MediaChannel extends TypedEvents<MediaChannelEvents> {
+  readonly #options: MediaChannelOptions;
+  readonly #reconnect: Required<ReconnectOptions>;
+  readonly #mediaEnabled: boolean;
+  readonly #peers = new Map<string, RemotePeer>();
+  readonly #publications = new Map<MediaSource, Publication>();
+  #session: Session | undefined;
+  #state: ConnectionState = 'idle';
+  #channelId: string | undefined;
+  #joinParam: MediaChannelJoinParam | undefined;
+  #joined: JoinResponse | undefined;
+  #properties: ChannelProperties = { recordState: 'None', recordingId: null };
+  /** Bumped on every leave; an async step that finds it changed abandons its work. */
+  #epoch = 0;
+  #closed = false;
+
+  constructor(options: MediaChannelOptions) {
+    super();
+    if (typeof options?.serverUrl !== 'string' || !/^wss?:\/\//.test(options.serverUrl)) {
+      throw new TypeError('serverUrl must be a ws:// or wss:// URL');
+    }
+    this.#options = options;
+    this.#reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.#mediaEnabled = options.media ?? typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+
+  get connectionState(): ConnectionState {
+    return this.#state;
+  }
+
+  get channelId(): string | undefined {
+    return this.#channelId;
+  }
+
+  /** Seed: recordState. None = recording impossible, Ready = may start, Running = recording. */
+  get recordState(): RecordState {
+    return this.#properties.recordState;
+  }
+
+  get properties(): Readonly<ChannelProperties> {
+    return this.#properties;
+  }
+
+  get uid(): string | undefined {
+    return this.#joined?.uid;
+  }
+
+  get role(): Role | undefined {
+    return this.#joined?.role;
+  }
+
+  get privileges(): { publish: boolean; record: boolean } {
+    return this.#joined?.privileges ?? { publish: false, record: false };
+  }
+
+  get peers(): ReadonlyMap<string, RemotePeer> {
+    return this.#peers;
+  }
+
+  get publications(): LocalPublication[] {
+    return [...this.#publications.values()].map(({ source, track, producerId }) => ({ source, track, producerId }));
+  }
+
+  /** The raw signaling connection (for bots publishing plain RTP); undefined when not connected. */
+  get signaling(): SignalingClient | undefined {
+    return this.#session?.signaling;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Join / leave
+
+  /** Seed: join(channelId, joinParam). Resolves once in the channel; rejects with a CodedError. */
+  async join(channelId: string, joinParam: MediaChannelJoinParam): Promise<void> {
+    if (this.#closed) throw new CodedError(SignalingErrorCode.ConnectionClosed, 'this MediaChannel is closed');
+    if (this.#state !== 'idle') throw new CodedError(SignalingErrorCode.AlreadyJoined, `already ${this.#state} (channel ${this.#channelId})`);
+    if (typeof joinParam?.token !== 'string' || joinParam.token.length === 0) throw new TypeError('joinParam.token is required');
+    this.#channelId = channelId;
+    this.#joinParam = joinParam;
+    this.#setState({ state: 'connecting' });
+    const epoch = this.#epoch;
+    try {
+      await this.#connectAndJoin(epoch);
+    } catch (error) {
+      const coded = asCoded(error);
+      if (epoch === this.#epoch) this.#reset({ state: 'idle', error: coded });
+      throw coded;
+    }
+    this.#setState({ state: 'connected' });
+  }
+
+  /** Leaves the channel (stops tracks the SDK captured). Idempotent. */
+  async leave(): Promise<void> {
+    if (this.#state === 'idle') return;
+    const session = this.#session;
+    this.#reset({ state: 'idle' });
+    if (session && !session.signaling.closed) {
+      await session.signaling.request('leave').catch(() => undefined);
+      session.signaling.close();
+    }
+  }
+
+  /** Leaves and drops every listener; the object cannot be used again. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.leave();
+    this.#closed = true;
+    this.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Recording (seed: enableRecord)
+
+  /**
+   * Seed: enableRecord(enable, recordParam) — "decides from the current state": asking to start while
+   * Running, to start in None without a param, or to stop while not Running answers false without a
+   * request. Otherwise asks the server and answers true when it accepted; the server's refusals
+   * (FORBIDDEN without the record privilege, InvalidParameter for a bad param, InvalidOperation)
+   * reject with a CodedError, because a bare false would lose the reason. A non-null recordParam on
+   * start replaces the one given at join.
+   */
+  async enableRecord(enable: boolean, recordParam: RecordParamMessage | null = null): Promise<boolean> {
+    const session = this.#requireJoined();
+    const state = this.recordState;
+    if (enable && (state === 'Running' || (state === 'None' && !recordParam))) return false;
+    if (!enable && state !== 'Running') return false;
+    const answer = await session.signaling.request('enableRecord', { enable, recordParam: enable ? recordParam : null });
+    return answer?.accepted === true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Publishing (browser)
+
+  /** Publishes the camera (captured here unless `track` is given). Rejects with MediaAccessError or CodedError. */
+  async publishCamera(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints } = {}): Promise<LocalPublication> {
+    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? true }))[0]!;
+    return this.#publish('camera', track, options.track === undefined);
+  }
+
+  async publishMicrophone(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints } = {}): Promise<LocalPublication> {
+    const track = options.track ?? (await getUserTracks({ audio: options.constraints ?? true }))[0]!;
+    return this.#publish('microphone', track, options.track === undefined);
+  }
+
+  /** Shares a screen chosen by the user; stopping the share in the browser's UI unpublishes it. */
+  async publishScreen(options: { track?: MediaStreamTrack } = {}): Promise<LocalPublication> {
+    const track = options.track ?? (await getScreenTrack());
+    const publication = await this.#publish('screen', track, options.track === undefined);
+    track.addEventListener('ended', () => void this.unpublish('screen'));
+    return publication;
+  }
+
+  async unpublish(source: MediaSource): Promise<void> {
+    const publication = this.#publications.get(source);
+    if (!publication) return;
+    this.#publications.delete(source);
+    if (publication.owned) publication.track.stop();
+    const producer = publication.producer;
+    if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer as never);
+  }
+
+  async #publish(source: MediaSource, track: MediaStreamTrack, owned: boolean): Promise<LocalPublication> {
+    const session = this.#requireJoined();
+    if (!session.media) {
+      if (owned) track.stop();
+      throw new CodedError(SignalingErrorCode.BadRequest, 'publishing needs WebRTC (a browser); in Node, publish plain RTP through channel.signaling');
+    }
+    if (this.#publications.has(source)) await this.unpublish(source);
+    const publication: Publication = { source, track, owned, producer: undefined, producerId: undefined };
+    this.#publications.set(source, publication);
+    try {
+      await this.#produce(session, publication);
+    } catch (error) {
+      this.#publications.delete(source);
+      if (owned) track.stop();
+      throw asCoded(error);
+    }
+    return { source, track, producerId: publication.producerId };
+  }
+
+  async #produce(session: Session, publication: Publication): Promise<void> {
+    const producer = await session.media!.produce(publication.track, publication.source);
+    publication.producer = producer;
+    publication.producerId = producer.id;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connection
+
+  async #connectAndJoin(epoch: number): Promise<void> {
+    const factory = this.#options.webSocketFactory ?? defaultWebSocketFactory;
+    const signaling = await SignalingClient.connect(this.#options.serverUrl, factory, { timeoutMs: this.#options.requestTimeoutMs ?? 15_000 });
+    let media: MediaTransports | undefined;
+    try {
+      if (epoch !== this.#epoch) throw new CodedError(SignalingErrorCode.ConnectionClosed, 'left while connecting');
+      if (this.#mediaEnabled) {
+        media = await MediaTransports.create(signaling);
+      }
+      const session: Session = { signaling, media };
+      this.#listen(session);
+      const param = this.#joinParam!;
+      const answer = (await signaling.request('join', {
+        channelId: this.#channelId!,
+        displayName: param.displayName ?? 'guest',
+        token: param.token,
+        ...(param.record || param.channelType
+          ? { joinParam: { ...(param.record ? { record: { recordString: param.record.recordString } } : {}), ...(param.channelType ? { channelType: param.channelType } : {}) } }
+          : {}),
+        ...(media ? { rtpCapabilities: media.rtpCapabilities as unknown as Record<string, unknown> } : {}),
+      })) as JoinResponse;
+      if (epoch !== this.#epoch) throw new CodedError(SignalingErrorCode.ConnectionClosed, 'left while joining');
+      this.#session = session;
+      this.#joined = answer;
+      this.#applyProperties(answer.channel.properties, Object.keys(answer.channel.properties));
+      this.#replacePeers(answer.peers);
+      signaling.onClose((code, reason) => this.#onSocketClosed(session, code, reason));
+      // Republish what we published before a reconnect; a track that ended meanwhile is dropped.
+      for (const publication of [...this.#publications.values()]) {
+        if (publication.track.readyState === 'ended') {
+          this.#publications.delete(publication.source);
+          continue;
+        }
+        await this.#produce(session, publication).catch(() => this.#publications.delete(publication.source));
+      }
+      // The socket may have dropped while we republished; onClose ignored it (not yet connected).
+      if (signaling.closed) throw new CodedError(SignalingErrorCode.ConnectionClosed, 'the connection closed while joining');
+    } catch (error) {
+      if (this.#session?.signaling === signaling) this.#session = undefined;
+      media?.close();
+      signaling.close();
+      throw error;
+    }
+  }
+
+  #listen(session: Session): void {
+    const { signaling } = session;
+    // Each handler checks that its session is still the current one: a late message from a
+    // replaced connection must not touch the new session's state.
+    const current = (): boolean => this.#session === session;
+    signaling.on('peerJoined', ({ peer }) => {
+      if (!current()) return;
+      this.#addPeer(new RemotePeer(peer));
+    });
+    signaling.on('peerLeft', ({ peerId }) => {
+      if (current()) this.#removePeer(peerId);
+    });
+    signaling.on('newProducer', ({ peerId, producer }) => {
+      if (!current()) return;
+      const peer = this.#peers.get(peerId);
+      if (!peer) return;
+      peer.producers.set(producer.producerId, { ...producer });
+      this.#consume(session, peer, producer.producerId);
+    });
+    signaling.on('producerClosed', ({ peerId, producerId }) => {
+      if (!current()) return;
+      const peer = this.#peers.get(peerId);
+      if (!peer) return;
+      peer.producers.delete(producerId);
+      const track = peer.trackOfProducer(producerId);
+      if (track) this.#removeTrack(session, peer, track);
+    });
+    signaling.on('consumerClosed', ({ consumerId }) => {
+      if (!current()) return;
+      for (const peer of this.#peers.values()) {
+        const track = peer.tracks.get(consumerId);
+        if (track) this.#removeTrack(session, peer, track);
+      }
+    });
+    signaling.on('propertyChange', ({ changed, properties }) => {
+      if (current()) this.#applyProperties(properties, changed);
+    });
+    signaling.on('recordingEvent', (data) => {
+      if (current()) this.emit('recordingEvent', data);
+    });
+    signaling.on('recordingProgress', (data) => {
+      if (current()) this.emit('recordingProgress', data);
+    });
+    signaling.on('channelClosed', ({ reason, code }) => {
+      if (!current()) return;
+      // Not a network failure: the server sent us away (channel closed, same uid joined elsewhere).
+      const error = new CodedError(code ?? SignalingErrorCode.ChannelClosed, reason);
+      this.#reset({ state: 'idle', error });
+      signaling.close();
+      this.emit('left', error);
+    });
+  }
+
+  #onSocketClosed(session: Session, code: number, reason: string): void {
+    if (this.#session !== session || this.#state !== 'connected') return;
+    const error = new CodedError(SignalingErrorCode.ConnectionClosed, `lost the connection to the server (${code}${reason ? ` ${reason}` : ''})`);
+    this.#dropSession();
+    if (this.#reconnect.attempts <= 0) {
+      this.#reset({ state: 'idle', error });
+      this.emit('left', error);
+      return;
+    }
+    void this.#reconnectLoop(this.#epoch, error);
+  }
+
+  async #reconnectLoop(epoch: number, cause: CodedError): Promise<void> {
+    const { attempts, initialDelayMs, maxDelayMs } = this.#reconnect;
+    let delay = initialDelayMs;
+    let lastError = cause;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      this.#setState({ state: 'reconnecting', error: lastError, attempt, maxAttempts: attempts });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (epoch !== this.#epoch) return;
+      delay = Math.min(delay * 2, maxDelayMs);
+      try {
+        await this.#connectAndJoin(epoch);
+        if (epoch !== this.#epoch) return;
+        this.#setState({ state: 'connected' });
+        return;
+      } catch (error) {
+        if (epoch !== this.#epoch) return;
+        lastError = asCoded(error);
+        if (FATAL_JOIN_ERRORS.has(lastError.code)) break;
+      }
+    }
+    const error = FATAL_JOIN_ERRORS.has(lastError.code)
+      ? lastError
+      : new CodedError(SignalingErrorCode.ConnectionClosed, `the server cannot be reached; gave up after ${attempts} attempts (${lastError.message})`);
+    this.#reset({ state: 'idle', error });
+    this.emit('left', error);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Peers and tracks
+
+  #replacePeers(peers: JoinResponse['peers']): void {
+    const fresh = new Set(peers.map((peer) => peer.peerId));
+    for (const peerId of [...this.#peers.keys()]) if (!fresh.has(peerId)) this.#removePeer(peerId);
+    for (const info of peers) {
+      const known = this.#peers.get(info.peerId);
+      if (known) {
+        // Same peer, seen again after our reconnect: its tracks are gone with our old transports.
+        known.producers.clear();
+        for (const producer of info.producers) known.producers.set(producer.producerId, { ...producer });
+        for (const producer of info.producers) this.#consume(this.#session!, known, producer.producerId);
+      } else {
+        this.#addPeer(new RemotePeer(info));
+      }
+    }
+  }
+
+  #addPeer(peer: RemotePeer): void {
+    this.#peers.set(peer.peerId, peer);
+    this.emit('peerJoined', peer);
+    for (const producerId of peer.producers.keys()) this.#consume(this.#session!, peer, producerId);
+  }
+
+  #removePeer(peerId: string): void {
+    const peer = this.#peers.get(peerId);
+    if (!peer) return;
+    for (const track of [...peer.tracks.values()]) this.#removeTrack(this.#session, peer, track);
+    this.#peers.delete(peerId);
+    this.emit('peerLeft', peer);
+  }
+
+  #consume(session: Session, peer: RemotePeer, producerId: string): void {
+    const media = session.media;
+    if (!media) return;
+    media.consume(producerId).then(
+      (consumed) => {
+        // Too late: the producer, the peer or our session went away while the answer travelled.
+        if (this.#session !== session || this.#peers.get(peer.peerId) !== peer || !peer.producers.has(producerId)) {
+          media.consumerClosed(consumed.consumerId);
+          return;
+        }
+        const track: RemoteTrack = { ...consumed };
+        peer.tracks.set(track.consumerId, track);
+        this.emit('trackAdded', peer, track);
+      },
+      () => {
+        // The producer closed before we consumed it (NOT_FOUND/CANNOT_CONSUME): nothing to show.
+      },
+    );
+  }
+
+  #removeTrack(session: Session | undefined, peer: RemotePeer, track: RemoteTrack): void {
+    if (!peer.tracks.delete(track.consumerId)) return;
+    session?.media?.consumerClosed(track.consumerId);
+    this.emit('trackRemoved', peer, track);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  #applyProperties(properties: ChannelProperties, changed: string[]): void {
+    const before = this.#properties;
+    this.#properties = { ...properties };
+    const really = changed.filter((key) => before[key] !== properties[key]);
+    if (really.length === 0) return;
+    this.emit('propertyChange', { recordState: really.includes('recordState'), changed: really, properties: this.#properties });
+  }
+
+  #requireJoined(): Session {
+    if (this.#state !== 'connected' || !this.#session) {
+      const why = this.#state === 'reconnecting' ? 'reconnecting to the server' : 'join a channel first';
+      throw new CodedError(SignalingErrorCode.NotJoined, why);
+    }
+    return this.#session;
+  }
+
+  /** Forgets the current connection's media (tracks died with it) but keeps the peers' identities. */
+  #dropSession(): void {
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session) return;
+    for (const peer of this.#peers.values()) for (const track of [...peer.tracks.values()]) this.#removeTrack(session, peer, track);
+    for (const publication of this.#publications.values()) {
+      publication.producer = undefined;
+      publication.producerId = undefined;
+    }
+    session.media?.close();
+    session.signaling.close();
+  }
+
+  /** Back to idle: no session, no peers, no publications (owned tracks stopped), record state None. */
+  #reset(change: ConnectionChange): void {
+    this.#epoch++;
+    this.#dropSession();
+    for (const peerId of [...this.#peers.keys()]) this.#removePeer(peerId);
+    for (const publication of this.#publications.values()) if (publication.owned) publication.track.stop();
+    this.#publications.clear();
+    this.#joined = undefined;
+    this.#applyProperties({ recordState: 'None', recordingId: null }, ['recordState', 'recordingId']);
+    this.#setState(change);
+  }
+
+  #setState(change: ConnectionChange): void {
+    this.#state = change.state;
+    this.emit('connectionStateChange', change);
+  }
+}
+
+function asCoded(error: unknown): CodedError {
+  if (error instanceof CodedError) return error;
+  if (error instanceof TypeError) return new CodedError(SignalingErrorCode.BadRequest, error.message);
+  return new CodedError(SignalingErrorCode.Internal, (error as Error)?.message ?? String(error));
+}
+
+const defaultWebSocketFactory: WebSocketFactory = (url) => {
+  const Ctor = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (!Ctor) throw new TypeError('no global WebSocket here: pass webSocketFactory (e.g. from the ws package)');
+  return new Ctor(url);
+};
