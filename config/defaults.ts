@@ -48,6 +48,33 @@ export const DEFAULT_CONFIG = {
     defaultStorage: 'local' as 'local' | 'none',
     /** Most recordings running at once on this server. */
     maxConcurrentRecordings: 16,
+    /**
+     * Storage endpoints (host or host:port, comma separated; '*' for any) a record param may name for
+     * S3-compatible or private Qiniu stores. Empty: only the vendors' own endpoints, so a client
+     * cannot make the server upload to a host of its choosing.
+     */
+    allowedStorageEndpoints: '',
+  },
+  api: {
+    /** Backend control: the HTTP API under /api/v1 and the recorder SDK's socket at /api/v1/recorder. */
+    enabled: true,
+    /** Secret backends send with auth.appId (HTTP Basic appId:secret). Empty: the same as auth.secret. */
+    secret: '',
+    /** Largest JSON request body accepted by the HTTP API (413 beyond). */
+    maxBodyBytes: 64 * 1024,
+  },
+  webhooks: {
+    /** Comma-separated http(s) URLs every recording event is POSTed to; empty: no webhooks. */
+    urls: '',
+    /** HMAC-SHA256 key of the X-Confrec-Signature header. Empty: the API secret (api.secret, else auth.secret). */
+    secret: '',
+    /** Per delivery attempt. */
+    timeoutMs: 5000,
+    /** Attempts per event and URL before it is dropped (logged); later events then go on. */
+    maxAttempts: 10,
+    /** Backoff between attempts: base × 2^attempt (with jitter), capped at max. */
+    retryBaseDelayMs: 500,
+    retryMaxDelayMs: 30_000,
   },
 } as const;
 
@@ -58,4 +85,4 @@ export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
 };
 
 /** Leaf paths whose values are secrets: masked whenever the resolved config is printed. */
-export const SECRET_PATHS: readonly string[] = ['auth.secret'];
+export const SECRET_PATHS: readonly string[] = ['auth.secret', 'api.secret', 'webhooks.secret'];

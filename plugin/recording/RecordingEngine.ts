@@ -55,6 +55,8 @@ export interface RecordingEngineOptions {
   /** Recorders' working files: <workDir>/<recordingId>/. */
   workDir: string;
   maxConcurrentRecordings: number;
+  /** Hosts (host or host:port) a storage target's endpoint may name; '*' allows any. */
+  allowedStorageEndpoints?: readonly string[];
   recorderIp?: string;
   recorderOptions?: RecorderProcessOptions;
 }
@@ -116,6 +118,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     if (this.activeCount() >= this.#options.maxConcurrentRecordings) {
       throw new CodedError(RecordingErrorCode.InvalidOperation, `this server already runs ${this.#options.maxConcurrentRecordings} recordings, its configured maximum`);
     }
+    this.assertTargetAllowed(request.target);
     const recordingId = `rec_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${crypto.randomBytes(4).toString('hex')}`;
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
@@ -152,6 +155,21 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       throw error;
     }
     return recording;
+  }
+
+  /** Refuses (InvalidParameter) a target whose endpoint this server does not allow. */
+  assertTargetAllowed(target: StorageTarget): void {
+    if (!target.endpoint) return;
+    const allowed = this.#options.allowedStorageEndpoints ?? [];
+    let host: string;
+    try {
+      const url = new URL(target.endpoint.includes('://') ? target.endpoint : `http://${target.endpoint}`);
+      host = url.host;
+      if (allowed.includes('*') || allowed.includes(host) || allowed.includes(url.hostname)) return;
+    } catch {
+      throw new CodedError(RecordingErrorCode.InvalidParameter, 'storage.endpoint is not a valid URL');
+    }
+    throw new CodedError(RecordingErrorCode.InvalidParameter, `storage.endpoint ${host} is not in this server's recording.allowedStorageEndpoints`);
   }
 
   async stop(recordingId: string, reason = 'stopped'): Promise<RecordedFile[]> {

@@ -80,7 +80,7 @@ export class RecordingPlugin implements ServerPlugin {
     const recordString = peer.joinParam?.record?.recordString;
     if (recordString !== undefined) {
       try {
-        this.#params.set(channel.channelId, parseRecordParam(recordString));
+        this.#params.set(channel.channelId, this.#acceptParam(recordString));
       } catch (error) {
         // The join stands; the peer learns its record param was refused and why.
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.InvalidParameter, String(error));
@@ -124,7 +124,7 @@ export class RecordingPlugin implements ServerPlugin {
     if (active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is already being recorded');
     // Seed: a non-null param on enable replaces the one given at join.
     if (recordParam) {
-      this.#params.set(channel.channelId, parseRecordParam(recordParam.recordString));
+      this.#params.set(channel.channelId, this.#acceptParam(recordParam.recordString));
       this.#refresh(channel);
     }
     const param = this.#params.get(channel.channelId);
@@ -155,6 +155,12 @@ export class RecordingPlugin implements ServerPlugin {
   async close(): Promise<void> {
     await this.#engine.close();
     await this.#engine.uploads.close();
+  }
+
+  #acceptParam(recordString: string): RecordParam {
+    const param = parseRecordParam(recordString);
+    this.#engine.assertTargetAllowed(param.storage);
+    return param;
   }
 
   #refresh(channel: ChannelHandle): void {

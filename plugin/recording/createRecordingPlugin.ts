@@ -27,6 +27,7 @@ export async function createRecordingPlugin(context: PluginContext & { config: S
     uploads,
     workDir: path.join(recording.stateDir, 'work'),
     maxConcurrentRecordings: recording.maxConcurrentRecordings,
+    allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
   });
   return new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
