@@ -26,13 +26,16 @@ if (!Number.isFinite(ttl) || ttl <= 0) {
   console.error('--ttl must be a positive number of seconds');
   process.exit(2);
 }
-console.log(
-  mintToken(secret, {
-    appId: config.auth.appId,
-    channelId: values.channel!,
-    uid: values.uid!,
-    role,
-    privileges: { publish: !values['no-publish'] && role === 'host', record: !values['no-record'] },
-    exp: Math.floor(Date.now() / 1000) + ttl,
-  }),
-);
+const token = mintToken(secret, {
+  appId: config.auth.appId,
+  channelId: values.channel!,
+  uid: values.uid!,
+  role,
+  privileges: { publish: !values['no-publish'] && role === 'host', record: !values['no-record'] },
+  exp: Math.floor(Date.now() / 1000) + ttl,
+});
+console.log(token);
+// A link that opens the web page with the join form filled in (stderr keeps stdout a bare token for scripts).
+const host = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
+const query = new URLSearchParams({ channel: values.channel!, name: values.uid!, token });
+console.error(`Open in a browser: http://${host}:${config.http.port}/?${query.toString()}`);

@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from './config';
+import { installWebRoutes } from './http/webRoutes';
 import { Logger } from './logger';
 import { MediaServer } from './MediaServer';
-import { defaultPlugins } from './plugins';
+import { attachDefaultApis, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
 
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
+  const backend = attachDefaultApis(server);
+  installWebRoutes(server);
   const address = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
   console.log(`confrec is running: http://${address}:${server.port}/  (WebSocket signaling: ws://${address}:${server.port}/ws)`);
   console.log(`Get a join token:   npm run token -- --channel demo --uid alice`);
@@ -26,13 +29,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received, shutting down`);
-    server.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error(`shutdown failed: ${String(error)}`);
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most.
+      .then(() => backend?.close({ drainMs: 5000 }))
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, BrowserContext, Page } from 'playwright-core';
+import { repoRoot } from '../../server/http/repoRoot';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Console lines and page errors, for failure messages. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * One person's browser: Debian's Chromium with a fresh profile (its own --user-data-dir) and, by
+ * default, the fake camera (moving pattern) and microphone (beeps) granted without a prompt.
+ * `media: 'denied'` keeps the fake devices but refuses the permission, like a user clicking Block.
+ */
+export async function launchBrowser(options: { media?: 'granted' | 'denied' } = {}): Promise<TestBrowser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh --test\` (installs Debian's chromium)`);
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-chromium-'));
+  const denied = options.media === 'denied';
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...ARGS, '--use-fake-device-for-media-stream', ...(denied ? ['--deny-permission-prompts'] : FAKE_MEDIA.slice(1))],
+    viewport: { width: 1100, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const logs: string[] = [];
+  page.on('console', (message) => logs.push(`[console.${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => logs.push(`[pageerror] ${error.message}`));
+  let closed = false;
+  return {
+    context,
+    page,
+    logs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => undefined);
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** test-artifacts/ at the repository root (gitignored): screenshots and other evidence. */
+export function artifactPath(name: string): string {
+  const dir = path.join(repoRoot(__dirname), 'test-artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}
