@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import * as mediasoup from 'mediasoup';
 import type { ServerConfig } from '../config/defaults';
@@ -24,6 +25,13 @@ export interface HttpRoute {
   (request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> | boolean;
 }
 
+/** A WebSocket endpoint on its own path (e.g. the recorder SDK's), beside signaling at '/ws'. */
+export interface UpgradeRoute {
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes its sockets: called before the HTTP server closes, which waits for them. */
+  close(): void;
+}
+
 /**
  * The whole server in one object: workers → channels → HTTP + WebSocket, started in that order and
  * closed in reverse. Tests start it in-process on port 0.
@@ -38,6 +46,7 @@ export class MediaServer {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
   readonly #routes: HttpRoute[] = [];
+  readonly #upgradeRoutes = new Map<string, UpgradeRoute>();
   #closed = false;
 
   private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string) {
@@ -50,11 +59,12 @@ export class MediaServer {
     // ws closes a socket (code 1009) beyond maxPayload; below that, Connection answers an
     // oversized message with MESSAGE_TOO_LARGE and keeps the socket.
     this.#wss = new WebSocketServer({
-      server: this.#http,
-      path: '/ws',
+      noServer: true,
       maxPayload: Math.max(config.signaling.maxMessageBytes * 4, 1024 * 1024),
     });
     this.#wss.on('connection', (socket) => this.#accept(socket));
+    // Upgrades are routed by path: '/ws' is signaling; other paths are added with addUpgradeRoute().
+    this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head));
   }
 
   static async start(config: ServerConfig, options: { plugins?: PluginFactory[] } = {}): Promise<MediaServer> {
@@ -105,11 +115,18 @@ export class MediaServer {
     this.#routes.push(route);
   }
 
+  /** Serves WebSocket upgrades on `pathname` (exact match, query string ignored). */
+  addUpgradeRoute(pathname: string, route: UpgradeRoute): void {
+    if (pathname === '/ws' || this.#upgradeRoutes.has(pathname)) throw new TypeError(`an upgrade route for ${pathname} exists already`);
+    this.#upgradeRoutes.set(pathname, route);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const connection of this.#connections) connection.close();
     this.#wss.close();
+    for (const route of this.#upgradeRoutes.values()) route.close();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeAllConnections();
     this.registry.closeAll('the server is shutting down');
@@ -138,6 +155,23 @@ export class MediaServer {
     });
     session = new PeerSession(context, (notification, data) => connection.notify(notification, data));
     this.#connections.add(connection);
+  }
+
+  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = request.url ?? '/';
+    const index = url.indexOf('?');
+    const pathname = index === -1 ? url : url.slice(0, index);
+    if (pathname === '/ws') {
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
+      return;
+    }
+    const route = this.#upgradeRoutes.get(pathname);
+    if (route && !this.#closed) {
+      route.handleUpgrade(request, socket, head);
+      return;
+    }
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   }
 
   #cachedCapabilities: mediasoup.types.RtpCapabilities | undefined;

@@ -128,6 +128,28 @@ function validate(config: ServerConfig): void {
   if (!Number.isInteger(config.recording.maxConcurrentRecordings) || config.recording.maxConcurrentRecordings < 1) {
     throw new ConfigError('recording.maxConcurrentRecordings', 'must be a positive integer');
   }
+  if (config.api.secret && config.api.secret.length < 16) throw new ConfigError('api.secret', 'must be at least 16 characters');
+  if (!Number.isInteger(config.api.maxBodyBytes) || config.api.maxBodyBytes < 1024) throw new ConfigError('api.maxBodyBytes', 'must be an integer >= 1024');
+  if (config.webhooks.secret && config.webhooks.secret.length < 16) throw new ConfigError('webhooks.secret', 'must be at least 16 characters');
+  for (const url of webhookUrls(config)) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) throw new ConfigError('webhooks.urls', `${JSON.stringify(url)} is not an http(s) URL`);
+  }
+  if (!Number.isInteger(config.webhooks.timeoutMs) || config.webhooks.timeoutMs < 100) throw new ConfigError('webhooks.timeoutMs', 'must be an integer >= 100');
+  if (!Number.isInteger(config.webhooks.maxAttempts) || config.webhooks.maxAttempts < 1) throw new ConfigError('webhooks.maxAttempts', 'must be a positive integer');
+  if (!(config.webhooks.retryBaseDelayMs >= 1) || !(config.webhooks.retryMaxDelayMs >= config.webhooks.retryBaseDelayMs)) {
+    throw new ConfigError('webhooks.retryMaxDelayMs', 'must be >= webhooks.retryBaseDelayMs >= 1');
+  }
+}
+
+/** webhooks.urls split on commas, blanks dropped. */
+export function webhookUrls(config: ServerConfig): string[] {
+  return config.webhooks.urls.split(',').map((url) => url.trim()).filter(Boolean);
 }
 
 /** The config as printable JSON, secrets masked. */

@@ -1,0 +1,174 @@
+import { Logger } from '../../server/logger';
+import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
+import { signWebhook } from './signature';
+
+const logger = new Logger('WebhookDispatcher');
+
+export interface WebhookDispatcherOptions {
+  urls: readonly string[];
+  secret: string;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Events waiting per URL and recording; beyond it the oldest waiting ones are dropped (logged). */
+  maxQueuedPerRecording?: number;
+}
+
+/** The JSON body of every webhook POST: the event log entry plus a delivery id. */
+export type WebhookPayload = RecordingEventEntry & { id: string };
+
+interface Queue {
+  url: string;
+  recordingId: string;
+  items: RecordingEventEntry[];
+  running: boolean;
+}
+
+/**
+ * POSTs every recording event to the configured URLs, signed (see signature.ts). Per URL and
+ * recording, events go one at a time, in order; a failed delivery (network error, timeout,
+ * non-2xx) is retried with exponential backoff before the next event of that recording is sent.
+ * Deliveries run beside the recording and never hold it up; queued upload progress events are
+ * coalesced (only the newest waiting one is sent). Not durable: what is queued at shutdown is lost.
+ */
+export class WebhookDispatcher {
+  readonly #options: Required<WebhookDispatcherOptions>;
+  readonly #log: RecordingEventLog;
+  readonly #queues = new Map<string, Queue>();
+  readonly #abort = new AbortController();
+  readonly #onEntry: (entry: RecordingEventEntry) => void;
+  readonly #idleWaiters = new Set<() => void>();
+  #closed = false;
+
+  constructor(log: RecordingEventLog, options: WebhookDispatcherOptions) {
+    this.#options = { timeoutMs: 5000, maxAttempts: 10, retryBaseDelayMs: 500, retryMaxDelayMs: 30_000, maxQueuedPerRecording: 1000, ...options };
+    this.#log = log;
+    this.#onEntry = (entry) => {
+      for (const url of this.#options.urls) this.#enqueue(url, entry);
+    };
+    log.on('appended', this.#onEntry);
+  }
+
+  /** Events waiting or being delivered, over all URLs. */
+  get pending(): number {
+    return [...this.#queues.values()].reduce((sum, queue) => sum + queue.items.length, 0);
+  }
+
+  /** Resolves when nothing is waiting (tests, graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.#queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#log.off('appended', this.#onEntry);
+    this.#abort.abort();
+    const dropped = this.pending;
+    if (dropped > 0) logger.warn(`close() | ${dropped} webhook deliveries dropped at shutdown`);
+    this.#queues.clear();
+    for (const resolve of this.#idleWaiters) resolve();
+    this.#idleWaiters.clear();
+  }
+
+  #enqueue(url: string, entry: RecordingEventEntry): void {
+    if (this.#closed) return;
+    const key = `${url}\u0000${entry.recordingId}`;
+    let queue = this.#queues.get(key);
+    if (!queue) this.#queues.set(key, (queue = { url, recordingId: entry.recordingId, items: [], running: false }));
+    const last = queue.items[queue.items.length - 1];
+    // Index 0 is being delivered; a waiting progress event is superseded by a newer one.
+    if (entry.event === 'uploadingProgress' && queue.items.length > 1 && last?.event === 'uploadingProgress') {
+      queue.items[queue.items.length - 1] = entry;
+    } else {
+      queue.items.push(entry);
+    }
+    if (queue.items.length > this.#options.maxQueuedPerRecording) {
+      const removed = queue.items.splice(1, 1)[0];
+      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.event} #${removed?.seq} of ${entry.recordingId}`);
+    }
+    if (!queue.running) void this.#run(key, queue);
+  }
+
+  async #run(key: string, queue: Queue): Promise<void> {
+    queue.running = true;
+    try {
+      while (!this.#closed && queue.items.length > 0) {
+        const entry = queue.items[0]!;
+        await this.#deliver(queue.url, entry);
+        queue.items.shift();
+      }
+    } finally {
+      queue.running = false;
+      if (this.#queues.get(key) === queue && queue.items.length === 0) this.#queues.delete(key);
+      if (this.#queues.size === 0) {
+        for (const resolve of this.#idleWaiters) resolve();
+        this.#idleWaiters.clear();
+      }
+    }
+  }
+
+  /** Tries until delivered, out of attempts, or closed. Never throws. */
+  async #deliver(url: string, entry: RecordingEventEntry): Promise<void> {
+    const payload: WebhookPayload = { id: `${entry.recordingId}:${entry.seq}`, ...entry };
+    const body = JSON.stringify(payload);
+    const { maxAttempts, retryBaseDelayMs, retryMaxDelayMs, timeoutMs, secret } = this.#options;
+    for (let attempt = 1; attempt <= maxAttempts && !this.#closed; attempt++) {
+      let failure: string;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'confrec-webhooks/1',
+            'x-confrec-signature': signWebhook(secret, body),
+            'x-confrec-event': entry.event,
+            'x-confrec-delivery': payload.id,
+            'x-confrec-attempt': String(attempt),
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]),
+        });
+        await response.arrayBuffer().catch(() => undefined);
+        if (response.status >= 200 && response.status < 300) return;
+        failure = `HTTP ${response.status}`;
+      } catch (error) {
+        if (this.#closed) return;
+        failure = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).message ?? error);
+      }
+      if (attempt === maxAttempts) {
+        logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`);
+        return;
+      }
+      const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
+      logger.warn(`deliver() | ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
+      await this.#sleep(delay);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.#abort.signal;
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done);
+    });
+  }
+}
+
+/** URLs may carry credentials or tokens in the query: log scheme, host and path only. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

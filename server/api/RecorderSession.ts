@@ -1,0 +1,181 @@
+import crypto from 'node:crypto';
+import type { CloudRecorder } from '../../plugin/recording/CloudRecorder';
+import type { RecordingEngine } from '../../plugin/recording/RecordingEngine';
+import type { RecordingEventEntry, RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
+import type { CloudStorageConfig } from '../../plugin/storage/cloudStorageConfig';
+import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import {
+  isRecorderMethod,
+  RecorderNotifications,
+  recorderRequestSchemas,
+  RecorderRequestData,
+  RecorderResponses,
+  RecordingEventNotification,
+} from '../../signaling/recorder/protocol';
+import { SchemaError } from '../../signaling/schema';
+import { Logger } from '../logger';
+
+const logger = new Logger('RecorderSession');
+
+export interface RecorderSessionContext {
+  engine: RecordingEngine;
+  log: RecordingEventLog;
+  /** A fresh in-process ICloudRecorder (validation, token check, start) for this session. */
+  createCloudRecorder(observer: { onRecordingConnecting(recordingId: string): void }): CloudRecorder;
+  /** Checks a record token for a channel (throws CodedError). */
+  authorizeRecord(appId: string, channelId: string, token: string): void;
+  /** Secret the resume keys are derived from. */
+  resumeSecret: string;
+}
+
+type Notify = <N extends keyof RecorderNotifications>(notification: N, data: RecorderNotifications[N]) => void;
+
+/** The key that lets a reconnecting SDK follow its recording again: HMAC of the id, never stored. */
+export function resumeKeyFor(secret: string, recordingId: string): string {
+  return crypto.createHmac('sha256', secret).update(`confrec-recorder-resume:${recordingId}`).digest('base64url').slice(0, 32);
+}
+
+function sameKey(a: string, b: string): boolean {
+  const left = crypto.createHash('sha256').update(a).digest();
+  const right = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(left, right);
+}
+
+/**
+ * One recorder SDK connection, server side: starts recordings through an in-process CloudRecorder,
+ * forwards the events of the recordings it follows (from the event log, so nothing is skipped and a
+ * resume replays exactly what was missed) and stops them on request. Closing the session never
+ * stops a recording: recordings outlive their controllers.
+ */
+export class RecorderSession {
+  readonly #context: RecorderSessionContext;
+  readonly #notify: Notify;
+  /** recordingId → last seq sent on this connection. */
+  readonly #following = new Map<string, number>();
+  readonly #onEntry: (entry: RecordingEventEntry) => void;
+  #recorder: CloudRecorder | undefined;
+  #closed = false;
+
+  constructor(context: RecorderSessionContext, notify: Notify) {
+    this.#context = context;
+    this.#notify = notify;
+    this.#onEntry = (entry) => this.#forward(entry);
+    context.log.on('appended', this.#onEntry);
+  }
+
+  async handle(method: string, data: unknown): Promise<unknown> {
+    if (this.#closed) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the session is closed');
+    if (!isRecorderMethod(method)) throw new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${JSON.stringify(method.slice(0, 64))}`);
+    let parsed: unknown;
+    try {
+      parsed = recorderRequestSchemas[method].parse(data, 'data');
+    } catch (error) {
+      throw new CodedError(RecordingErrorCode.InvalidParameter, error instanceof SchemaError ? error.message : String(error));
+    }
+    switch (method) {
+      case 'startCloudRecording':
+        return this.#start(parsed as RecorderRequestData<'startCloudRecording'>);
+      case 'stopCloudRecording':
+        return this.#stop(parsed as RecorderRequestData<'stopCloudRecording'>);
+      case 'resume':
+        return this.#resume(parsed as RecorderRequestData<'resume'>);
+      case 'attach':
+        return this.#attachRequest(parsed as RecorderRequestData<'attach'>);
+      case 'release':
+        return this.#release(parsed as RecorderRequestData<'release'>);
+    }
+  }
+
+  /** Stops following; the recordings go on. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#context.log.off('appended', this.#onEntry);
+    this.#following.clear();
+    void this.#recorder?.release(true);
+  }
+
+  async #start(request: RecorderRequestData<'startCloudRecording'>): Promise<RecorderResponses['startCloudRecording']> {
+    const running = [...this.#following.keys()].find((id) => this.#context.engine.get(id)?.active);
+    if (running) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder is already recording (${running}); stop it first`);
+    // One CloudRecorder per start: it claims the recording id from the engine's 'connecting' event,
+    // at which point this session follows the recording (from seq 0, so 'connecting' is sent too).
+    void this.#recorder?.release(true);
+    const recorder = this.#context.createCloudRecorder({ onRecordingConnecting: (recordingId) => this.#follow(recordingId, 0) });
+    this.#recorder = recorder;
+    const recordingId = await recorder.startCloudRecording(
+      request.appId,
+      request.channelName,
+      request.token,
+      request.uid,
+      (request.recordingConfig ?? {}) as never,
+      request.storageConfig as unknown as CloudStorageConfig,
+    );
+    this.#follow(recordingId, this.#following.get(recordingId) ?? 0);
+    return { recordingId, resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId) };
+  }
+
+  async #stop({ recordingId }: RecorderRequestData<'stopCloudRecording'>): Promise<RecorderResponses['stopCloudRecording']> {
+    if (!this.#following.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder does not control ${recordingId}`);
+    await this.#context.engine.stop(recordingId, 'stopped by backend');
+    return {};
+  }
+
+  #resume({ recordingId, resumeKey, afterSeq }: RecorderRequestData<'resume'>): RecorderResponses['resume'] {
+    if (!sameKey(resumeKey, resumeKeyFor(this.#context.resumeSecret, recordingId))) {
+      throw new CodedError(RecordingErrorCode.InvalidParameter, 'data.resumeKey does not match the recording');
+    }
+    if (!this.#context.log.has(recordingId) && !this.#context.engine.get(recordingId)) {
+      throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
+    }
+    const complete = this.#follow(recordingId, afterSeq, false);
+    return { recordingId, phase: this.#context.engine.get(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
+  }
+
+  #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): RecorderResponses['attach'] {
+    const channelId = this.#context.engine.get(recordingId)?.channel.channelId ?? this.#context.log.channelOf(recordingId);
+    if (!channelId) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
+    this.#context.authorizeRecord(appId, channelId, token);
+    this.#follow(recordingId, afterSeq ?? this.#context.log.lastSeq(recordingId));
+    return {
+      recordingId,
+      resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId),
+      channelId,
+      phase: this.#context.engine.get(recordingId)?.phase ?? null,
+      lastSeq: this.#context.log.lastSeq(recordingId),
+    };
+  }
+
+  async #release({ keepRecordingInBackground, recordingId }: RecorderRequestData<'release'>): Promise<RecorderResponses['release']> {
+    if (!keepRecordingInBackground && recordingId) {
+      if (!this.#following.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder does not control ${recordingId}`);
+      const recording = this.#context.engine.get(recordingId);
+      if (recording?.active) await recording.stop('released by backend');
+    }
+    this.close();
+    return {};
+  }
+
+  /** Follows a recording from afterSeq: announces it, replays what the log holds, then goes live. */
+  #follow(recordingId: string, afterSeq: number, announce = true): boolean {
+    if (this.#closed) return false;
+    const known = this.#following.get(recordingId);
+    if (known !== undefined && known >= afterSeq) return true;
+    this.#following.set(recordingId, afterSeq);
+    if (announce || known === undefined) {
+      const channelId = this.#context.log.channelOf(recordingId);
+      this.#notify('recordingAttached', { recordingId, resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId), ...(channelId ? { channelId } : {}) });
+    }
+    const { entries, complete } = this.#context.log.since(recordingId, afterSeq);
+    for (const entry of entries) this.#forward(entry);
+    if (!complete && afterSeq > 0) logger.warn(`follow() | [recording:${recordingId}] events after ${afterSeq} were partly dropped from the log`);
+    return complete;
+  }
+
+  #forward(entry: RecordingEventEntry): void {
+    const last = this.#following.get(entry.recordingId);
+    if (last === undefined || entry.seq <= last) return;
+    this.#following.set(entry.recordingId, entry.seq);
+    this.#notify('recordingEvent', entry satisfies RecordingEventNotification);
+  }
+}
