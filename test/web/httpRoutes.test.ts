@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import t from 'tap';
+import { startWebServer } from '../support/web';
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request with the path sent byte for byte (fetch would normalise '..' away before sending). */
+function raw(baseUrl: string, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ hostname, port, path: rawPath, method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+const json = (response: RawResponse): any => JSON.parse(response.body.toString('utf8'));
+
+t.test('the page and its assets', async (t) => {
+  const env = await startWebServer();
+  t.teardown(() => env.close());
+
+  const page = await raw(env.httpUrl, '/');
+  t.equal(page.status, 200, 'GET / answers');
+  t.match(page.headers['content-type'], /^text\/html/, 'as HTML');
+  t.match(page.body.toString(), /id="record-state"/, 'the page with the record control');
+  const app = await raw(env.httpUrl, '/assets/app.js');
+  t.equal(app.status, 200, 'the bundle is served');
+  t.match(app.headers['content-type'], /javascript/, 'as JavaScript');
+  t.ok(app.body.length > 10_000, `a real bundle (${app.body.length} bytes)`);
+  const sdk = await raw(env.httpUrl, '/assets/confrec-client.js');
+  t.match(sdk.body.toString(), /ConfrecClient/, 'the standalone SDK bundle defines ConfrecClient');
+  t.equal((await raw(env.httpUrl, '/assets/style.css')).status, 200, 'the stylesheet');
+
+  for (const hostile of ['/assets/../package.json', '/assets/..%2fpackage.json', '/assets/%2e%2e%2fpackage.json', '/assets/.hidden', '/assets/nope.js']) {
+    const response = await raw(env.httpUrl, hostile);
+    t.equal(response.status, 404, `${hostile} → 404`);
+    t.notMatch(response.body.toString(), /"name": "confrec"/, `${hostile} does not leak package.json`);
+  }
+});
+
+t.test('recordings API: token per channel, Range, no traversal', async (t) => {
+  const env = await startWebServer();
+  t.teardown(() => env.close());
+  const dir = env.server.config.recording.recordingsDir;
+  // Files as earlier runs of the server left them (the catalog scans <recordingsDir>/<channel>/).
+  const content = Buffer.alloc(1000, 7);
+  fs.mkdirSync(path.join(dir, 'room-a', 'sub'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'room-b'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'room-a', 'recording_20260101-000000.mp4'), content);
+  fs.writeFileSync(path.join(dir, 'room-a', 'sub', 'deep.mp4'), content);
+  fs.writeFileSync(path.join(dir, 'room-a', '.recording.mp4.abc.tmp'), content);
+  fs.writeFileSync(path.join(dir, 'room-a', 'notes.txt'), 'not a recording');
+  fs.writeFileSync(path.join(dir, 'room-b', 'secret.mp4'), content);
+  fs.symlinkSync(path.join(dir, 'room-b', 'secret.mp4'), path.join(dir, 'room-a', 'link.mp4'));
+
+  const tokenA = env.token({ channelId: 'room-a', uid: 'alice' });
+  const tokenB = env.token({ channelId: 'room-b', uid: 'bob' });
+  const auth = { authorization: `Bearer ${tokenA}` };
+
+  const noToken = await raw(env.httpUrl, '/api/recordings?channel=room-a');
+  t.equal(noToken.status, 401, 'no token: 401');
+  t.equal(json(noToken).error.code, 'TOKEN_INVALID', 'TOKEN_INVALID');
+  const otherChannel = await raw(env.httpUrl, '/api/recordings?channel=room-a', { authorization: `Bearer ${tokenB}` });
+  t.equal(json(otherChannel).error.code, 'TOKEN_MISMATCH', "another channel's token: TOKEN_MISMATCH");
+  const wildcard = env.token({ channelId: '*', uid: 'admin' });
+  t.equal((await raw(env.httpUrl, '/api/recordings?channel=..', { authorization: `Bearer ${wildcard}` })).status, 400, 'channel ".." refused even with a wildcard token');
+
+  const list = await raw(env.httpUrl, '/api/recordings?channel=room-a', auth);
+  t.equal(list.status, 200, 'listing with a token for the channel');
+  const recordings = json(list).recordings as Array<{ objectKey: string; state: string; size: number; url?: string }>;
+  t.same(recordings.map((entry) => entry.objectKey).sort(), ['room-a/recording_20260101-000000.mp4', 'room-a/sub/deep.mp4'], 'playable files only: no temp, text or symlinked files');
+  const entry = recordings.find((candidate) => candidate.objectKey === 'room-a/recording_20260101-000000.mp4')!;
+  t.equal(entry.state, 'stored', 'stored');
+  t.equal(entry.size, 1000, 'size');
+  t.match(entry.url, /^\/api\/recordings\/file\?/, 'with a URL to play it');
+
+  const whole = await raw(env.httpUrl, entry.url!);
+  t.equal(whole.status, 200, 'the file (token in the URL, as <video src> needs)');
+  t.equal(whole.headers['content-type'], 'video/mp4', 'video/mp4');
+  t.equal(whole.headers['accept-ranges'], 'bytes', 'announces ranges');
+  t.ok(whole.body.equals(content), 'the bytes');
+  const ranged = await raw(env.httpUrl, entry.url!, { range: 'bytes=100-199' });
+  t.equal(ranged.status, 206, 'Range: 206');
+  t.equal(ranged.headers['content-range'], 'bytes 100-199/1000', 'content-range');
+  t.equal(ranged.body.length, 100, '100 bytes');
+  const suffix = await raw(env.httpUrl, entry.url!, { range: 'bytes=-10' });
+  t.equal(suffix.headers['content-range'], 'bytes 990-999/1000', 'suffix range');
+  t.equal((await raw(env.httpUrl, entry.url!, { range: 'bytes=5000-' })).status, 416, 'unsatisfiable range: 416');
+  const head = await raw(env.httpUrl, entry.url!, {}, 'HEAD');
+  t.equal(head.status, 200, 'HEAD');
+  t.equal(head.headers['content-length'], '1000', 'HEAD tells the length');
+
+  const fileUrl = (key: string, token = tokenA, channel = 'room-a'): string => `/api/recordings/file?${new URLSearchParams({ channel, key, token }).toString()}`;
+  for (const key of ['room-b/secret.mp4', 'room-a/../room-b/secret.mp4', '../room-b/secret.mp4', 'room-a/link.mp4', 'room-a/.recording.mp4.abc.tmp', '/etc/passwd']) {
+    t.equal((await raw(env.httpUrl, fileUrl(key))).status, 404, `key ${key} → 404`);
+  }
+  t.equal((await raw(env.httpUrl, fileUrl('room-a/sub/deep.mp4', tokenB))).status, 401, "room-a's file with room-b's token → 401");
+});
