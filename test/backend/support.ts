@@ -132,3 +132,55 @@ export class SdkProcess {
 export function milestones(names: string[]): string[] {
   return names.filter((name) => name !== 'uploadingProgress');
 }
+
+export interface TcpProxy {
+  port: number;
+  /** Destroys every connection and refuses new ones (accepted, then destroyed) until restore(). */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A real TCP relay to 127.0.0.1:targetPort whose link a test can cut, like a network failure. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const net = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const kill = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', kill);
+      socket.on('close', kill);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    port,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    restore() {
+      cut = false;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
