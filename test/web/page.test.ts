@@ -176,3 +176,39 @@ t.test('the page explains a bad token, a denied camera and a server that is gone
   t.equal(await page.isDisabled('#record-button'), true, 'record button disabled');
   await page.screenshot({ path: artifactPath('web-server-gone.png'), fullPage: true });
 });
+
+t.test('after a server restart both pages reconnect by themselves, republish and see each other again', async (t) => {
+  const first = await startWebServer();
+  const port = first.server.port;
+  let second: Awaited<ReturnType<typeof startWebServer>> | undefined;
+  t.teardown(async () => {
+    await first.close();
+    await second?.close();
+  });
+  const erin = await launchBrowser();
+  t.teardown(() => erin.close());
+  const frank = await launchBrowser();
+  t.teardown(() => frank.close());
+  // Both servers share the test secret, so the tokens stay valid across the restart.
+  const erinPage = await openPage(erin, first.httpUrl, 'restart-room', 'erin', first.token({ channelId: 'restart-room', uid: 'erin' }));
+  const frankPage = await openPage(frank, first.httpUrl, 'restart-room', 'frank', first.token({ channelId: 'restart-room', uid: 'frank' }));
+  await erinPage.click('#join');
+  await frankPage.click('#join');
+  await remoteVideoPlays(erinPage, 'frank');
+  await remoteVideoPlays(frankPage, 'erin');
+
+  await first.close();
+  await erinPage.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'reconnecting', undefined, { timeout: 30_000 });
+  second = await startWebServer({ overrides: { http: { port } } });
+
+  for (const page of [erinPage, frankPage]) {
+    await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
+  }
+  t.match(await erinPage.textContent('#message'), /Reconnected/, 'the page says it reconnected');
+  const frankAgain = await remoteVideoPlays(erinPage, 'frank');
+  const erinAgain = await remoteVideoPlays(frankPage, 'erin');
+  t.ok(frankAgain.width > 0, "erin sees frank's video again (republished after the restart)");
+  t.ok(erinAgain.width > 0, "frank sees erin's video again");
+  t.equal(await erinPage.locator('.tile.remote').count(), 1, 'one tile per remote peer, no stale ones');
+  t.equal(await erinPage.textContent('#record-state'), 'Ready', 'record state Ready on the new server');
+});
