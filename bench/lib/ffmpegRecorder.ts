@@ -1,0 +1,197 @@
+/**
+ * The baseline most mediasoup users build: consume each producer through a PlainTransport (comedia off,
+ * RTCP on rtp+1), describe it in an SDP file and let `ffmpeg -protocol_whitelist file,udp,rtp -i x.sdp`
+ * receive it. Composite: scale every participant to the same tiles as ours (computeLayout), xstack +
+ * pad to the canvas, amix, libx264 ultrafast at the same size/fps/bitrate, AAC like ours. Copy: one
+ * ffmpeg per stream writing WebM without re-encoding.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { types as ms } from 'mediasoup';
+import { computeLayout, MixedVideoLayout } from '../../plugin/recording/layout';
+import { AUDIO_PROFILES } from '../../plugin/recording/recorder/protocol';
+
+export interface Canvas {
+  width: number;
+  height: number;
+  fps: number;
+  bitrateKbps: number;
+}
+
+interface Leg {
+  transport: ms.PlainTransport;
+  consumer: ms.Consumer;
+  port: number;
+}
+
+const KEY_FRAME_RETRY_MS = [0, 250, 750, 1500, 3000, 5000];
+
+/** An even UDP port P with P and P+1 free right now (ffmpeg binds both from the SDP). */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await bindUdp(0);
+    const port = first.address().port;
+    first.close();
+    const base = port % 2 === 0 ? port : port - 1;
+    if (base >= 40000 && base < 50000) continue; // mediasoup's rtc port range
+    try {
+      const a = await bindUdp(base);
+      const b = await bindUdp(base + 1);
+      a.close();
+      b.close();
+      return base;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error('no free UDP port pair');
+}
+
+function bindUdp(port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', (error) => {
+      socket.close();
+      reject(error);
+    });
+    socket.bind(port, '127.0.0.1', () => resolve(socket));
+  });
+}
+
+/** Ports bound on loopback/any according to /proc/net/udp. */
+function boundUdpPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1];
+    if (local) ports.add(parseInt(local.split(':')[1]!, 16));
+  }
+  return ports;
+}
+
+async function consumeInto(router: ms.Router, producerId: string): Promise<Leg> {
+  const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+  const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
+  return { transport, consumer, port: await freePortPair() };
+}
+
+function sdpFor(legs: Leg[]): string {
+  const lines = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=bench', 'c=IN IP4 127.0.0.1', 't=0 0'];
+  for (const { consumer, port } of legs) {
+    const codec = consumer.rtpParameters.codecs[0]!;
+    const [, name] = codec.mimeType.split('/');
+    lines.push(`m=${consumer.kind} ${port} RTP/AVP ${codec.payloadType}`);
+    lines.push(`a=rtpmap:${codec.payloadType} ${name}/${codec.clockRate}${codec.channels ? `/${codec.channels}` : ''}`);
+    lines.push('a=recvonly');
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export interface FfmpegRecording {
+  pid: number;
+  output: string;
+  startedAt: number;
+  stop(): Promise<void>;
+}
+
+interface FfmpegOptions {
+  router: ms.Router;
+  /** Per participant, in tile order. */
+  participants: Array<{ uid: string; videoProducerId?: string; audioProducerId?: string }>;
+  workDir: string;
+}
+
+async function launch(options: FfmpegOptions, legsByInput: Leg[][], args: (sdps: string[]) => string[], output: string): Promise<FfmpegRecording> {
+  fs.mkdirSync(options.workDir, { recursive: true });
+  const sdps = legsByInput.map((legs, index) => {
+    const file = path.join(options.workDir, `in${index}.sdp`);
+    fs.writeFileSync(file, sdpFor(legs));
+    return file;
+  });
+  const child = spawn('ffmpeg', args(sdps), { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const legs = legsByInput.flat();
+  // ffmpeg opens its sockets after reading the SDPs; packets sent before that are lost.
+  const deadline = Date.now() + 10_000;
+  while (!legs.every((leg) => boundUdpPorts().has(leg.port))) {
+    if (child.exitCode !== null) throw new Error(`ffmpeg exited early: ${stderr}`);
+    if (Date.now() > deadline) throw new Error('ffmpeg did not bind its ports');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  for (const leg of legs) {
+    await leg.transport.connect({ ip: '127.0.0.1', port: leg.port, rtcpPort: leg.port + 1 });
+    await leg.consumer.resume();
+    if (leg.consumer.kind === 'video') for (const delay of KEY_FRAME_RETRY_MS) setTimeout(() => void leg.consumer.requestKeyFrame().catch(() => undefined), delay).unref();
+  }
+  const startedAt = Date.now();
+  return {
+    pid: child.pid!,
+    output,
+    startedAt,
+    async stop() {
+      for (const leg of legs) leg.transport.close();
+      if (child.exitCode === null) {
+        child.stdin!.write('q');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (!fs.existsSync(output)) throw new Error(`ffmpeg wrote no ${output}: ${stderr}`);
+    },
+  };
+}
+
+const INPUT_ARGS = ['-protocol_whitelist', 'file,udp,rtp', '-thread_queue_size', '1024', '-reorder_queue_size', '64'];
+
+/** Composite: same tiles, canvas, encoder family and bitrate as our recorder. */
+export async function startFfmpegComposite(options: FfmpegOptions & { canvas: Canvas; layout: MixedVideoLayout; extraArgs?: string[] }): Promise<FfmpegRecording> {
+  const { canvas } = options;
+  const legsByInput: Leg[][] = [];
+  for (const participant of options.participants) {
+    const legs: Leg[] = [];
+    if (participant.videoProducerId) legs.push(await consumeInto(options.router, participant.videoProducerId));
+    if (participant.audioProducerId) legs.push(await consumeInto(options.router, participant.audioProducerId));
+    legsByInput.push(legs);
+  }
+  const tiles = computeLayout(canvas, options.layout, options.participants.map((p) => p.uid));
+  const filters: string[] = [];
+  const videoLabels: string[] = [];
+  const positions: string[] = [];
+  tiles.forEach((tile, index) => {
+    filters.push(`[${index}:v:0]fps=${canvas.fps},scale=${tile.width}:${tile.height},setsar=1[v${index}]`);
+    videoLabels.push(`[v${index}]`);
+    positions.push(`${tile.x}_${tile.y}`);
+  });
+  if (tiles.length === 1) filters.push(`[v0]pad=${canvas.width}:${canvas.height}:${tiles[0]!.x}:${tiles[0]!.y}:black[vout]`);
+  else filters.push(`${videoLabels.join('')}xstack=inputs=${tiles.length}:layout=${positions.join('|')}:fill=black,pad=${canvas.width}:${canvas.height}:0:0:black[vout]`);
+  const audioInputs = options.participants.map((p, index) => (p.audioProducerId ? `[${index}:a:0]` : '')).filter(Boolean);
+  if (audioInputs.length === 1) filters.push(`${audioInputs[0]}anull[aout]`);
+  else if (audioInputs.length > 1) filters.push(`${audioInputs.join('')}amix=inputs=${audioInputs.length}:normalize=0[aout]`);
+  const profile = AUDIO_PROFILES.MusicStandard;
+  const output = path.join(options.workDir, 'ffmpeg.mp4');
+  return launch(options, legsByInput, (sdps) => [
+    '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+    ...sdps.flatMap((sdp) => [...INPUT_ARGS, '-i', sdp]),
+    '-filter_complex', filters.join(';'),
+    '-map', '[vout]', ...(audioInputs.length > 0 ? ['-map', '[aout]'] : []),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
+    '-b:v', `${canvas.bitrateKbps}k`, '-g', String(canvas.fps * 2), '-r', String(canvas.fps),
+    ...(options.extraArgs ?? []),
+    '-c:a', 'aac', '-b:a', String(profile.bitrate), '-ar', String(profile.rate), '-ac', String(profile.channels),
+    output,
+  ].filter((arg) => arg !== '-nostdin'), output);
+}
+
+/** Per-participant baseline: one `ffmpeg -c copy` per stream into WebM. */
+export async function startFfmpegCopy(options: FfmpegOptions & { producerId: string; name: string }): Promise<FfmpegRecording> {
+  const leg = await consumeInto(options.router, options.producerId);
+  const output = path.join(options.workDir, `${options.name}.webm`);
+  return launch({ ...options, workDir: options.workDir }, [[leg]], (sdps) => [
+    '-hide_banner', '-loglevel', 'error', '-y', ...INPUT_ARGS, '-i', sdps[0]!, '-c', 'copy', '-f', 'webm', output,
+  ], output);
+}
