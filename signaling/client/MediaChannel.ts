@@ -212,12 +212,9 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   /** Leaves the channel (stops tracks the SDK captured). Idempotent. */
   async leave(): Promise<void> {
     if (this.#state === 'idle') return;
-    const session = this.#session;
+    // Closing the socket is the leave: the server removes the peer when its connection closes, and
+    // waiting for a 'leave' answer would only delay (or hang on) a dying connection.
     this.#reset({ state: 'idle' });
-    if (session && !session.signaling.closed) {
-      await session.signaling.request('leave').catch(() => undefined);
-      session.signaling.close();
-    }
   }
 
   /** Leaves and drops every listener; the object cannot be used again. Idempotent. */
