@@ -116,17 +116,20 @@ async function launch(options: FfmpegOptions, legsByInput: Leg[][], args: (sdps:
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const legs = legsByInput.flat();
-  // ffmpeg opens its sockets after reading the SDPs; packets sent before that are lost.
-  const deadline = Date.now() + 10_000;
-  while (!legs.every((leg) => boundUdpPorts().has(leg.port))) {
-    if (child.exitCode !== null) throw new Error(`ffmpeg exited early: ${stderr}`);
-    if (Date.now() > deadline) throw new Error('ffmpeg did not bind its ports');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  for (const leg of legs) {
-    await leg.transport.connect({ ip: '127.0.0.1', port: leg.port, rtcpPort: leg.port + 1 });
-    await leg.consumer.resume();
-    if (leg.consumer.kind === 'video') for (const delay of KEY_FRAME_RETRY_MS) setTimeout(() => void leg.consumer.requestKeyFrame().catch(() => undefined), delay).unref();
+  // ffmpeg opens its inputs one after the other, each only after probing the previous one's packets:
+  // wire each input's consumers as soon as its sockets are bound (packets sent before are lost).
+  for (const inputLegs of legsByInput) {
+    const deadline = Date.now() + 15_000;
+    while (!inputLegs.every((leg) => boundUdpPorts().has(leg.port))) {
+      if (child.exitCode !== null) throw new Error(`ffmpeg exited early: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`ffmpeg did not bind its ports: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const leg of inputLegs) {
+      await leg.transport.connect({ ip: '127.0.0.1', port: leg.port, rtcpPort: leg.port + 1 });
+      await leg.consumer.resume();
+      if (leg.consumer.kind === 'video') for (const delay of KEY_FRAME_RETRY_MS) setTimeout(() => void leg.consumer.requestKeyFrame().catch(() => undefined), delay).unref();
+    }
   }
   const startedAt = Date.now();
   return {
@@ -134,19 +137,23 @@ async function launch(options: FfmpegOptions, legsByInput: Leg[][], args: (sdps:
     output,
     startedAt,
     async stop() {
-      for (const leg of legs) leg.transport.close();
       if (child.exitCode === null) {
         child.stdin!.write('q');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const timer = setTimeout(() => {
+          stderr += '\n[bench] ffmpeg did not finish within 15 s of q: killed';
+          child.kill('SIGKILL');
+        }, 15_000);
         await exited;
         clearTimeout(timer);
       }
-      if (!fs.existsSync(output)) throw new Error(`ffmpeg wrote no ${output}: ${stderr}`);
+      for (const leg of legs) leg.transport.close();
+      if (!fs.existsSync(output) || child.signalCode === 'SIGKILL') throw new Error(`ffmpeg did not finish ${output}: ${stderr}`);
     },
   };
 }
 
-const INPUT_ARGS = ['-protocol_whitelist', 'file,udp,rtp', '-thread_queue_size', '1024', '-reorder_queue_size', '64'];
+/** analyzeduration 1 s: with the 5 s default ffmpeg probes each SDP input in turn for seconds before writing. */
+const INPUT_ARGS = ['-protocol_whitelist', 'file,udp,rtp', '-analyzeduration', '1000000', '-thread_queue_size', '1024', '-reorder_queue_size', '64'];
 
 /** Composite: same tiles, canvas, encoder family and bitrate as our recorder. */
 export async function startFfmpegComposite(options: FfmpegOptions & { canvas: Canvas; layout: MixedVideoLayout; extraArgs?: string[] }): Promise<FfmpegRecording> {
@@ -175,7 +182,7 @@ export async function startFfmpegComposite(options: FfmpegOptions & { canvas: Ca
   const profile = AUDIO_PROFILES.MusicStandard;
   const output = path.join(options.workDir, 'ffmpeg.mp4');
   return launch(options, legsByInput, (sdps) => [
-    '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+    '-hide_banner', '-loglevel', 'error', '-y',
     ...sdps.flatMap((sdp) => [...INPUT_ARGS, '-i', sdp]),
     '-filter_complex', filters.join(';'),
     '-map', '[vout]', ...(audioInputs.length > 0 ? ['-map', '[aout]'] : []),
@@ -184,7 +191,7 @@ export async function startFfmpegComposite(options: FfmpegOptions & { canvas: Ca
     ...(options.extraArgs ?? []),
     '-c:a', 'aac', '-b:a', String(profile.bitrate), '-ar', String(profile.rate), '-ac', String(profile.channels),
     output,
-  ].filter((arg) => arg !== '-nostdin'), output);
+  ], output);
 }
 
 /** Per-participant baseline: one `ffmpeg -c copy` per stream into WebM. */
