@@ -36,7 +36,10 @@ export class BackendControl {
     const apiSecret = config.api.secret || server.authSecret;
     registerSecret(apiSecret);
     const engine = recording.engine;
+    // Every SDK connection listens to the log (and, while starting, to the engine): not a leak.
+    engine.setMaxListeners(0);
     this.log = new RecordingEventLog(engine, options.eventLog);
+    this.log.setMaxListeners(0);
     this.recorderSockets = new RecorderSocketServer(
       {
         engine,

@@ -100,3 +100,31 @@ t.test('SDK errors come back as the seed codes', async (t) => {
   error = await rejection(unreachable.startCloudRecording('confrec', 'errors-room', token, 'backend'));
   t.equal(error.code, RecordingErrorCode.InvalidOperation, 'after release → InvalidOperation');
 });
+
+t.test('another SDK instance takes over a recording left running with release(true); release(false) stops', async (t) => {
+  const env = await startBackendServer();
+  t.teardown(() => env.close());
+  const token = env.token({ channelId: 'handover-room', uid: 'backend' });
+  const first = createCloudRecorderInstance(env.httpUrl, {});
+  const recordingId = await first.startCloudRecording('confrec', 'handover-room', token, 'backend', { transcodingConfig: { width: 320, height: 240 } });
+  await first.release(true);
+  t.equal(env.recording.engine.get(recordingId)?.phase, 'running', 'release(true) leaves it running');
+
+  const seen = recordingObserver();
+  const second = createCloudRecorderInstance(env.httpUrl, seen.observer);
+  t.teardown(() => second.release(true));
+  const noRecord = env.token({ channelId: 'handover-room', uid: 'viewer', privileges: { publish: true, record: false } });
+  await t.rejects(second.attachCloudRecording('confrec', recordingId, noRecord), { code: RecordingErrorCode.InvalidOperation }, 'a token without the record privilege cannot take over');
+  await t.rejects(second.attachCloudRecording('confrec', recordingId, 'v1.forged.token'), { code: RecordingErrorCode.ConnectError }, 'a forged token cannot');
+  await t.rejects(second.attachCloudRecording('confrec', 'rec_unknown', token), { code: RecordingErrorCode.InvalidParameter }, 'an unknown recording cannot be attached');
+  await second.attachCloudRecording('confrec', recordingId, token);
+  t.equal(second.recordingId, recordingId);
+  await second.stopCloudRecording();
+  t.ok(await until(() => seen.names.includes('uploaded'), 30_000), 'the new controller hears the rest');
+  t.same(milestones(seen.names), ['stopped', 'uploaded'], 'only events after the takeover');
+
+  const third = createCloudRecorderInstance(env.httpUrl, {});
+  const other = await third.startCloudRecording('confrec', 'handover-room', token, 'backend');
+  await third.release(false);
+  t.equal(env.recording.engine.get(other)?.phase, 'stopped', 'release(false) stops the recording');
+});
