@@ -9,6 +9,8 @@ if [ ${#files[@]} -eq 0 ]; then
   mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 fi
 log=test-artifacts/tap-output.txt
+# Info lines of every server a test starts drown the TAP output; warnings and errors stay.
+export LOG_LEVEL=${LOG_LEVEL:-warn}
 npx --no-install tap --disable-coverage --allow-empty-coverage --timeout=600 --jobs=2 -R tap "${files[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # tap ends with a comment like "# { total: 84, pass: 82, fail: 2, skip: 0 }" (assertion counts).

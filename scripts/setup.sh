@@ -20,6 +20,11 @@ for arg in "$@"; do
 done
 say() { [ "$QUIET" = 1 ] || echo "[setup] $*" >&2; }
 
+# Two setups at once (npm start beside npm test) would run npm ci over each other's node_modules.
+mkdir -p .cache
+exec 9>.cache/setup.lock
+flock 9
+
 MEDIASOUP_VERSION=3.12.16
 WORKER_CACHE="$ROOT/.cache/mediasoup-worker-$MEDIASOUP_VERSION/mediasoup-worker"
 
@@ -83,4 +88,6 @@ fi
 say "compiling TypeScript"
 npx --no-install tsc -p tsconfig.json >&2
 if [ -f scripts/build-web.js ]; then node scripts/build-web.js >&2; fi
+# The web page is bundled by esbuild without type checks; tests check it.
+if [ "$MODE" = test ] && [ -f web/tsconfig.json ]; then npx --no-install tsc -p web/tsconfig.json --noEmit >&2; fi
 say "ready"

@@ -30,7 +30,10 @@ t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow t
   publishers.push(startVideoPublisher({ port: h264.rtpPort, color: 0x0000ff, codec: 'H264' }));
   await frames.waitFor('v2');
   await sleep(2000);
-  const files = await recorder.stop();
+  const allFiles = await recorder.stop();
+  const metadataFile = allFiles.find((file) => file.kind === 'metadata');
+  t.equal(metadataFile?.path, `${job.outputDir}/out.json`, 'the offsets file is one of the recorded files');
+  const files = allFiles.filter((file) => file.kind !== 'metadata');
 
   const byId = Object.fromEntries(files.map((file) => [file.inputId, file]));
   t.same(Object.keys(byId).sort(), ['a1', 'v1', 'v2'], 'one file per input that sent media; none for the idle one');

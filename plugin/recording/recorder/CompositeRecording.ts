@@ -11,6 +11,7 @@ import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { GstPipeline } from './GstPipeline';
 import { InputPipeline } from './InputPipeline';
+import { reserveUdpPort } from './udpPort';
 import { audioMixerLaunch, compositeExtension, compositeInputLaunch, outputLaunch, videoMixerLaunch, VideoTileSource } from './launch';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
 import { Recording, RecordingEvents } from './Recording';
@@ -71,14 +72,17 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     this.#startedAt = Date.now();
   }
 
-  addInput(input: RecorderInput): InputPorts {
+  async addInput(input: RecorderInput): Promise<InputPorts> {
     this.#assertRunning();
     if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
     if ((input.kind === 'video' && !this.#wantsVideo) || (input.kind === 'audio' && !this.#wantsAudio)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `streamTypes ${this.#job.streamTypes} records no ${input.kind}`);
     }
-    const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp), 'out');
-    const ports = pipeline.start();
+    const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
+    this.#assertRunning();
+    if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
+    const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp, rtcpPort), 'out');
+    const ports: InputPorts = { ...pipeline.start(), ...(rtcpPort ? { rtcpPort } : {}) };
     pipeline.on('firstFrame', () => this.safeEmit('firstFrame', input.inputId));
     // A broken input must not end the recording: its tile goes black, the rest carries on.
     pipeline.on('error', (message) => this.safeEmit('error', `input ${input.inputId}: ${message}`, false, input.inputId));

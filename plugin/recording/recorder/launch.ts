@@ -51,14 +51,29 @@ export function channelName(job: Pick<RecorderJob, 'recordingId'>, suffix: strin
 
 export function rtpCaps(input: RecorderInput): string {
   const encodingName = input.codec.mimeType.split('/')[1].toUpperCase();
-  return `application/x-rtp,media=${input.kind},clock-rate=${input.codec.clockRate},encoding-name=${encodingName},payload=${input.codec.payloadType}`;
+  // rtcp-fb-nack-pli lets the RTP session answer a depayloader's key-frame request with a PLI.
+  const feedback = input.kind === 'video' ? ',rtcp-fb-nack-pli=(boolean)true' : '';
+  return `application/x-rtp,media=${input.kind},clock-rate=${input.codec.clockRate},encoding-name=${encodingName},payload=${input.codec.payloadType}${feedback}`;
 }
 
-/** The receiving head shared by both modes: bound to port 0, the child reads the port back. */
-function rtpHead(input: RecorderInput, bindIp: string): string {
+/**
+ * The receiving head shared by both modes: bound to port 0, the child reads the port back.
+ * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpbin session sends receiver
+ * reports and PLIs there from `rtcpBindPort`, the port mediasoup was connected to. mediasoup's
+ * sender reports to that port are not read: a second udpsrc would be a source that may never see a
+ * packet, and such a source blocks EOS (shared/notes/gstreamer.md).
+ */
+function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number): string {
+  const source = `udpsrc name=rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
+  if (!input.rtcp || rtcpBindPort === undefined) {
+    return `${source} ! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`;
+  }
   return (
-    `udpsrc name=rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}" ` +
-    `! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`
+    `rtpbin name=rb latency=${JITTER_LATENCY_MS} do-lost=true rtp-profile=avpf ` +
+    `${source} ! rb.recv_rtp_sink_0 ` +
+    `rb.send_rtcp_src_0 ! udpsink name=rtcpout host=${input.rtcp.ip} port=${input.rtcp.port} ` +
+    `bind-address=${bindIp} bind-port=${rtcpBindPort} sync=false async=false ` +
+    `rb.`
   );
 }
 
@@ -85,8 +100,8 @@ function decode(input: RecorderInput): string {
 }
 
 /** Composite input: decode into an inter sink named `out` (polled for the first frame). */
-export function compositeInputLaunch(job: RecorderJob, input: RecorderInput, bindIp: string): string {
-  const head = `${rtpHead(input, bindIp)} ! ${depay(input)} ! ${decode(input)}`;
+export function compositeInputLaunch(job: RecorderJob, input: RecorderInput, bindIp: string, rtcpBindPort?: number): string {
+  const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)} ! ${decode(input)}`;
   if (input.kind === 'video') {
     // sync=false: the mixer samples whatever frame is newest; qos=true makes basesink count renders.
     return `${head} ! videoconvert ! intervideosink name=out sync=false qos=true channel=${channelName(job, `v_${input.inputId}`)}`;
@@ -167,8 +182,8 @@ export function individualExtension(input: RecorderInput): string {
   return input.codec.mimeType === 'video/H264' ? 'mp4' : 'webm';
 }
 
-export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string): string {
-  const head = `${rtpHead(input, bindIp)} ! ${depay(input)}`;
+export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string, rtcpBindPort?: number): string {
+  const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)}`;
   if (input.codec.mimeType === 'video/H264') {
     return `${head} ! video/x-h264,stream-format=avc,alignment=au ! ${crashSafeMp4(location, 60, 'qos=true')}`;
   }

@@ -63,7 +63,8 @@ export interface RecorderInput {
 
 export interface RecordedFile {
   path: string;
-  kind: 'composite' | 'audio' | 'video';
+  /** metadata: the per-participant set's offsets file (JSON), stored beside the media files. */
+  kind: 'composite' | 'audio' | 'video' | 'metadata';
   uid?: string;
   inputId?: string;
   /** 'h264+aac', 'vp8', 'opus', … what is inside, for the uploader and metadata. */
