@@ -1,5 +1,10 @@
+import { avsync } from './avsync';
 import { composite } from './composite';
+import { individual } from './individual';
+import { scaling } from './scaling';
+import { startLatency } from './startLatency';
 import type { Benchmark } from './types';
+import { upload } from './upload';
 
 /** In run order. */
-export const BENCHMARKS: readonly Benchmark[] = [composite];
+export const BENCHMARKS: readonly Benchmark[] = [composite, scaling, individual, startLatency, upload, avsync];

@@ -113,6 +113,29 @@ export class BenchEnv {
     return { files, localPath: this.localObjectPath(objectKey) };
   }
 
+  /** Stops a recording and waits until every one of its files is in the local store; their paths there. */
+  async stopAndCollectAll(recording: ChannelRecording, timeoutMs = 120_000): Promise<string[]> {
+    const keys: string[] = [];
+    let expected = Infinity;
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const onUploaded = (id: string, fileName: string): void => {
+      if (id !== recording.recordingId) return;
+      keys.push(fileName);
+      if (keys.length >= expected) done();
+    };
+    this.engine.on('uploaded', onUploaded);
+    try {
+      const files = await this.engine.stop(recording.recordingId, 'bench');
+      expected = files.length;
+      if (keys.length >= expected) done();
+      await Promise.race([finished, sleep(timeoutMs)]);
+      return keys.map((key) => this.localObjectPath(key));
+    } finally {
+      this.engine.off('uploaded', onUploaded);
+    }
+  }
+
   async close(): Promise<void> {
     await this.host.close();
     await this.server.close();
