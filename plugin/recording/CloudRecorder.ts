@@ -1,4 +1,7 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
+import type { CloudRecorderObserver } from '../../signaling/recorder/observer';
+
+export type { CloudRecorderObserver };
 import { Logger } from '../../server/logger';
 import type { PluginContext } from '../PluginHost';
 import { CloudStorageConfig, cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
@@ -6,19 +9,6 @@ import { RecordingConfig, resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';
 
 const logger = new Logger('CloudRecorder');
-
-/** ICloudRecorderObserver of the Agora seed: every callback names the recording. */
-export interface CloudRecorderObserver {
-  onRecordingConnecting?(recordingId: string): void;
-  onRecordingStarted?(recordingId: string): void;
-  onRecordingStopped?(recordingId: string): void;
-  onRecorderFailure?(recordingId: string, code: RecordingErrorCode, message: string): void;
-  onRecordingUploaded?(recordingId: string, fileName: string): void;
-  onRecordingBackuped?(recordingId: string, fileName: string): void;
-  onRecordingUploadingProgress?(recordingId: string, progress: number): void;
-  onUploaderFailure?(recordingId: string, code: RecordingErrorCode, message: string): void;
-  onRecordingFatalError?(recordingId: string, code: RecordingErrorCode): void;
-}
 
 /**
  * ICloudRecorder of the Agora seed, in process: one instance drives at most one recording at a

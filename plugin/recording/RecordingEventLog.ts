@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../../server/TypedEmitter';
-import type { RecordingErrorCode } from '../../signaling/errors';
+import type { RecordingEventNotification } from '../../signaling/recorder/protocol';
 import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';
 
 /** The nine callbacks of the Agora seed, by the engine's event names. */
@@ -16,21 +16,8 @@ export const RECORDING_EVENT_NAMES: readonly RecordingEventName[] = [
   'fatalError',
 ];
 
-/** One event of one recording, numbered 1, 2, 3 … per recording. Never carries secrets. */
-export interface RecordingEventEntry {
-  recordingId: string;
-  /** Per-recording sequence number: consecutive from 1, so a gap means missed events. */
-  seq: number;
-  event: RecordingEventName;
-  /** ISO time the server saw the event. */
-  at: string;
-  channelId?: string;
-  code?: RecordingErrorCode;
-  message?: string;
-  fileName?: string;
-  /** uploadingProgress: 0..100 over the recording's files. */
-  progress?: number;
-}
+/** One event of one recording, numbered 1, 2, 3 … per recording; what the SDK receives. Never carries secrets. */
+export type RecordingEventEntry = RecordingEventNotification;
 
 export type RecordingEventLogEvents = {
   /** Every entry, in the order the engine emitted them. */

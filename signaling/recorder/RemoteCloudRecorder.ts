@@ -1,4 +1,5 @@
 import { RecordingErrorCode } from '../errors';
+import type { CloudRecorderObserver as SeedObserver } from './observer';
 import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
 import { CloudRecordingError, toCloudRecordingError } from './CloudRecordingError';
 import {
@@ -10,18 +11,8 @@ import {
   RecordingEventNotification,
 } from './protocol';
 
-/** ICloudRecorderObserver of the Agora seed; every callback names the recording. All optional. */
-export interface CloudRecorderObserver {
-  onRecordingConnecting?(recordingId: string): void;
-  onRecordingStarted?(recordingId: string): void;
-  onRecordingStopped?(recordingId: string): void;
-  onRecorderFailure?(recordingId: string, code: RecordingErrorCode, message: string): void;
-  onRecordingUploaded?(recordingId: string, fileName: string): void;
-  onRecordingBackuped?(recordingId: string, fileName: string): void;
-  onRecordingUploadingProgress?(recordingId: string, progress: number): void;
-  onUploaderFailure?(recordingId: string, code: RecordingErrorCode, message: string): void;
-  onRecordingFatalError?(recordingId: string, code: RecordingErrorCode): void;
-  /** Not in the seed: the SDK's link to the server (recordings go on whatever it says). */
+/** The seed's observer, plus the SDK's link state (recordings go on whatever it says). */
+export interface CloudRecorderObserver extends SeedObserver {
   onConnectionStateChange?(state: ConnectionState, error?: CloudRecordingError): void;
 }
 
