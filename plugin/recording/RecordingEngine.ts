@@ -12,6 +12,8 @@ import { ChannelRecording, RecordingPhase } from './ChannelRecording';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordedFile } from './recorder/protocol';
+import { recordedFilesOnDisk } from './recorder/filesOnDisk';
+import { readLeftoverManifests, removeManifest, writeManifest } from './recordingManifest';
 
 const logger = new Logger('RecordingEngine');
 
@@ -63,6 +65,7 @@ export interface RecordingEngineOptions {
 
 interface Entry {
   recording: ChannelRecording;
+  workDir: string;
   startedBy: string;
   objectKeys: Map<string, { objectKey: string; file: RecordedFile }>;
   percents: Map<string, number>;
@@ -131,9 +134,18 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       recorderIp: this.#options.recorderIp ?? '127.0.0.1',
       ...(this.#options.recorderOptions ? { recorderOptions: this.#options.recorderOptions } : {}),
     });
-    const entry: Entry = { recording, startedBy: request.startedBy, objectKeys: new Map(), percents: new Map() };
+    const entry: Entry = { recording, workDir, startedBy: request.startedBy, objectKeys: new Map(), percents: new Map() };
     this.#entries.set(recordingId, entry);
     const keyStem = objectKeyStem(request.fileName, channel.channelId, recordingId);
+    writeManifest({
+      version: 1,
+      recordingId,
+      channelId: channel.channelId,
+      keyStem,
+      target: request.target,
+      job: { outputDir: workDir, fileBaseName: 'recording', mode: request.config.recordingMode, streamTypes: request.config.recordingStreamTypes },
+      startedAt: new Date(recording.startedAt).toISOString(),
+    });
     recording.on('started', () => this.safeEmit('started', recordingId, channel.channelId));
     recording.on('recorderFailure', (code, message) => this.safeEmit('recorderFailure', recordingId, code, message));
     recording.on('stopped', (files, reason) => {
@@ -152,6 +164,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       await recording.start();
     } catch (error) {
       this.#entries.delete(recordingId);
+      removeManifest(workDir);
       throw error;
     }
     return recording;
@@ -216,20 +229,46 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     const recordingId = entry.recording.recordingId;
     if (files.length === 0) {
       this.safeEmit('recorderFailure', recordingId, RecordingErrorCode.NoRecordedData, 'the recorder produced no file');
-      return;
     }
+    await this.#enqueueFiles(recordingId, entry.recording.channel.channelId, files, keyStem, target, (objectKey, file) => entry.objectKeys.set(objectKey, { objectKey, file }));
+    removeManifest(entry.workDir);
+  }
+
+  async #enqueueFiles(
+    recordingId: string,
+    channelId: string,
+    files: RecordedFile[],
+    keyStem: string,
+    target: StorageTarget,
+    onKey: (objectKey: string, file: RecordedFile) => void = () => undefined,
+  ): Promise<void> {
     const composite = files.length === 1 && files[0]!.kind === 'composite';
     for (const file of files) {
       const name = path.basename(file.path);
       const objectKey = composite ? `${keyStem}${path.extname(name)}` : `${keyStem}/${name}`;
-      entry.objectKeys.set(objectKey, { objectKey, file });
+      onKey(objectKey, file);
       try {
-        await this.#options.uploads.enqueue({ recordingId, channelId: entry.recording.channel.channelId, localPath: file.path, objectKey, target });
+        await this.#options.uploads.enqueue({ recordingId, channelId, localPath: file.path, objectKey, target });
       } catch (error) {
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.UploaderInitFailed, String(error));
         this.safeEmit('uploaderFailure', recordingId, coded.code as RecordingErrorCode, `${objectKey}: ${coded.message}`);
       }
     }
+  }
+
+  /**
+   * Queues the files of recordings a previous process started but never finished (it died or was
+   * killed mid-recording): their manifests say where the files go. Returns how many recordings.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const manifests = readLeftoverManifests(this.#options.workDir);
+    for (const manifest of manifests) {
+      const files = recordedFilesOnDisk(manifest.job);
+      logger.warn(`recoverInterrupted() | [recording:${manifest.recordingId}] interrupted by a server stop: queueing ${files.length} file(s)`);
+      await this.#enqueueFiles(manifest.recordingId, manifest.channelId, files, manifest.keyStem, manifest.target);
+      removeManifest(manifest.job.outputDir);
+    }
+    return manifests.length;
   }
 
   #onUploadProgress(job: UploadJobStatus, percent: number): void {

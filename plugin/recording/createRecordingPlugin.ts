@@ -21,6 +21,8 @@ export async function createRecordingPlugin(context: PluginContext & { config: S
     stateDir: path.join(recording.stateDir, 'uploads'),
     backupDir: path.join(recording.stateDir, 'backup'),
     recordingsDir: recording.recordingsDir,
+    // A recorder's working copy goes once a store acknowledged it, or disks fill with duplicates.
+    deleteLocalAfterUpload: true,
     ...overrides.uploads,
   });
   const engine = new RecordingEngine({
@@ -30,5 +32,7 @@ export async function createRecordingPlugin(context: PluginContext & { config: S
     allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
   });
-  return new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
+  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
+  await engine.recoverInterrupted();
+  return plugin;
 }

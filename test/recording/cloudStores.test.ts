@@ -28,7 +28,7 @@ t.test('a channel recorded into Qiniu and into S3: stored bytes equal the record
   t.teardown(() => s3.close());
   const env = await startRecordingServer({
     overrides: { recording: { allowedStorageEndpoints: '127.0.0.1' } },
-    plugin: { uploads: { qiniuUpHost: qiniu.endpoint } },
+    plugin: { uploads: { qiniuUpHost: qiniu.endpoint, deleteLocalAfterUpload: false } },
   });
   t.teardown(() => env.close());
 

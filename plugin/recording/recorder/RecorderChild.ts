@@ -20,6 +20,9 @@ function toWireError(error: unknown, fallback: RecordingErrorCode): WireError {
   return { code: fallback, message: error instanceof Error ? error.message : String(error) };
 }
 
+/** How long an orphaned recorder may take to finalize its files. */
+const ORPHAN_STOP_DEADLINE_MS = 5000;
+
 export class RecorderChild {
   #recording?: Recording;
   #exiting = false;
@@ -28,8 +31,12 @@ export class RecorderChild {
     if (!process.send) throw new Error('the recorder child must be forked with an ipc channel');
     process.on('message', (raw) => void this.#onMessage(raw));
     process.on('disconnect', () => {
-      logger.warn('run() | parent went away, closing pipelines');
-      this.#exit(1);
+      // The server died: finalize the files it can no longer ask for (a restarted server uploads
+      // them from its manifest), within a bound so an orphan never lingers.
+      logger.warn('run() | parent went away: finalizing the recording, then exiting');
+      const finalized = this.#recording?.stop(ORPHAN_STOP_DEADLINE_MS) ?? Promise.resolve([]);
+      const bound = new Promise((resolve) => setTimeout(resolve, ORPHAN_STOP_DEADLINE_MS + 2000));
+      void Promise.race([finalized, bound]).finally(() => this.#exit(1));
     });
     this.#emit('ready', { pid: process.pid });
   }

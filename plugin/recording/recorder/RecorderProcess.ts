@@ -3,14 +3,13 @@
  * everything, and a stop() that never hangs: past its deadline the child is SIGKILLed and the files
  * already on disk (robust MP4 / Matroska, readable after a kill) are returned anyway.
  */
+import { recordedFilesOnDisk } from './filesOnDisk';
 import { ChildProcess, fork } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { MixedVideoLayout } from '../layout';
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
-import { compositeExtension } from './launch';
 import {
   ChildMessage,
   DEFAULT_THREADPOOL_SIZE,
@@ -207,28 +206,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
 
   /** What a killed child leaves: the files its job names, whether finalized or not. */
   #filesOnDisk(): RecordedFile[] {
-    const { outputDir, fileBaseName, mode } = this.job;
-    if (mode === 'composite') {
-      const file = path.join(outputDir, `${fileBaseName}.${compositeExtension(this.job)}`);
-      return fs.existsSync(file) && fs.statSync(file).size > 0
-        ? [{ path: file, kind: 'composite', codec: this.job.streamTypes === 'AudioOnly' ? 'aac' : this.job.streamTypes === 'VideoOnly' ? 'h264' : 'h264+aac', startOffsetMs: 0 }]
-        : [];
-    }
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(outputDir);
-    } catch {
-      return [];
-    }
-    return names
-      .filter((name) => name.startsWith(`${fileBaseName}_`) && /\.(webm|mp4)$/.test(name))
-      .map((name) => ({
-        path: path.join(outputDir, name),
-        kind: name.endsWith('.mp4') ? 'video' : 'audio',
-        codec: 'unknown',
-        // Offsets were only known to the dead child.
-        startOffsetMs: 0,
-      }));
+    return recordedFilesOnDisk(this.job);
   }
 
   #ready(timeoutMs: number): Promise<void> {

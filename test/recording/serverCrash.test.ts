@@ -1,0 +1,82 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import WebSocket from 'ws';
+import { publishTestMedia } from '../../scripts/publishRtp';
+import { mintToken } from '../../server/auth/token';
+import { findProjectRoot } from '../../server/config';
+import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
+import { decodedDurationS, probe } from '../support/mediaProbe';
+import { sleep, until } from '../support/recordingServer';
+import { TEST_SECRET } from '../support/server';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The real server entry (dist/server/main.js) in its own process, as `npm start` runs it. */
+function startServerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('confrec is running')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before it was ready: ${out}`)));
+  });
+}
+
+t.test('a server killed mid-recording: the recorder finalizes its file and the restarted server stores it', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-crash-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    CONFREC_HTTP_LISTEN_IP: '127.0.0.1',
+    CONFREC_HTTP_PORT: String(port),
+    CONFREC_AUTH_SECRET: TEST_SECRET,
+    CONFREC_MEDIASOUP_NUM_WORKERS: '1',
+    CONFREC_RECORDING_STATE_DIR: path.join(dir, 'state'),
+    CONFREC_RECORDING_RECORDINGS_DIR: path.join(dir, 'recordings'),
+  };
+  const first = await startServerProcess(env);
+  t.teardown(() => void first.kill('SIGKILL'));
+
+  const client = await SignalingClient.connect(`ws://127.0.0.1:${port}/ws`, (url) => new WebSocket(url) as unknown as WebSocketLike);
+  const token = mintToken(TEST_SECRET, { appId: 'confrec', channelId: 'crashy', uid: 'host', role: 'host', privileges: { publish: true, record: true }, exp: Math.floor(Date.now() / 1000) + 600 });
+  await client.request('join', { channelId: 'crashy', displayName: 'host', token });
+  const media = await publishTestMedia({ client, color: 0xffff00 });
+  t.teardown(() => media.stop());
+  const { recordingId } = await client.request('enableRecord', { enable: true });
+  const startedAt = Date.now();
+  await sleep(5000);
+  const recordedS = (Date.now() - startedAt) / 1000;
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  client.close();
+
+  const workFile = path.join(dir, 'state', 'work', recordingId, 'recording.mp4');
+  t.ok(fs.existsSync(workFile), 'the recorder left its file in the work directory');
+  // The orphaned recorder finalizes and exits on its own.
+  t.ok(await until(() => !fs.readdirSync(path.join(dir, 'state', 'work', recordingId)).some((name) => name.endsWith('.tmp')), 10_000), 'no half-written file remains');
+
+  const second = await startServerProcess(env);
+  t.teardown(() => void second.kill('SIGKILL'));
+  const channelDir = path.join(dir, 'recordings', 'crashy');
+  t.ok(await until(() => fs.existsSync(channelDir) && fs.readdirSync(channelDir).some((name) => name.endsWith('.mp4')), 20_000), 'the restarted server stored the interrupted recording');
+  const stored = path.join(channelDir, fs.readdirSync(channelDir).find((name) => name.endsWith('.mp4'))!);
+  const decoded = await decodedDurationS(stored);
+  t.ok(decoded >= recordedS - 2, `it decodes ${decoded.toFixed(2)} s of the ${recordedS.toFixed(2)} s recorded before the kill`);
+  t.ok((await probe(stored)).durationS > 0, 'and its duration is known (finalized)');
+  second.kill('SIGTERM');
+  await new Promise((resolve) => second.once('exit', resolve));
+});
