@@ -53,6 +53,7 @@ export async function runComposite(env: BenchEnv, options: CompositeRunOptions):
   const channels: PublishedChannel[] = [];
   const ours: Array<{ recording: ChannelRecording; startedAt: number }> = [];
   const theirs: FfmpegRecording[] = [];
+  const theirStart: number[] = [];
   const layout = layoutFor(options.participants);
   try {
     for (let k = 0; k < options.recordings; k++) channels.push(await env.channelWithPublishers(options.participants));
@@ -71,9 +72,9 @@ export async function runComposite(env: BenchEnv, options: CompositeRunOptions):
             layout,
           }),
         );
+        theirStart.push(performance.now());
       }
     }
-    const theirStart = theirs.map(() => performance.now());
     await sleep(options.warmupS * 1000);
 
     const recorderPids = ours.map(({ recording }) => recording.recorderPid!);

@@ -28,19 +28,26 @@ interface Leg {
 
 const KEY_FRAME_RETRY_MS = [0, 250, 750, 1500, 3000, 5000];
 
-/** An even UDP port P with P and P+1 free right now (ffmpeg binds both from the SDP). */
+/**
+ * An even UDP port P with P and P+1 free, for ffmpeg to bind from the SDP. Taken below the kernel's
+ * ephemeral range (where every `port 0` bind — our recorders' udpsrc included — lands), and never
+ * handed out twice by this process: ffmpeg binds its inputs one by one, seconds after we chose.
+ */
+const handedOut = new Set<number>();
+const PORT_RANGE = { min: 20000, max: 30000 };
 async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await bindUdp(0);
-    const port = first.address().port;
-    first.close();
-    const base = port % 2 === 0 ? port : port - 1;
-    if (base >= 40000 && base < 50000) continue; // mediasoup's rtc port range
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = PORT_RANGE.min + 2 * Math.floor((Math.random() * (PORT_RANGE.max - PORT_RANGE.min)) / 2);
+    if (handedOut.has(base)) continue;
     try {
       const a = await bindUdp(base);
-      const b = await bindUdp(base + 1);
+      const b = await bindUdp(base + 1).catch((error) => {
+        a.close();
+        throw error;
+      });
       a.close();
       b.close();
+      handedOut.add(base);
       return base;
     } catch {
       // taken: try another
