@@ -14,6 +14,7 @@ import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordedFile } from './recorder/protocol';
 import { recordedFilesOnDisk } from './recorder/filesOnDisk';
 import { readLeftoverManifests, removeManifest, writeManifest } from './recordingManifest';
+import { compactMp4 } from './mp4Compact';
 
 const logger = new Logger('RecordingEngine');
 
@@ -150,7 +151,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     recording.on('recorderFailure', (code, message) => this.safeEmit('recorderFailure', recordingId, code, message));
     recording.on('stopped', (files, reason) => {
       this.safeEmit('stopped', recordingId, channel.channelId, reason);
-      void this.#upload(entry, files, keyStem, request.target);
+      void this.#compact(files).then(() => this.#upload(entry, files, keyStem, request.target));
     });
     recording.on('fatalError', (code, message, files) => {
       logger.error(`[recording:${recordingId}] fatal ${code}: ${message}`);
@@ -232,6 +233,20 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     }
     await this.#enqueueFiles(recordingId, entry.recording.channel.channelId, files, keyStem, target, (objectKey, file) => entry.objectKeys.set(objectKey, { objectKey, file }));
     removeManifest(entry.workDir);
+  }
+
+  /** Normally finalized MP4s lose their crash-safety padding before upload (see mp4Compact). */
+  async #compact(files: RecordedFile[]): Promise<void> {
+    for (const file of files) {
+      if (!/\.(mp4|m4a)$/.test(file.path)) continue;
+      try {
+        const result = await compactMp4(file.path);
+        if (result.compacted) logger.debug(`compact() | ${path.basename(file.path)} ${result.bytesBefore} → ${result.bytesAfter} bytes`);
+      } catch (error) {
+        // The file is still valid as it was; only its padding stays.
+        logger.warn(`compact() | ${path.basename(file.path)} left as is: ${String(error)}`);
+      }
+    }
   }
 
   async #enqueueFiles(
