@@ -3,8 +3,8 @@ import t from 'tap';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { createCloudRecorderInstance, RecordingErrorCode } from '../../signaling/recorder';
 import { colorName, decodedDurationS, frameAt, meanColor } from '../support/mediaProbe';
-import { sleep, until } from '../support/recordingServer';
-import { startBackendServer } from './support';
+import { sleep } from '../support/recordingServer';
+import { startBackendServer, waitUploaded } from './support';
 
 t.test('cap reached: starts refused with a code over HTTP and the SDK; the running recording is unaffected', async (t) => {
   const env = await startBackendServer({ overrides: { recording: { maxConcurrentRecordings: 1 } } });
@@ -41,14 +41,8 @@ t.test('cap reached: starts refused with a code over HTTP and the SDK; the runni
   const spanS = (Date.now() - startedAt) / 1000;
   t.equal(stopped.status, 200);
 
-  let status: any;
-  t.ok(
-    await until(() => {
-      void env.api.request('GET', `/recordings/${recordingId}`).then((answer) => (status = answer.body));
-      return status?.uploads?.[0]?.state === 'uploaded';
-    }, 30_000, 200),
-    'uploaded',
-  );
+  const status = await waitUploaded(env.api, recordingId);
+  t.equal(status?.uploads?.[0]?.state, 'uploaded', 'uploaded');
   const file = path.join(env.server.config.recording.recordingsDir, status.files[0].objectKey);
   const decoded = await decodedDurationS(file);
   t.ok(decoded >= spanS - 1.5, `its file is complete: ${decoded.toFixed(2)} s decoded for ${spanS.toFixed(2)} s`);

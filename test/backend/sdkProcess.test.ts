@@ -4,7 +4,7 @@ import t from 'tap';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { colorName, decodedDurationS, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { sleep, until } from '../support/recordingServer';
-import { milestones, SdkProcess, startBackendServer } from './support';
+import { milestones, SdkProcess, startBackendServer, waitUploaded } from './support';
 
 t.test('the SDK in another process records a channel: Connecting → Started → Stopped → Uploaded, file decodes', async (t) => {
   const env = await startBackendServer();
@@ -73,14 +73,8 @@ t.test('the SDK process killed after release(true): the recording goes on, is st
   const spanS = (Date.now() - startedAt) / 1000;
   t.equal(stopped.status, 200, 'stopped through the HTTP API');
   t.equal(stopped.body.phase, 'stopped');
-  let status: any;
-  t.ok(
-    await until(() => {
-      void env.api.request('GET', `/recordings/${recordingId}`).then((answer) => (status = answer.body));
-      return status?.uploads?.[0]?.state === 'uploaded';
-    }, 30_000, 200),
-    'upload state reaches uploaded',
-  );
+  const status = await waitUploaded(env.api, recordingId);
+  t.equal(status?.uploads?.[0]?.state, 'uploaded', 'upload state reaches uploaded');
   t.equal(status.files.length, 1, 'one composite file');
   const file = path.join(env.server.config.recording.recordingsDir, status.files[0].objectKey);
   const decoded = await decodedDurationS(file);

@@ -184,3 +184,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
   };
 }
+
+/** Polls the HTTP API until the recording's first upload is acknowledged; returns its last status. */
+export async function waitUploaded(api: ApiClient, recordingId: string, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = (await api.request('GET', `/recordings/${recordingId}`)).body;
+    if (status?.uploads?.[0]?.state === 'uploaded') return status;
+    if (Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

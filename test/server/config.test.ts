@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { refusedField } from '../support/configField';
 import { ConfigError, describeConfig, loadConfig } from '../../server/config';
 
 t.test('defaults need no file and no service', async (t) => {
@@ -21,12 +22,12 @@ t.test('file then environment override defaults; errors name the field', async (
   t.equal(config.mediasoup.numWorkers, 1, 'env overrides file');
   t.equal(config.auth.enabled, false, 'booleans from env');
 
-  t.equal(fieldOf(() => loadConfig({ env: { CONFREC_HTTP_PORT: 'eighty' }, projectRoot: dir })), 'http.port', 'bad env number');
-  t.equal(fieldOf(() => loadConfig({ env: { CONFREC_HTTP_PORT: '70000' }, projectRoot: dir })), 'http.port', 'port out of range');
+  t.equal(refusedField(() => loadConfig({ env: { CONFREC_HTTP_PORT: 'eighty' }, projectRoot: dir })), 'http.port', 'bad env number');
+  t.equal(refusedField(() => loadConfig({ env: { CONFREC_HTTP_PORT: '70000' }, projectRoot: dir })), 'http.port', 'port out of range');
   fs.writeFileSync(file, JSON.stringify({ http: { prot: 1 } }));
-  t.equal(fieldOf(() => loadConfig({ file, env: {}, projectRoot: dir })), 'http.prot', 'unknown field named');
+  t.equal(refusedField(() => loadConfig({ file, env: {}, projectRoot: dir })), 'http.prot', 'unknown field named');
   fs.writeFileSync(file, JSON.stringify({ mediasoup: { rtcMinPort: 5000, rtcMaxPort: 4000 } }));
-  t.equal(fieldOf(() => loadConfig({ file, env: {}, projectRoot: dir })), 'mediasoup.rtcMaxPort');
+  t.equal(refusedField(() => loadConfig({ file, env: {}, projectRoot: dir })), 'mediasoup.rtcMaxPort');
   fs.writeFileSync(file, '{ not json');
   t.throws(() => loadConfig({ file, env: {}, projectRoot: dir }), ConfigError, 'unreadable file');
 });
@@ -39,11 +40,3 @@ t.test('the printed config masks secrets', async (t) => {
   t.match(printed, /"secret":"\*\*\*"/, 'masked in place');
 });
 
-function fieldOf(load: () => unknown): string | undefined {
-  try {
-    load();
-  } catch (error) {
-    return error instanceof ConfigError ? error.field : `not a ConfigError: ${String(error)}`;
-  }
-  return undefined;
-}
