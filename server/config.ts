@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONFIG, SECRET_PATHS, ServerConfig } from '../config/defaults';
+import { findProjectRoot } from './projectRoot';
+
+export { findProjectRoot };
 
 /** A config value that failed validation; the message names the field. */
 export class ConfigError extends Error {
@@ -162,15 +165,4 @@ export function describeConfig(config: ServerConfig): string {
     if (parent[leaf]) parent[leaf] = '***';
   }
   return JSON.stringify(copy);
-}
-
-/** The directory holding package.json, found by walking up from this file (works from dist/ too). */
-export function findProjectRoot(start: string = __dirname): string {
-  let dir = start;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
 }

@@ -1,18 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { findProjectRoot } from '../projectRoot';
 
-/**
- * The directory holding package.json, found by walking up from this file: the compiled file sits at
- * a different depth depending on the out dir (dist/, dist-web/...), so no fixed '../..' is right.
- */
+/** The project root (see findProjectRoot). */
 export function repoRoot(from: string = __dirname): string {
-  let dir = path.resolve(from);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${from}`);
-    dir = parent;
-  }
+  return findProjectRoot(from);
 }
 
 /** Where scripts/build-web.js writes the page and its bundles. */

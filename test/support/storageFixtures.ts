@@ -54,17 +54,6 @@ export function captureLogs(): { lines: string[]; restore(): void } {
   };
 }
 
-/** The directory that holds package.json, found by walking up (tests must not depend on the out dir's name). */
-export function repoRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above ' + from);
-    dir = parent;
-  }
-}
-
 /** Resolves with the next event's arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function once<T extends unknown[]>(emitter: { once(event: any, listener: (...args: any[]) => void): unknown }, event: string): Promise<T> {
