@@ -7,7 +7,7 @@
  *
  * Requests are answered exactly once; notifications are fire-and-forget. Browser-safe.
  */
-import { arrayOf, bool, Infer, nullable, num, obj, oneOf, opaqueObject, optional, Schema, str } from './schema';
+import { bool, Infer, nullable, num, obj, oneOf, opaqueObject, optional, Schema, str } from './schema';
 import type { ErrorCode } from './errors';
 
 export const PROTOCOL_VERSION = 1;

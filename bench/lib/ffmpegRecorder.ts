@@ -5,7 +5,7 @@
  * pad to the canvas, amix, libx264 ultrafast at the same size/fps/bitrate, AAC like ours. Copy: one
  * ffmpeg per stream writing WebM without re-encoding.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -18,7 +18,6 @@ const logger = new Logger('CloudRecorder');
 export class CloudRecorder {
   readonly #engine: RecordingEngine;
   readonly #context: PluginContext;
-  readonly #observer: CloudRecorderObserver;
   readonly #unsubscribe: Array<() => void> = [];
   #recordingId: string | undefined;
   /** Callbacks of a recording arrive only for the recordings this instance started. */
@@ -28,7 +27,6 @@ export class CloudRecorder {
   constructor(engine: RecordingEngine, context: PluginContext, observer: CloudRecorderObserver) {
     this.#engine = engine;
     this.#context = context;
-    this.#observer = observer;
     const forward = <E extends keyof RecordingEngineEvents>(event: E, call: (...args: RecordingEngineEvents[E]) => void): void => {
       const listener = (...args: RecordingEngineEvents[E]): void => {
         if (!this.#mine.has(args[0] as string)) return;

@@ -18,7 +18,6 @@ export const RECORDER_PROTOCOL_VERSION = 1;
 /** Path of the recorder SDK's WebSocket on the media server. */
 export const RECORDER_SOCKET_PATH = '/api/v1/recorder';
 
-const name = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.:-]+$/ });
 const recordingId = str({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.:-]+$/ });
 const resumeKey = str({ min: 16, max: 128, pattern: /^[A-Za-z0-9_-]+$/ });
 const seq = num({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
