@@ -1,7 +1,8 @@
 /**
- * Composite mode: every input decoded into an inter sink; a video mixer and an audio mixer rebuilt
- * whenever membership, pause state or layout changes; one output pipeline that encodes and writes the
- * single file from start to stop (see launch.ts for the graph and why).
+ * Composite mode: every input decoded into an inter sink; a video mixer rebuilt whenever membership,
+ * pause state or layout changes; one output pipeline that encodes and writes the single file from start
+ * to stop and mixes the audio itself from fixed slots (one inter hop for A/V sync; inputs beyond the
+ * slots go through an overflow audio mixer). See launch.ts for the graph and why.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,16 @@ import { TypedEmitter } from '../../../server/TypedEmitter';
 import { GstPipeline } from './GstPipeline';
 import { InputPipeline } from './InputPipeline';
 import { reserveUdpPort } from './udpPort';
-import { audioMixerLaunch, compositeExtension, compositeInputLaunch, outputLaunch, videoMixerLaunch, VideoTileSource } from './launch';
+import {
+  AUDIO_SLOTS,
+  audioMixerLaunch,
+  audioSlotChannel,
+  compositeExtension,
+  compositeInputLaunch,
+  outputLaunch,
+  videoMixerLaunch,
+  VideoTileSource,
+} from './launch';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
 import { Recording, RecordingEvents } from './Recording';
 
@@ -21,6 +31,8 @@ const logger = new Logger('CompositeRecording');
 interface CompositeInput {
   pipeline: InputPipeline;
   paused: boolean;
+  /** Audio: the output's slot this input feeds; undefined = through the overflow mixer. */
+  audioSlot?: number;
 }
 
 export class CompositeRecording extends TypedEmitter<RecordingEvents> implements Recording {
@@ -65,9 +77,9 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     fs.mkdirSync(this.#job.outputDir, { recursive: true });
     this.#output = new GstPipeline('output', outputLaunch(this.#job, this.#location));
     this.#output.on('error', (message) => this.safeEmit('error', `output: ${message}`, true));
-    // Mixers first, so the output's very first frames are the canvas rather than inter "no signal".
+    // Mixer first, so the output's very first frames are the canvas rather than inter "no signal".
+    // Audio needs no mixer until more than AUDIO_SLOTS audio inputs exist.
     if (this.#wantsVideo) this.#buildVideoMixer();
-    if (this.#wantsAudio) this.#buildAudioMixer();
     this.#output.start();
     this.#startedAt = Date.now();
   }
@@ -81,13 +93,16 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
     this.#assertRunning();
     if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
-    const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp, rtcpPort), 'out');
+    const audioSlot = input.kind === 'audio' ? this.#freeAudioSlot() : undefined;
+    const audioChannel = audioSlot === undefined ? undefined : audioSlotChannel(this.#job, audioSlot);
+    const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp, rtcpPort, audioChannel), 'out');
     const ports: InputPorts = { ...pipeline.start(), ...(rtcpPort ? { rtcpPort } : {}) };
     pipeline.on('firstFrame', () => this.safeEmit('firstFrame', input.inputId));
     // A broken input must not end the recording: its tile goes black, the rest carries on.
     pipeline.on('error', (message) => this.safeEmit('error', `input ${input.inputId}: ${message}`, false, input.inputId));
-    this.#inputs.set(input.inputId, { pipeline, paused: false });
-    this.#scheduleRebuild(input.kind);
+    this.#inputs.set(input.inputId, { pipeline, paused: false, audioSlot });
+    // A slotted audio input is mixed by the output as soon as it sends: nothing to rebuild.
+    if (input.kind === 'video' || audioSlot === undefined) this.#scheduleRebuild(input.kind);
     logger.debug(`addInput() | ${input.inputId} ${input.codec.mimeType} on port ${ports.rtpPort}`);
     return ports;
   }
@@ -96,8 +111,10 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     this.#assertRunning();
     const entry = this.#requireInput(inputId);
     this.#inputs.delete(inputId);
+    // Synchronous (state NULL): the slot's interaudiosink is stopped and its channel emptied before
+    // another input can take the slot.
     entry.pipeline.close();
-    this.#scheduleRebuild(entry.pipeline.input.kind);
+    if (entry.pipeline.input.kind === 'video' || entry.audioSlot === undefined) this.#scheduleRebuild(entry.pipeline.input.kind);
   }
 
   setInputPaused(inputId: string, paused: boolean): void {
@@ -105,7 +122,13 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     const entry = this.#requireInput(inputId);
     if (entry.paused === paused) return;
     entry.paused = paused;
-    this.#scheduleRebuild(entry.pipeline.input.kind);
+    if (entry.pipeline.input.kind === 'audio') {
+      // Element properties can be set while playing (shared/notes/gstreamer.md).
+      const volume = entry.pipeline.pipeline.element('vol');
+      if (volume) volume.mute = paused;
+      return;
+    }
+    this.#scheduleRebuild('video');
   }
 
   setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): void {
@@ -190,12 +213,20 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     this.#videoMixer = this.#startMixer('video-mixer', videoMixerLaunch(this.#job, this.#videoTiles()));
   }
 
+  #freeAudioSlot(): number | undefined {
+    const taken = new Set([...this.#inputs.values()].map((entry) => entry.audioSlot));
+    for (let slot = 0; slot < AUDIO_SLOTS; slot++) if (!taken.has(slot)) return slot;
+    return undefined;
+  }
+
+  /** The overflow mixer: audio inputs without a slot (paused ones are muted at their input). */
   #buildAudioMixer(): void {
     this.#audioMixer?.close();
+    this.#audioMixer = undefined;
     const ids = [...this.#inputs.values()]
-      .filter(({ pipeline, paused }) => pipeline.input.kind === 'audio' && !paused)
+      .filter(({ pipeline, audioSlot }) => pipeline.input.kind === 'audio' && audioSlot === undefined)
       .map(({ pipeline }) => pipeline.input.inputId);
-    this.#audioMixer = this.#startMixer('audio-mixer', audioMixerLaunch(this.#job, ids));
+    if (ids.length > 0) this.#audioMixer = this.#startMixer('audio-mixer', audioMixerLaunch(this.#job, ids));
   }
 
   #startMixer(name: string, launch: string): GstPipeline {

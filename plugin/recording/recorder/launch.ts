@@ -5,16 +5,46 @@
  * Composite mode is four kinds of pipeline joined by inter* elements (plugins-bad), so that the one
  * that writes the file never changes while people come and go:
  *
- *   input (one per RTP stream)  udpsrc → jitterbuffer → depay → decode → inter{video,audio}sink  in_<id>
+ *   input (one per RTP stream)  udpsrc → jitterbuffer → depay → decode → inter{video,audio}sink
  *   video mixer (rebuilt)       intervideosrc per tile → compositor (pad geometry fixed in the string)
  *                               → intervideosink mixv
- *   audio mixer (rebuilt)       interaudiosrc per input → audiomixer → interaudiosink mixa
- *   output (start → stop)       intervideosrc mixv / interaudiosrc mixa → x264enc / voaacenc → mp4mux
+ *   output (start → stop)       intervideosrc mixv → x264enc ─────────────────────────────┐
+ *                               interaudiosrc per audio slot (AUDIO_SLOTS) + mixa          ├→ mp4mux
+ *                               → audiomixer → voaacenc ──────────────────────────────────┘
+ *   audio overflow mixer        only while more than AUDIO_SLOTS audio inputs exist: interaudiosrc per
+ *   (rebuilt)                   extra input → audiomixer → interaudiosink mixa
  *
  * gstreamer-superficial cannot set pad properties at runtime (shared/notes/gstreamer.md), so a layout
  * change is a new mixer pipeline; the output's inter sources keep producing (repeating the last frame,
  * silence) during the swap, which is also why EOS on the output always completes: its sources never
  * wait for the network.
+ *
+ * A/V sync. Every inter* source stamps what it outputs with its own running time, so whatever waits
+ * before or in an inter hop is late in the file. The first design (audio: input → audio mixer → output, two hops, interaudiosink
+ * sync=true, interaudiosrc defaults) had audio late by 307 ms (bench avsync, 15 fps) / 420 ms
+ * (test/recorder/avsync.test.ts, 30 fps), from three causes:
+ *  1. interaudiosink sync=true renders at running time + pipeline latency (the input's 200 ms jitter
+ *     buffer, + interaudiosrc latency-time 100 ms per hop) while video sinks are sync=false;
+ *  2. interaudiosrc never drains its backlog: it takes one period per period, so audio that piled up
+ *     once (start-up, a burst after a stall) stays as permanent delay, up to buffer-time (1 s default);
+ *  3. each hop adds a period of its own plus the upstream chunking (Opus 20 ms, audiotestsrc 21 ms).
+ * Measured (test, 30 fps): sync=false on both audio sinks → 273 ms; + buffer-time 60 ms, period
+ * 10 ms on both hops → 52 ms with a 19–62 ms spread (backlog flushes). With audio across one hop
+ * (below), sync=false: +30 ms at 30 fps but −110 ms at 15 fps: video is not "≈ no wait" — each
+ * intervideosrc takes the newest frame when it prepares a tick and stamps it with the NEXT tick, so
+ * video is late by ~3.85 frame periods after two hops (VIDEO_DELAY_FRAMES), which depends on fps.
+ * Now:
+ *  - audio crosses ONE hop: the output mixes directly from pre-allocated slots (inputs are given a
+ *    slot's channel when they join, so no pad is ever added at runtime); small buffers (AUDIO_HOP);
+ *  - the input's interaudiosink keeps sync=true (it renders on the clock, a fixed delay) with a
+ *    negative ts-offset that makes audio wait as long as video does at the canvas fps
+ *    (audioTsOffsetNs). The slack left for jitter/stalls before a buffer renders late is
+ *    VIDEO_DELAY_FRAMES periods − AUDIO_FIXED_MS: 124 ms at 15 fps, ~5 ms at 30 fps (late audio goes
+ *    straight on; the slot's cap bounds what that can add).
+ * Result: bench avsync (15 fps) +3 ms; test +1/+2 ms at 30 fps, −2/+16 ms at 15 fps; with two CPU
+ * hogs on the 2 cores −20 ms (30 fps), +12 ms (15 fps); no drift. Video's wait for its ticks has a
+ * random phase (publisher vs mixer, mixer rebuild vs output), so expect up to ± half a frame period
+ * more in other recordings; a single video hop would remove most of it.
  */
 import { Tile } from '../layout';
 import { AUDIO_PROFILES, RecorderInput, RecorderJob } from './protocol';
@@ -44,6 +74,37 @@ function reservedBytesPerSecond(fps: number): number {
   return Math.ceil(Math.max(fps, 47) * 5);
 }
 const JITTER_LATENCY_MS = 200;
+/**
+ * Audio inputs that reach the output's audiomixer directly (one inter hop). More inputs than this go
+ * through the overflow mixer (two hops: about one period + 20 ms later than the others). Each idle slot
+ * costs ~0.2% of a core (measured: 17 idle slots + AAC 0.05 core, 1 slot 0.017).
+ */
+export const AUDIO_SLOTS = 8;
+/**
+ * interaudiosrc sizes (ns) for every audio hop. period: what the source takes per tick (and so adds
+ * to the delay); latency-time sets the reported latency (and the sink's render-delay); buffer-time
+ * caps the backlog the source can never drain (cause 2 above): beyond it the sink drops a period
+ * (a 10 ms gap) instead of keeping the delay for the rest of the recording. Every input starts with
+ * such a burst (rtpjitterbuffer holds its first packet for its latency, then releases ~200 ms at
+ * once), so the slot starts at the cap: 40 ms keeps that small while leaving 30 ms for render jitter
+ * (steady state: ≤ 10 ms queued before each 20 ms Opus buffer lands).
+ */
+const AUDIO_HOP = 'buffer-time=40000000 latency-time=10000000 period-time=10000000';
+/**
+ * Video is late in the file by about VIDEO_DELAY_FRAMES frame periods: each of its two inter hops
+ * takes the newest frame when the source prepares a tick and stamps it with the next tick (one period
+ * + the wait for the tick, whose phase is random per mixer rebuild). Fitted from
+ * test/recorder/avsync.test.ts at 15 and 30 fps (audio offset moved 128 ms for a 33 ms change of
+ * period). Audio instead waits a fixed time: its input sink renders at PTS + pipeline latency
+ * (JITTER_LATENCY_MS + latency-time) + ts-offset, then ≤ buffer-time in the slot and one period.
+ * AUDIO_FIXED_MS: the audio delay beyond the jitter latency, measured with the same fit.
+ */
+const VIDEO_DELAY_FRAMES = 3.85;
+const AUDIO_FIXED_MS = 133;
+/** The input audio sink's ts-offset (ns, negative: earlier) that makes audio wait as long as video. */
+export function audioTsOffsetNs(fps: number): number {
+  return Math.round(((VIDEO_DELAY_FRAMES * 1000) / fps - JITTER_LATENCY_MS - AUDIO_FIXED_MS) * 1e6);
+}
 
 export function channelName(job: Pick<RecorderJob, 'recordingId'>, suffix: string): string {
   return `${job.recordingId}_${suffix}`;
@@ -99,14 +160,30 @@ function decode(input: RecorderInput): string {
   }
 }
 
-/** Composite input: decode into an inter sink named `out` (polled for the first frame). */
-export function compositeInputLaunch(job: RecorderJob, input: RecorderInput, bindIp: string, rtcpBindPort?: number): string {
+/** The channel of audio slot `slot` (0 ≤ slot < AUDIO_SLOTS), read by the output pipeline. */
+export function audioSlotChannel(job: RecorderJob, slot: number): string {
+  return channelName(job, `aslot${slot}`);
+}
+
+/** The channel of an audio input beyond the slots, read by the overflow mixer. */
+export function audioOverflowChannel(job: RecorderJob, inputId: string): string {
+  return channelName(job, `a_${inputId}`);
+}
+
+/**
+ * Composite input: decode into an inter sink named `out` (polled for the first frame). Audio goes to
+ * `audioChannel` (a slot's or an overflow channel) through `volume name=vol` (mute = paused).
+ */
+export function compositeInputLaunch(job: RecorderJob, input: RecorderInput, bindIp: string, rtcpBindPort?: number, audioChannel?: string): string {
   const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)} ! ${decode(input)}`;
   if (input.kind === 'video') {
     // sync=false: the mixer samples whatever frame is newest; qos=true makes basesink count renders.
     return `${head} ! videoconvert ! intervideosink name=out sync=false qos=true channel=${channelName(job, `v_${input.inputId}`)}`;
   }
-  return `${head} ! audioconvert ! audioresample ! ${MIX_AUDIO_CAPS} ! interaudiosink name=out qos=true channel=${channelName(job, `a_${input.inputId}`)}`;
+  // sync=false like video: data goes on as soon as it is decoded (sync=true waited for the 200 ms
+  // jitter-buffer latency + latency-time, which video never waits for).
+  const channel = audioChannel ?? audioOverflowChannel(job, input.inputId);
+  return `${head} ! audioconvert ! audioresample ! ${MIX_AUDIO_CAPS} ! volume name=vol ! interaudiosink name=out sync=true ts-offset=${audioTsOffsetNs(job.canvas.fps)} qos=true channel=${channel}`;
 }
 
 export interface VideoTileSource {
@@ -136,12 +213,13 @@ export function videoMixerLaunch(job: RecorderJob, tiles: readonly VideoTileSour
   ].join(' ');
 }
 
+/** Mixes the audio inputs beyond AUDIO_SLOTS into `mixa`, one of the output's audio sources. */
 export function audioMixerLaunch(job: RecorderJob, inputIds: readonly string[]): string {
-  const branches = [`audiotestsrc is-live=true wave=silence ! ${MIX_AUDIO_CAPS} ! amix.`];
+  const branches: string[] = [];
   for (const inputId of inputIds) {
-    branches.push(`interaudiosrc channel=${channelName(job, `a_${inputId}`)} ! ${MIX_AUDIO_CAPS} ! queue ! amix.`);
+    branches.push(`interaudiosrc channel=${audioOverflowChannel(job, inputId)} ${AUDIO_HOP} ! ${MIX_AUDIO_CAPS} ! queue ! amix.`);
   }
-  return [`audiomixer name=amix ! ${MIX_AUDIO_CAPS} ! interaudiosink name=out channel=${channelName(job, 'mixa')}`, ...branches].join(' ');
+  return [`audiomixer name=amix ! ${MIX_AUDIO_CAPS} ! interaudiosink name=out sync=false channel=${channelName(job, 'mixa')}`, ...branches].join(' ');
 }
 
 function crashSafeMp4(location: string, fps: number, sinkProps = ''): string {
@@ -169,10 +247,13 @@ export function outputLaunch(job: RecorderJob, location: string): string {
   }
   if (job.streamTypes !== 'VideoOnly') {
     const profile = AUDIO_PROFILES[job.audioProfile];
+    // Interaudiosrcs always produce (silence when nobody feeds them), so audiomixer never waits.
     parts.push(
-      `interaudiosrc channel=${channelName(job, 'mixa')} ! ${MIX_AUDIO_CAPS} ! audioconvert ! audioresample ` +
+      `audiomixer name=amix ! ${MIX_AUDIO_CAPS} ! audioconvert ! audioresample ` +
         `! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
     );
+    const channels = [...Array.from({ length: AUDIO_SLOTS }, (_, slot) => audioSlotChannel(job, slot)), channelName(job, 'mixa')];
+    for (const channel of channels) parts.push(`interaudiosrc channel=${channel} ${AUDIO_HOP} ! ${MIX_AUDIO_CAPS} ! amix.`);
   }
   return parts.join(' ');
 }
