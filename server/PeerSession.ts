@@ -34,10 +34,6 @@ export class PeerSession {
   readonly #notify: (notification: string, data: unknown) => void;
   #peer: Peer | undefined;
   #channel: Channel | undefined;
-  readonly #onChannelClose = (): void => {
-    this.#peer = undefined;
-    this.#channel = undefined;
-  };
   readonly #transportDirections = new Map<string, { direction: 'send' | 'recv'; plain: boolean }>();
 
   constructor(context: SessionContext, notify: (notification: string, data: unknown) => void) {
@@ -60,8 +56,13 @@ export class PeerSession {
     this.#leave();
   }
 
+  /** A peer closed by its channel (worker death, replaced by a rejoin) no longer counts: join again. */
+  #isJoined(): boolean {
+    return this.#peer !== undefined && !this.#peer.closed && this.#channel !== undefined && !this.#channel.closed;
+  }
+
   #joined(): { channel: Channel; peer: Peer } {
-    if (!this.#peer || this.#peer.closed || !this.#channel || this.#channel.closed) {
+    if (!this.#isJoined() || !this.#peer || !this.#channel) {
       throw new CodedError(SignalingErrorCode.NotJoined, 'join a channel first');
     }
     return { channel: this.#channel, peer: this.#peer };
@@ -74,7 +75,6 @@ export class PeerSession {
     this.#peer = undefined;
     this.#transportDirections.clear();
     if (channel && peer) {
-      channel.off('close', this.#onChannelClose);
       channel.removePeer(peer);
     }
   }
@@ -122,10 +122,10 @@ export class PeerSession {
     getRouterRtpCapabilities: async () => ({ routerRtpCapabilities: this.#context.routerRtpCapabilities }),
 
     join: async (data): Promise<JoinResponse> => {
-      if (this.#peer) throw new CodedError(SignalingErrorCode.AlreadyJoined, `already joined channel ${this.#channel?.channelId}`);
+      if (this.#isJoined()) throw new CodedError(SignalingErrorCode.AlreadyJoined, `already joined channel ${this.#channel?.channelId}`);
       const claims = this.#authenticate(data);
       const channel = await this.#context.registry.getOrCreate(data.channelId, data.joinParam?.channelType);
-      if (this.#peer) throw new CodedError(SignalingErrorCode.AlreadyJoined, 'already joined');
+      if (this.#isJoined()) throw new CodedError(SignalingErrorCode.AlreadyJoined, 'already joined');
       if (channel.closed) throw new CodedError(SignalingErrorCode.ChannelClosed, 'channel closed while joining; join again');
       const role = channel.type === 'Live' ? claims.role : 'host';
       const peer = new Peer({
@@ -140,7 +140,7 @@ export class PeerSession {
       if (data.rtpCapabilities) peer.rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
       this.#peer = peer;
       this.#channel = channel;
-      channel.on('close', this.#onChannelClose);
+      this.#transportDirections.clear();
       // The same uid joining again (a reconnect) replaces its stale peer; the channel is held open
       // meanwhile so removing its only peer does not close it under us.
       const stale = channel.peers().find((other) => other.uid === claims.uid);
