@@ -14,6 +14,8 @@ export interface RtpTarget {
 export interface VideoPublisherOptions extends RtpTarget {
   /** 0xRRGGBB */
   color: number;
+  /** A videotestsrc pattern (e.g. 'smpte' bars) instead of the solid colour. */
+  pattern?: string;
   codec?: 'VP8' | 'H264';
   width?: number;
   height?: number;
@@ -61,7 +63,8 @@ export function videoLaunch(options: VideoPublisherOptions): string {
   const { width = 320, height = 240, fps = 15, codec = 'VP8' } = options;
   const keyInt = options.keyFrameInterval ?? fps;
   const color = (0xff000000 + options.color).toString();
-  const raw = `videotestsrc is-live=true pattern=solid-color foreground-color=${color} ! video/x-raw,width=${width},height=${height},framerate=${fps}/1`;
+  const source = options.pattern ? `videotestsrc is-live=true pattern=${options.pattern}` : `videotestsrc is-live=true pattern=solid-color foreground-color=${color}`;
+  const raw = `${source} ! video/x-raw,width=${width},height=${height},framerate=${fps}/1`;
   const ssrc = options.ssrc ?? 1111;
   const encode =
     codec === 'VP8'

@@ -204,7 +204,10 @@ export function videoMixerLaunch(job: RecorderJob, tiles: readonly VideoTileSour
     );
     const source = paused
       ? `videotestsrc is-live=true pattern=solid-color foreground-color=${PAUSED_PLACEHOLDER_ARGB} ! video/x-raw,format=I420,width=64,height=64,framerate=${fps}/1`
-      : `intervideosrc channel=${channelName(job, `v_${inputId}`)} timeout=${INPUT_TIMEOUT_NS} ! video/x-raw,framerate=${fps}/1 ! videoconvert`;
+      : // Crop to the tile's shape, then scale: the compositor alone would stretch a 16:9 camera
+        // into a 9:16 tile. Cropping fills the tile the way conferencing grids do.
+        `intervideosrc channel=${channelName(job, `v_${inputId}`)} timeout=${INPUT_TIMEOUT_NS} ! video/x-raw,framerate=${fps}/1 ! videoconvert ` +
+        `! aspectratiocrop aspect-ratio=${tile.width}/${tile.height} ! videoscale ! video/x-raw,width=${tile.width},height=${tile.height},pixel-aspect-ratio=1/1`;
     branches.push(`${source} ! queue max-size-buffers=3 leaky=downstream ! mix.${pad}`);
   });
   return [
