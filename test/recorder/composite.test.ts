@@ -3,14 +3,12 @@
  * layout says, follow joins/leaves/layout changes in ONE file, and a paused video shows the placeholder.
  * File times are derived from the recorder's events (firstFrame) and its start time, not from sleeps.
  */
-import t, { Test } from 'tap';
+import t from 'tap';
 import fs from 'node:fs';
 import { computeLayout, Tile } from '../../plugin/recording/layout';
-import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
-import { RecorderJob } from '../../plugin/recording/recorder/protocol';
-import { RtpPublisher, startVideoPublisher } from '../support/rtpSender';
+import { startVideoPublisher } from '../support/rtpSender';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
-import { compositeJob, FirstFrames, sleep, tmpDir, videoInput } from './helpers';
+import { compositeJob, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 const RED = 0xff0000;
 const BLUE = 0x0000ff;
@@ -19,16 +17,6 @@ const GREEN = 0x00ff00;
 async function tileColors(file: string, atS: number, tiles: Tile[]): Promise<Record<string, string>> {
   const frame = await frameAt(file, atS);
   return Object.fromEntries(tiles.map((tile) => [tile.uid, colorName(meanColor(frame, tile))]));
-}
-
-async function withRecorder(t: Test, job: RecorderJob): Promise<{ recorder: RecorderProcess; frames: FirstFrames; publishers: RtpPublisher[] }> {
-  const recorder = await RecorderProcess.spawn(job);
-  const publishers: RtpPublisher[] = [];
-  t.teardown(async () => {
-    recorder.close();
-    await Promise.all(publishers.map((p) => p.stop()));
-  });
-  return { recorder, frames: new FirstFrames(recorder), publishers };
 }
 
 t.test('BestFit: two tiles, a third joins, one leaves — same file throughout', async (t) => {

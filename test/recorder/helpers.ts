@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
 import { RecorderCodec, RecorderInput, RecorderJob } from '../../plugin/recording/recorder/protocol';
+import type { RtpPublisher } from '../support/rtpSender';
 
 export const VP8: RecorderCodec = { mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 };
 export const H264: RecorderCodec = { mimeType: 'video/H264', payloadType: 102, clockRate: 90000 };
@@ -70,4 +71,18 @@ export class FirstFrames {
   async all(inputIds: string[]): Promise<number> {
     return Math.max(...(await Promise.all(inputIds.map((id) => this.waitFor(id)))));
   }
+}
+
+/** A recorder for one test: it and every publisher pushed to `publishers` are stopped at teardown. */
+export async function withRecorder(
+  t: { teardown: (fn: () => Promise<void> | void) => void },
+  job: RecorderJob,
+): Promise<{ recorder: RecorderProcess; frames: FirstFrames; publishers: RtpPublisher[] }> {
+  const recorder = await RecorderProcess.spawn(job);
+  const publishers: RtpPublisher[] = [];
+  t.teardown(async () => {
+    recorder.close();
+    await Promise.all(publishers.map((publisher) => publisher.stop()));
+  });
+  return { recorder, frames: new FirstFrames(recorder), publishers };
 }

@@ -4,20 +4,13 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
-import { RtpPublisher, startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
+import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
 import { colorName, decodeAll, frameAt, gstDecode, meanColor, probe } from '../support/mediaProbe';
-import { audioInput, compositeJob, FirstFrames, H264, sleep, tmpDir, videoInput } from './helpers';
+import { audioInput, compositeJob, H264, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow the join times', async (t) => {
   const job = compositeJob(tmpDir('individual'), { mode: 'individual' });
-  const recorder = await RecorderProcess.spawn(job);
-  const publishers: RtpPublisher[] = [];
-  t.teardown(async () => {
-    recorder.close();
-    await Promise.all(publishers.map((p) => p.stop()));
-  });
-  const frames = new FirstFrames(recorder);
+  const { recorder, frames, publishers } = await withRecorder(t, job);
   const vp8 = await recorder.addInput(videoInput('v1', 'alice'));
   const opus = await recorder.addInput(audioInput('a1', 'alice'));
   const idle = await recorder.addInput(videoInput('v3', 'carol'));

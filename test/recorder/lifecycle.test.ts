@@ -5,19 +5,13 @@
 import t from 'tap';
 import fs from 'node:fs';
 import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
-import { RtpPublisher, startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
+import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
 import { decodeAll, decodedDurationS, gstDecode, probe } from '../support/mediaProbe';
-import { audioInput, compositeJob, FirstFrames, sleep, tmpDir, videoInput } from './helpers';
+import { audioInput, compositeJob, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 t.test('SIGKILL mid-recording: died fires with a code, the file decodes to within ~2 s of the kill', async (t) => {
   const job = compositeJob(tmpDir('kill'));
-  const recorder = await RecorderProcess.spawn(job);
-  const publishers: RtpPublisher[] = [];
-  t.teardown(async () => {
-    recorder.close();
-    await Promise.all(publishers.map((p) => p.stop()));
-  });
-  const frames = new FirstFrames(recorder);
+  const { recorder, frames, publishers } = await withRecorder(t, job);
   const video = await recorder.addInput(videoInput('va', 'a'));
   const audio = await recorder.addInput(audioInput('aa', 'a'));
   publishers.push(startVideoPublisher({ port: video.rtpPort, color: 0xff0000 }), startAudioPublisher({ port: audio.rtpPort, frequency: 440 }));

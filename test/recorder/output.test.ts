@@ -5,18 +5,12 @@
 import t from 'tap';
 import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
 import { RecorderJob } from '../../plugin/recording/recorder/protocol';
-import { RtpPublisher, startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
+import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
 import { decodeAll, gstDecode, pcm, probe, rms, toneShare } from '../support/mediaProbe';
-import { audioInput, compositeJob, FirstFrames, sleep, tmpDir, videoInput } from './helpers';
+import { audioInput, compositeJob, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 async function record(t: { teardown: (fn: () => Promise<void> | void) => void }, job: RecorderJob, kinds: Array<'audio' | 'video'>) {
-  const recorder = await RecorderProcess.spawn(job);
-  const publishers: RtpPublisher[] = [];
-  t.teardown(async () => {
-    recorder.close();
-    await Promise.all(publishers.map((p) => p.stop()));
-  });
-  const frames = new FirstFrames(recorder);
+  const { recorder, frames, publishers } = await withRecorder(t, job);
   const ids: string[] = [];
   if (kinds.includes('video')) {
     const a = await recorder.addInput(videoInput('va', 'a'));
