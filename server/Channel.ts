@@ -41,17 +41,11 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
     return this.#closed;
   }
 
-  get peerCount(): number {
-    return this.#peers.size;
-  }
 
   peers(): Peer[] {
     return [...this.#peers.values()];
   }
 
-  findPeer(peerId: string): Peer | undefined {
-    return this.#peers.get(peerId);
-  }
 
   producers(): ProducerHandle[] {
     return this.peers().flatMap((peer) => [...peer.producers.values()].map((producer) => ({ producer, peer })));

@@ -1,6 +1,6 @@
 import type { types as ms } from 'mediasoup';
 import type { PeerHandle } from '../plugin/PluginHost';
-import type { JoinParam, NotificationName, Notifications, PeerInfo, Role } from '../signaling/protocol';
+import type { JoinParam, PeerInfo, Role } from '../signaling/protocol';
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 
 export interface PeerOptions {
@@ -50,9 +50,6 @@ export class Peer implements PeerHandle {
     if (!this.#closed) this.#send(notification, data);
   }
 
-  notifyTyped<N extends NotificationName>(notification: N, data: Notifications[N]): void {
-    this.notify(notification, data);
-  }
 
   info(): PeerInfo {
     return {

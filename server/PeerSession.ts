@@ -34,7 +34,6 @@ export class PeerSession {
   readonly #notify: (notification: string, data: unknown) => void;
   #peer: Peer | undefined;
   #channel: Channel | undefined;
-  readonly #transportDirections = new Map<string, { direction: 'send' | 'recv'; plain: boolean }>();
 
   constructor(context: SessionContext, notify: (notification: string, data: unknown) => void) {
     this.#context = context;
@@ -73,7 +72,6 @@ export class PeerSession {
     const peer = this.#peer;
     this.#channel = undefined;
     this.#peer = undefined;
-    this.#transportDirections.clear();
     if (channel && peer) {
       channel.removePeer(peer);
     }
@@ -96,20 +94,15 @@ export class PeerSession {
 
   #transport(peer: Peer, transportId: string, direction: 'send' | 'recv'): ms.Transport {
     const transport = peer.transport(transportId);
-    const info = this.#transportDirections.get(transportId);
-    if (info?.direction !== direction) {
+    if (transportInfo(transport).direction !== direction) {
       throw new CodedError(SignalingErrorCode.BadRequest, `transport ${transportId} is not a ${direction} transport`);
     }
     return transport;
   }
 
-  #addTransport(peer: Peer, transport: ms.Transport, direction: 'send' | 'recv', plain: boolean): void {
+  #addTransport(peer: Peer, transport: ms.Transport): void {
     peer.transports.set(transport.id, transport);
-    this.#transportDirections.set(transport.id, { direction, plain });
-    transport.observer.on('close', () => {
-      peer.transports.delete(transport.id);
-      this.#transportDirections.delete(transport.id);
-    });
+    transport.observer.on('close', () => peer.transports.delete(transport.id));
   }
 
   #assertCanCreateTransport(peer: Peer): void {
@@ -140,8 +133,7 @@ export class PeerSession {
       if (data.rtpCapabilities) peer.rtpCapabilities = data.rtpCapabilities as unknown as ms.RtpCapabilities;
       this.#peer = peer;
       this.#channel = channel;
-      this.#transportDirections.clear();
-      // The same uid joining again (a reconnect) replaces its stale peer; the channel is held open
+        // The same uid joining again (a reconnect) replaces its stale peer; the channel is held open
       // meanwhile so removing its only peer does not close it under us.
       const stale = channel.peers().find((other) => other.uid === claims.uid);
       if (stale) {
@@ -182,9 +174,9 @@ export class PeerSession {
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
-        appData: { direction: data.direction },
+        appData: { direction: data.direction, plain: false } satisfies TransportInfo,
       });
-      this.#addTransport(peer, transport, data.direction, false);
+      this.#addTransport(peer, transport);
       return {
         transportId: transport.id,
         iceParameters: transport.iceParameters,
@@ -196,7 +188,7 @@ export class PeerSession {
     connectWebRtcTransport: async (data) => {
       const { peer } = this.#joined();
       const transport = peer.transport(data.transportId) as ms.WebRtcTransport;
-      if (this.#transportDirections.get(data.transportId)?.plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a WebRTC transport');
+      if (transportInfo(transport).plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a WebRTC transport');
       await clientCall(() => transport.connect({ dtlsParameters: data.dtlsParameters as unknown as ms.DtlsParameters }));
       return {};
     },
@@ -210,8 +202,9 @@ export class PeerSession {
         listenIp: { ip: listenIp, announcedIp: announcedIp || undefined },
         rtcpMux,
         comedia: data.comedia ?? data.direction === 'send',
+        appData: { direction: data.direction, plain: true } satisfies TransportInfo,
       });
-      this.#addTransport(peer, transport, data.direction, true);
+      this.#addTransport(peer, transport);
       return {
         transportId: transport.id,
         ip: announcedIp || transport.tuple.localIp,
@@ -222,8 +215,8 @@ export class PeerSession {
 
     connectPlainTransport: async (data) => {
       const { peer } = this.#joined();
-      if (!this.#transportDirections.get(data.transportId)?.plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a plain transport');
       const transport = peer.transport(data.transportId) as ms.PlainTransport;
+      if (!transportInfo(transport).plain) throw new CodedError(SignalingErrorCode.BadRequest, 'not a plain transport');
       await clientCall(() => transport.connect({ ip: data.ip, port: data.port, rtcpPort: data.rtcpPort }));
       return {};
     },
@@ -279,7 +272,7 @@ export class PeerSession {
       const { channel, peer } = this.#joined();
       if (peer.consumers.size >= MAX_CONSUMERS) throw new CodedError(SignalingErrorCode.Forbidden, `at most ${MAX_CONSUMERS} consumers per peer`);
       const transport = this.#transport(peer, data.transportId, 'recv');
-      const plain = this.#transportDirections.get(data.transportId)?.plain ?? false;
+      const { plain } = transportInfo(transport);
       const capabilities = peer.rtpCapabilities ?? (plain ? channel.router.rtpCapabilities : undefined);
       const consumer = await channel.consume(peer, transport, data.producerId, capabilities);
       return {
@@ -336,6 +329,16 @@ export class PeerSession {
       return plugin.handleRequest('enableRecord', data, channel, peer);
     },
   };
+}
+
+/** What a transport was created for, kept in its appData by the create handlers. */
+interface TransportInfo {
+  direction: 'send' | 'recv';
+  plain: boolean;
+}
+
+function transportInfo(transport: ms.Transport): TransportInfo {
+  return transport.appData as unknown as TransportInfo;
 }
 
 /** Runs a mediasoup call fed with client data: its argument errors are the client's, not ours. */

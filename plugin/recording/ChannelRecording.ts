@@ -10,17 +10,6 @@ import type { RecordedFile, RecorderInput, StreamTypes, SupportedMimeType } from
 
 const logger = new Logger('ChannelRecording');
 
-export interface InputStats {
-  inputId: string;
-  kind: 'audio' | 'video';
-  packetsSent: number;
-  bytesSent: number;
-  pliCount: number;
-  firCount: number;
-  /** Whether mediasoup has loss figures, which come only from the recorder's receiver reports. */
-  receiverReports: boolean;
-}
-
 /** Forward-only lifecycle of one recording. */
 export type RecordingPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -101,29 +90,6 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   /** uids whose streams are being recorded. */
   participants(): string[] {
     return [...new Set(this.channel.producers().filter((handle) => this.#inputs.has(handle.producer.id)).map((handle) => handle.peer.uid))];
-  }
-
-  /**
-   * Per input, what mediasoup reports: packets sent to the recorder, and what the recorder's RTCP
-   * told it (receiver reports → fractionLost/packetsLost; key-frame requests → pliCount).
-   */
-  async inputStats(): Promise<InputStats[]> {
-    return Promise.all(
-      [...this.#inputs.values()].map(async (input) => {
-        const stats = (await input.consumer.getStats().catch(() => [])) as Array<Record<string, unknown> & { type: string }>;
-        const outbound: Record<string, unknown> = stats.find((entry) => entry.type === 'outbound-rtp') ?? {};
-        const number = (key: string): number => (typeof outbound[key] === 'number' ? (outbound[key] as number) : 0);
-        return {
-          inputId: input.inputId,
-          kind: input.consumer.kind,
-          packetsSent: number('packetCount'),
-          bytesSent: number('byteCount'),
-          pliCount: number('pliCount'),
-          firCount: number('firCount'),
-          receiverReports: typeof outbound.fractionLost === 'number',
-        };
-      }),
-    );
   }
 
   /** Spawns the recorder and wires every current producer. Rejects with RecorderInitFailed. */

@@ -147,10 +147,6 @@ export class RecordingPlugin implements ServerPlugin {
     return new CloudRecorder(this.#engine, this.#context, observer);
   }
 
-  /** A param known for the channel (from joins, enableRecord or default storage). */
-  hasParam(channelId: string): boolean {
-    return this.#params.has(channelId);
-  }
 
   async close(): Promise<void> {
     await this.#engine.close();

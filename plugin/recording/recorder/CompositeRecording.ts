@@ -85,14 +85,17 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
   }
 
   async addInput(input: RecorderInput): Promise<InputPorts> {
-    this.#assertRunning();
-    if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
+    // Checked again after the await: the recording may have stopped or the id been taken meanwhile.
+    const check = (): void => {
+      this.#assertRunning();
+      if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
+    };
+    check();
     if ((input.kind === 'video' && !this.#wantsVideo) || (input.kind === 'audio' && !this.#wantsAudio)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `streamTypes ${this.#job.streamTypes} records no ${input.kind}`);
     }
     const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
-    this.#assertRunning();
-    if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
+    check();
     const audioSlot = input.kind === 'audio' ? this.#freeAudioSlot() : undefined;
     const audioChannel = audioSlot === undefined ? undefined : audioSlotChannel(this.#job, audioSlot);
     const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp, rtcpPort, audioChannel), 'out');
