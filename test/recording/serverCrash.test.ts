@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import t from 'tap';
 import WebSocket from 'ws';
 import { publishTestMedia } from '../../scripts/publishRtp';
@@ -21,9 +22,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The real server entry (dist/server/main.js) in its own process, as `npm start` runs it. */
+/**
+ * The real server entry (dist/server/main.js) in its own process, as `npm start` runs it. Its output
+ * goes through pipes of this test, never the runner's own: a recorder it forks inherits them, and one
+ * that outlived its server would otherwise hold the runner's pipe open.
+ */
 function startServerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.pipe(process.stderr, { end: false });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -32,6 +38,28 @@ function startServerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before it was ready: ${out}`)));
   });
+}
+
+function stopServerProcess(child: ChildProcess): void {
+  child.kill('SIGKILL');
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+/** True once every process holding the server's output pipes (itself, the recorders it forked) exited. */
+async function outputClosed(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const closed = (stream: Readable | null): Promise<void> => {
+    if (!stream || stream.closed) return Promise.resolve();
+    stream.resume();
+    return new Promise((resolve) => stream.once('close', resolve));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const result = await Promise.race([Promise.all([closed(child.stdout), closed(child.stderr)]).then(() => true), timeout]);
+  clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  return result;
 }
 
 t.test('a server killed mid-recording: the recorder finalizes its file and the restarted server stores it', async (t) => {
@@ -49,7 +77,7 @@ t.test('a server killed mid-recording: the recorder finalizes its file and the r
     CONFREC_RECORDING_RECORDINGS_DIR: path.join(dir, 'recordings'),
   };
   const first = await startServerProcess(env);
-  t.teardown(() => void first.kill('SIGKILL'));
+  t.teardown(() => stopServerProcess(first));
 
   const client = await SignalingClient.connect(`ws://127.0.0.1:${port}/ws`, (url) => new WebSocket(url) as unknown as WebSocketLike);
   const token = mintToken(TEST_SECRET, { appId: 'confrec', channelId: 'crashy', uid: 'host', role: 'host', privileges: { publish: true, record: true }, exp: Math.floor(Date.now() / 1000) + 600 });
@@ -68,9 +96,10 @@ t.test('a server killed mid-recording: the recorder finalizes its file and the r
   t.ok(fs.existsSync(workFile), 'the recorder left its file in the work directory');
   // The orphaned recorder finalizes and exits on its own.
   t.ok(await until(() => !fs.readdirSync(path.join(dir, 'state', 'work', recordingId)).some((name) => name.endsWith('.tmp')), 10_000), 'no half-written file remains');
+  t.ok(await outputClosed(first, 15_000), 'the orphaned recorder exited');
 
   const second = await startServerProcess(env);
-  t.teardown(() => void second.kill('SIGKILL'));
+  t.teardown(() => stopServerProcess(second));
   const channelDir = path.join(dir, 'recordings', 'crashy');
   t.ok(await until(() => fs.existsSync(channelDir) && fs.readdirSync(channelDir).some((name) => name.endsWith('.mp4')), 20_000), 'the restarted server stored the interrupted recording');
   const stored = path.join(channelDir, fs.readdirSync(channelDir).find((name) => name.endsWith('.mp4'))!);
@@ -79,4 +108,5 @@ t.test('a server killed mid-recording: the recorder finalizes its file and the r
   t.ok((await probe(stored)).durationS > 0, 'and its duration is known (finalized)');
   second.kill('SIGTERM');
   await new Promise((resolve) => second.once('exit', resolve));
+  t.ok(await outputClosed(second, 15_000), 'the restarted server exited cleanly');
 });

@@ -153,10 +153,23 @@ export async function pcm(file: string, startS: number, durationS: number): Prom
 }
 
 /**
- * Share of the signal's energy at `frequency` (Goertzel). A pure tone gives ~0.5 per tone present in
- * an equal mix of two; silence or absent tones give ~0.
+ * Share of the signal's energy at `frequency` (Goertzel): the median over 100 ms windows. A pure tone
+ * gives ~0.5 per tone present in an equal mix of two; silence or absent tones give ~0. Windows, not
+ * one transform over the whole span: a single 10 ms gap (a period dropped under CPU load) shifts the
+ * tone's phase and would cancel most of a long transform although the tone is plainly there.
  */
 export function toneShare(samples: Float32Array, frequency: number, rate = 48000): number {
+  const window = Math.round(rate / 10);
+  if (samples.length < window) return windowToneShare(samples, frequency, rate);
+  const shares: number[] = [];
+  for (let start = 0; start + window <= samples.length; start += window) {
+    shares.push(windowToneShare(samples.subarray(start, start + window), frequency, rate));
+  }
+  shares.sort((a, b) => a - b);
+  return shares[Math.floor(shares.length / 2)]!;
+}
+
+function windowToneShare(samples: Float32Array, frequency: number, rate: number): number {
   if (samples.length === 0) return 0;
   const coefficient = 2 * Math.cos((2 * Math.PI * frequency) / rate);
   let s1 = 0;

@@ -6,6 +6,7 @@
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { CompositeRecording } from './CompositeRecording';
+import { armExitWatchdog } from './exitWatchdog';
 import { IndividualRecording } from './IndividualRecording';
 import { ChildEventMap, ChildEventName, ChildMessage, DEFAULT_BIND_IP, ParentMessage, parseParentMessage, WireError } from './protocol';
 import { Recording } from './Recording';
@@ -22,6 +23,10 @@ function toWireError(error: unknown, fallback: RecordingErrorCode): WireError {
 
 /** How long an orphaned recorder may take to finalize its files. */
 const ORPHAN_STOP_DEADLINE_MS = 5000;
+/** Beyond its deadline, an orphan still gets this long to close its pipelines before it is killed. */
+const ORPHAN_KILL_GRACE_MS = 4000;
+/** How long closing the pipelines may take once the recorder decided to exit. */
+const EXIT_KILL_AFTER_MS = 3000;
 
 export class RecorderChild {
   #recording?: Recording;
@@ -34,6 +39,7 @@ export class RecorderChild {
       // The server died: finalize the files it can no longer ask for (a restarted server uploads
       // them from its manifest), within a bound so an orphan never lingers.
       logger.warn('run() | parent went away: finalizing the recording, then exiting');
+      armExitWatchdog(ORPHAN_STOP_DEADLINE_MS + ORPHAN_KILL_GRACE_MS);
       const finalized = this.#recording?.stop(ORPHAN_STOP_DEADLINE_MS) ?? Promise.resolve([]);
       const bound = new Promise((resolve) => setTimeout(resolve, ORPHAN_STOP_DEADLINE_MS + 2000));
       void Promise.race([finalized, bound]).finally(() => this.#exit(1));
@@ -111,6 +117,7 @@ export class RecorderChild {
   #exit(code: number): void {
     if (this.#exiting) return;
     this.#exiting = true;
+    armExitWatchdog(EXIT_KILL_AFTER_MS);
     this.#recording?.close();
     if (process.connected) process.disconnect();
     process.exit(code);
