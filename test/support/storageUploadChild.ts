@@ -13,6 +13,9 @@ function send(message: unknown): void {
   process.send?.(message);
 }
 
+// Gone with the test that forked it: a fixture left running would hold the test runner's output pipe.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (message: StartMessage) => {
   if (message?.type !== 'start') return;
   void (async () => {
