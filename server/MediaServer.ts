@@ -9,6 +9,7 @@ import { resolveAuthSecret, verifyToken } from './auth/token';
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 import { ChannelRegistry } from './ChannelRegistry';
 import { describeConfig } from './config';
+import { sendErrorBody, sendJson } from './http/json';
 import { Connection } from './Connection';
 import { Logger, registerSecret } from './logger';
 import { MEDIA_CODECS } from './mediaCodecs';
@@ -183,19 +184,16 @@ export class MediaServer {
   async #serveHttp(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     try {
       if (request.url === '/healthz') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ ok: true, workers: this.pool.workers.length, channels: this.registry.size }));
+        sendJson(response, 200, { ok: true, workers: this.pool.workers.length, channels: this.registry.size });
         return;
       }
       for (const route of this.#routes) {
         if (await route(request, response)) return;
       }
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such resource' } }));
+      sendErrorBody(response, 404, SignalingErrorCode.NotFound, 'no such resource');
     } catch (error) {
       logger.error(`HTTP ${request.method} ${request.url} failed: ${String(error)}`);
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
+      sendErrorBody(response, 500, SignalingErrorCode.Internal, 'internal error');
     }
   }
 }

@@ -5,6 +5,7 @@
  * - SignalingErrorCode: protocol and channel errors (UPPER_SNAKE).
  * - RecordingErrorCode: the fourteen codes of the Agora Cloud Recording seed
  *   (kRecordingErrorXxx → 'Xxx'), with the seed's numeric values in RECORDING_ERROR_NUMBERS.
+ * - HttpErrorCode: the few codes only the HTTP surfaces (API, file routes) answer with.
  */
 
 export const SignalingErrorCode = {
@@ -56,11 +57,19 @@ export const RECORDING_ERROR_NUMBERS: Readonly<Record<RecordingErrorCode, number
   >,
 );
 
-export type ErrorCode = SignalingErrorCode | RecordingErrorCode;
+export const HttpErrorCode = {
+  Unauthorized: 'UNAUTHORIZED',
+  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
+export type ErrorCode = SignalingErrorCode | RecordingErrorCode | HttpErrorCode;
 
 const ALL_CODES: ReadonlySet<string> = new Set<string>([
   ...Object.values(SignalingErrorCode),
   ...Object.values(RecordingErrorCode),
+  ...Object.values(HttpErrorCode),
 ]);
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -1,19 +1,14 @@
 import type http from 'node:http';
-import { CodedError, ErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { CodedError, ErrorCode, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { sendErrorBody, sendJson } from '../http/json';
 
-/** HTTP-only codes beside the shared vocabulary (signaling/errors.ts). */
-export const HttpErrorCode = {
-  Unauthorized: 'UNAUTHORIZED',
-  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
-  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
-} as const;
-export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+export { HttpErrorCode, sendJson };
 
 /** An error answered as `{ error: { code, message } }` with an HTTP status. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode | HttpErrorCode,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -44,23 +39,8 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError(500, SignalingErrorCode.Internal, 'internal error');
 }
 
-export function sendJson(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  response.end(text);
-}
-
 export function sendError(response: http.ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
-  if (response.headersSent) {
-    response.end();
-    return;
-  }
-  sendJson(response, error.status, { error: { code: error.code, message: error.message } }, headers);
+  sendErrorBody(response, error.status, error.code, error.message, headers);
 }
 
 /**

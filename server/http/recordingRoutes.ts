@@ -1,10 +1,11 @@
 import type http from 'node:http';
 import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
-import { CodedError, SignalingErrorCode } from '../../signaling/errors';
+import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { verifyToken } from '../auth/token';
 import type { HttpRoute, MediaServer } from '../MediaServer';
 import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
-import { sendError, sendFile, sendJson } from './sendFile';
+import { sendErrorBody, sendJson } from './json';
+import { sendFile } from './sendFile';
 
 /**
  * The finished recordings of a channel, for the page:
@@ -23,12 +24,12 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/api/recordings' && url.pathname !== '/api/recordings/file') return false;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendError(response, 405, SignalingErrorCode.BadRequest, 'GET only');
+      sendErrorBody(response, 405, HttpErrorCode.MethodNotAllowed, 'GET only', { allow: 'GET, HEAD' });
       return true;
     }
     const channelId = url.searchParams.get('channel') ?? '';
     if (!isSafeChannelId(channelId)) {
-      sendError(response, 400, SignalingErrorCode.BadRequest, 'channel must be a channel id');
+      sendErrorBody(response, 400, SignalingErrorCode.BadRequest, 'channel must be a channel id');
       return true;
     }
     const token = bearer(request) ?? url.searchParams.get('token') ?? '';
@@ -36,7 +37,7 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
       authorize(server, channelId, token);
     } catch (error) {
       const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
-      sendError(response, 401, coded.code, coded.message);
+      sendErrorBody(response, 401, coded.code, coded.message);
       return true;
     }
 
@@ -54,7 +55,7 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
     const key = url.searchParams.get('key') ?? '';
     const file = key ? await catalog.resolve(channelId, key) : undefined;
     if (!file) {
-      sendError(response, 404, SignalingErrorCode.NotFound, 'no such recording in this channel');
+      sendErrorBody(response, 404, SignalingErrorCode.NotFound, 'no such recording in this channel');
       return true;
     }
     await sendFile(request, response, file, { 'cache-control': 'private, no-cache' });

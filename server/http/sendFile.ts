@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
+import { SignalingErrorCode } from '../../signaling/errors';
+import { sendErrorBody } from './json';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -22,15 +24,6 @@ export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  response.end(JSON.stringify(body));
-}
-
-export function sendError(response: http.ServerResponse, status: number, code: string, message: string): void {
-  sendJson(response, status, { error: { code, message } });
-}
-
 /**
  * Streams a file with a single-range `Range` answer (206) when asked: <video> seeks by range
  * requests and refuses to seek at all when a server ignores them. GET and HEAD only.
@@ -38,7 +31,7 @@ export function sendError(response: http.ServerResponse, status: number, code: s
 export async function sendFile(request: http.IncomingMessage, response: http.ServerResponse, file: string, headers: Record<string, string> = {}): Promise<void> {
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat?.isFile()) {
-    sendError(response, 404, 'NOT_FOUND', 'no such file');
+    sendErrorBody(response, 404, SignalingErrorCode.NotFound, 'no such file');
     return;
   }
   const size = stat.size;

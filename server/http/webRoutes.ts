@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { HttpRoute, MediaServer } from '../MediaServer';
 import { createRecordingRoutes } from './recordingRoutes';
 import { webDistDir } from './repoRoot';
-import { sendError, sendFile } from './sendFile';
+import { SignalingErrorCode } from '../../signaling/errors';
+import { sendErrorBody } from './json';
+import { sendFile } from './sendFile';
 
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
@@ -35,7 +37,7 @@ export function createWebRoutes(options: { webDir?: string } = {}): HttpRoute {
     const name = pathname.slice('/assets/'.length);
     // Checked before any decoding: '%2e%2e' or '%2f' never become path characters.
     if (!ASSET_NAME.test(name)) {
-      sendError(response, 404, 'NOT_FOUND', 'no such asset');
+      sendErrorBody(response, 404, SignalingErrorCode.NotFound, 'no such asset');
       return true;
     }
     await sendFile(request, response, path.join(webDir, 'assets', name), { 'cache-control': 'no-cache' });

@@ -71,6 +71,10 @@ t.test('recordings API: token per channel, Range, no traversal', async (t) => {
   const noToken = await raw(env.httpUrl, '/api/recordings?channel=room-a');
   t.equal(noToken.status, 401, 'no token: 401');
   t.equal(json(noToken).error.code, 'TOKEN_INVALID', 'TOKEN_INVALID');
+  const deleting = await raw(env.httpUrl, '/api/recordings?channel=room-a', auth, 'DELETE');
+  t.same([deleting.status, json(deleting).error.code, deleting.headers.allow], [405, 'METHOD_NOT_ALLOWED', 'GET, HEAD'], 'DELETE: 405 METHOD_NOT_ALLOWED naming the methods');
+  const nowhere = await raw(env.httpUrl, '/no/such/thing');
+  t.same([nowhere.status, json(nowhere).error.code], [404, 'NOT_FOUND'], 'unknown path: 404 NOT_FOUND as JSON');
   const otherChannel = await raw(env.httpUrl, '/api/recordings?channel=room-a', { authorization: `Bearer ${tokenB}` });
   t.equal(json(otherChannel).error.code, 'TOKEN_MISMATCH', "another channel's token: TOKEN_MISMATCH");
   const wildcard = env.token({ channelId: '*', uid: 'admin' });
