@@ -41,6 +41,12 @@ class ConferencePage {
       const value = params.get(field);
       if (value) $<HTMLInputElement>(field).value = value;
     }
+    if (params.has('token')) {
+      // The token grants the channel: keep it out of history, bookmarks and Referer once it is in the form.
+      params.delete('token');
+      const query = params.toString();
+      history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+    }
     $('join-form').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.#join();

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
 import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { signFileLink, verifyFileLink } from '../auth/fileUrl';
 import { verifyToken } from '../auth/token';
 import type { HttpRoute, MediaServer } from '../MediaServer';
 import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
@@ -13,8 +14,10 @@ import { sendFile } from './sendFile';
  *   GET /api/recordings?channel=<id>                       → { recordings: RecordingEntry[] (with url when playable) }
  *   GET /api/recordings/file?channel=<id>&key=<objectKey>  → the file (Range supported)
  *
- * Both need a join token valid for that channel, as `Authorization: Bearer <token>` or `token=` in the
- * query (a <video src> cannot send headers). Only files the catalog lists for that channel are served.
+ * The listing needs a join token valid for that channel as `Authorization: Bearer <token>`. Its file
+ * URLs carry a signed, expiring link (`exp`, `sig`: server/auth/fileUrl.ts) instead, because a
+ * <video src> cannot send headers and a token in a URL leaks; the file route takes either. Only files
+ * the catalog lists for that channel are served.
  */
 export function createRecordingRoutes(server: MediaServer): HttpRoute {
   const plugin = server.plugins.list().find((candidate) => candidate.name === 'recording') as RecordingPlugin | undefined;
@@ -32,9 +35,9 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
       sendErrorBody(response, 400, SignalingErrorCode.BadRequest, 'channel must be a channel id');
       return true;
     }
-    const token = bearer(request) ?? url.searchParams.get('token') ?? '';
+    const key = url.searchParams.get('key') ?? '';
     try {
-      authorize(server, channelId, token);
+      authorize(server, request, url, channelId, key);
     } catch (error) {
       const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
       sendErrorBody(response, 401, coded.code, coded.message);
@@ -45,14 +48,13 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
       const recordings = (await catalog.list(channelId)).map((entry) => ({
         ...entry,
         ...(entry.state === 'stored'
-          ? { url: `/api/recordings/file?${new URLSearchParams({ channel: channelId, key: entry.objectKey, token }).toString()}` }
+          ? { url: fileUrl(server, channelId, entry.objectKey) }
           : {}),
       }));
       sendJson(response, 200, { channelId, recordingEnabled: plugin !== undefined, recordings });
       return true;
     }
 
-    const key = url.searchParams.get('key') ?? '';
     const file = key ? await catalog.resolve(channelId, key) : undefined;
     if (!file) {
       sendErrorBody(response, 404, SignalingErrorCode.NotFound, 'no such recording in this channel');
@@ -69,9 +71,29 @@ function bearer(request: http.IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-function authorize(server: MediaServer, channelId: string, token: string): void {
+/** A signed link opens only the file route, and only for its own file; a join token opens both. */
+function authorize(server: MediaServer, request: http.IncomingMessage, url: URL, channelId: string, key: string): void {
   const { auth } = server.config;
   if (!auth.enabled) return;
-  if (!token) throw new CodedError(SignalingErrorCode.TokenInvalid, 'a join token for this channel is required');
-  verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+  const token = bearer(request);
+  if (token) {
+    verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+    return;
+  }
+  const sig = url.searchParams.get('sig');
+  if (url.pathname === '/api/recordings/file' && sig) {
+    verifyFileLink(server.authSecret, channelId, key, url.searchParams.get('exp') ?? '', sig);
+    return;
+  }
+  throw new CodedError(SignalingErrorCode.TokenInvalid, 'send a join token for this channel as Authorization: Bearer <token>');
+}
+
+function fileUrl(server: MediaServer, channelId: string, objectKey: string): string {
+  const query = new URLSearchParams({ channel: channelId, key: objectKey });
+  if (server.config.auth.enabled) {
+    const { exp, sig } = signFileLink(server.authSecret, channelId, objectKey);
+    query.set('exp', String(exp));
+    query.set('sig', sig);
+  }
+  return `/api/recordings/file?${query.toString()}`;
 }

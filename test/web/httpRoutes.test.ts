@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import t from 'tap';
+import { signFileLink } from '../../server/auth/fileUrl';
 import { startWebServer } from '../support/web';
 
 interface RawResponse {
@@ -90,7 +91,10 @@ t.test('recordings API: token per channel, Range, no traversal', async (t) => {
   t.match(entry.url, /^\/api\/recordings\/file\?/, 'with a URL to play it');
 
   const whole = await raw(env.httpUrl, entry.url!);
-  t.equal(whole.status, 200, 'the file (token in the URL, as <video src> needs)');
+  t.equal(whole.status, 200, 'the file by its link alone (as <video src> needs: no header)');
+  const link = new URL(entry.url!, env.httpUrl).searchParams;
+  t.notOk(link.has('token') || entry.url!.includes(tokenA), 'the link does not carry the join token');
+  t.ok(Number(link.get('exp')) > Date.now() / 1000 && Number(link.get('exp')) <= Date.now() / 1000 + 3600 + 5, 'and expires within the hour');
   t.equal(whole.headers['content-type'], 'video/mp4', 'video/mp4');
   t.equal(whole.headers['accept-ranges'], 'bytes', 'announces ranges');
   t.ok(whole.body.equals(content), 'the bytes');
@@ -105,9 +109,22 @@ t.test('recordings API: token per channel, Range, no traversal', async (t) => {
   t.equal(head.status, 200, 'HEAD');
   t.equal(head.headers['content-length'], '1000', 'HEAD tells the length');
 
-  const fileUrl = (key: string, token = tokenA, channel = 'room-a'): string => `/api/recordings/file?${new URLSearchParams({ channel, key, token }).toString()}`;
+  const fileUrl = (key: string, channel = 'room-a'): string => `/api/recordings/file?${new URLSearchParams({ channel, key }).toString()}`;
+  t.equal((await raw(env.httpUrl, fileUrl('room-a/recording_20260101-000000.mp4'), auth)).status, 200, 'the file with the join token as a header');
   for (const key of ['room-b/secret.mp4', 'room-a/../room-b/secret.mp4', '../room-b/secret.mp4', 'room-a/link.mp4', 'room-a/.recording.mp4.abc.tmp', '/etc/passwd']) {
-    t.equal((await raw(env.httpUrl, fileUrl(key))).status, 404, `key ${key} → 404`);
+    t.equal((await raw(env.httpUrl, fileUrl(key), auth)).status, 404, `key ${key} → 404`);
   }
-  t.equal((await raw(env.httpUrl, fileUrl('room-a/sub/deep.mp4', tokenB))).status, 401, "room-a's file with room-b's token → 401");
+  t.equal((await raw(env.httpUrl, fileUrl('room-a/sub/deep.mp4'), { authorization: `Bearer ${tokenB}` })).status, 401, "room-a's file with room-b's token → 401");
+  t.equal((await raw(env.httpUrl, `${fileUrl('room-a/recording_20260101-000000.mp4')}&token=${tokenA}`)).status, 401, 'a join token in the query is not accepted');
+
+  const signed = (key: string, exp: string, sig: string): string => `${fileUrl(key)}&${new URLSearchParams({ exp, sig }).toString()}`;
+  const [exp, sig] = [link.get('exp')!, link.get('sig')!];
+  const otherFile = await raw(env.httpUrl, signed('room-a/sub/deep.mp4', exp, sig));
+  t.same([otherFile.status, json(otherFile).error.code], [401, 'TOKEN_INVALID'], "one file's link does not open another");
+  t.equal((await raw(env.httpUrl, signed('room-a/recording_20260101-000000.mp4', String(Number(exp) + 3600), sig))).status, 401, 'a link whose expiry was pushed back is refused');
+  const listingBySig = await raw(env.httpUrl, `/api/recordings?channel=room-a&exp=${exp}&sig=${sig}`);
+  t.equal(listingBySig.status, 401, 'a file link does not open the listing');
+  const past = signFileLink(env.server.authSecret, 'room-a', 'room-a/recording_20260101-000000.mp4', Math.floor(Date.now() / 1000) - 2 * 3600);
+  const expired = await raw(env.httpUrl, signed('room-a/recording_20260101-000000.mp4', String(past.exp), past.sig));
+  t.same([expired.status, json(expired).error.code], [401, 'TOKEN_EXPIRED'], 'an expired link: TOKEN_EXPIRED');
 });

@@ -63,8 +63,10 @@ t.test('two browsers see each other, record from the page, and the file has both
   const bob = await launchBrowser();
   t.teardown(() => bob.close());
 
-  const alicePage = await openPage(alice, env.httpUrl, CHANNEL, 'alice', env.token({ channelId: CHANNEL, uid: 'alice' }));
+  const aliceToken = env.token({ channelId: CHANNEL, uid: 'alice' });
+  const alicePage = await openPage(alice, env.httpUrl, CHANNEL, 'alice', aliceToken);
   const bobPage = await openPage(bob, env.httpUrl, CHANNEL, 'bob', env.token({ channelId: CHANNEL, uid: 'bob' }));
+  t.notMatch(alicePage.url(), /token=/, 'the page took the token out of its address (history, Referer)');
   t.equal(await alicePage.textContent('#record-state'), 'None', 'before joining the page shows None');
 
   await alicePage.click('#join');
@@ -102,6 +104,8 @@ t.test('two browsers see each other, record from the page, and the file has both
     return player.videoWidth > 0 && player.currentTime > 1;
   }, undefined, { timeout: 30_000 });
   t.pass('the recording plays in the page');
+  const playerSrc = await alicePage.$eval('#player', (player) => (player as HTMLVideoElement).currentSrc);
+  t.ok(playerSrc.includes('sig=') && !playerSrc.includes(aliceToken), 'through a signed file link, not the join token');
 
   for (const [name, page] of [['alice', alicePage], ['bob', bobPage]] as const) {
     const states = await page.evaluate(() => (window as unknown as { recordStates: string[] }).recordStates);
