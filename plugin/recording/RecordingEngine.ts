@@ -80,6 +80,8 @@ interface Entry {
 export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
   readonly #options: RecordingEngineOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Files between their recorder and the upload queue (compaction, enqueue): close() waits for them. */
+  readonly #handOffs = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: RecordingEngineOptions) {
@@ -151,13 +153,13 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     recording.on('recorderFailure', (code, message) => this.safeEmit('recorderFailure', recordingId, code, message));
     recording.on('stopped', (files, reason) => {
       this.safeEmit('stopped', recordingId, channel.channelId, reason);
-      void this.#compact(files).then(() => this.#upload(entry, files, keyStem, request.target));
+      this.#handOff(this.#compact(files).then(() => this.#upload(entry, files, keyStem, request.target)));
     });
     recording.on('fatalError', (code, message, files) => {
       logger.error(`[recording:${recordingId}] fatal ${code}: ${message}`);
       this.safeEmit('fatalError', recordingId, channel.channelId, code);
       // What the recorder wrote before it died is still a recording: keep and upload it.
-      void this.#upload(entry, files, keyStem, request.target);
+      this.#handOff(this.#upload(entry, files, keyStem, request.target));
     });
     this.safeEmit('connecting', recordingId, channel.channelId);
     logger.info(`start() | [recording:${recordingId}] channel ${channel.channelId} by ${request.startedBy} (${request.config.recordingMode}, ${request.config.recordingStreamTypes})`);
@@ -224,6 +226,14 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#entries.values()].filter((entry) => entry.recording.active).map((entry) => entry.recording.stop('server shutting down')));
+    // Shutting down with a file still being compacted would leave it to the next start's recovery.
+    await Promise.allSettled([...this.#handOffs]);
+  }
+
+  #handOff(work: Promise<void>): void {
+    const tracked = work.catch((error) => logger.error(`handOff() | a recorded file did not reach the upload queue: ${String(error)}`));
+    this.#handOffs.add(tracked);
+    void tracked.finally(() => this.#handOffs.delete(tracked));
   }
 
   async #upload(entry: Entry, files: RecordedFile[], keyStem: string, target: StorageTarget): Promise<void> {
