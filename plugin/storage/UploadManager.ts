@@ -7,7 +7,7 @@ import { Logger, maskSecrets } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import type { Uploader, UploadResult } from './Uploader';
 import { StorageError, toStorageError, firstLine } from './StorageError';
-import { createUploader, type UploaderTuning } from './createUploader';
+import { createUploader, RESUME_DIRS, type UploaderTuning } from './createUploader';
 import { JobStore } from './JobStore';
 import { UploadJob, type UploadJobRecord, type UploadJobStatus } from './UploadJob';
 import { copyFileAtomic } from './atomicFile';
@@ -418,7 +418,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (this.#deleteLocalAfterUpload && !(await this.#isStoredCopy(job))) {
       await fsp.rm(job.record.localPath, { force: true }).catch(() => undefined);
     }
-    await fsp.rm(path.join(this.#stateDir, 'qiniu-resume', `${job.id}.json`), { force: true }).catch(() => undefined);
+    for (const resumeDir of Object.values(RESUME_DIRS)) await fsp.rm(path.join(this.#stateDir, resumeDir, `${job.id}.json`), { force: true }).catch(() => undefined);
     await this.#store.remove(job.id);
     logger.info(`finish() | [job:${job.id}] uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
     this.#pruneFinished();

@@ -17,13 +17,16 @@ export type UploaderContext = {
   tuning?: UploaderTuning;
 };
 
+/** Per-job resume state of the uploaders that can continue an upload across restarts, under stateDir. */
+export const RESUME_DIRS = { qiniu: 'qiniu-resume', s3: 's3-resume' } as const;
+
 /** The one place that knows which class serves which vendor. */
 export function createUploader(target: StorageTarget, context: UploaderContext): Uploader {
   switch (target.vendor) {
     case 'qiniu':
-      return new QiniuUploader({ target, resumeDir: path.join(context.stateDir, 'qiniu-resume'), ...(context.tuning?.qiniu ?? {}) });
+      return new QiniuUploader({ target, resumeDir: path.join(context.stateDir, RESUME_DIRS.qiniu), ...(context.tuning?.qiniu ?? {}) });
     case 's3':
-      return new S3Uploader({ target, ...(context.tuning?.s3 ?? {}) });
+      return new S3Uploader({ target, resumeDir: path.join(context.stateDir, RESUME_DIRS.s3), ...(context.tuning?.s3 ?? {}) });
     case 'local':
       return new LocalUploader({ recordingsDir: context.recordingsDir });
   }
