@@ -26,6 +26,8 @@ export interface VideoPublisherOptions extends RtpTarget {
 
 export interface AudioPublisherOptions extends RtpTarget {
   frequency: number;
+  /** Sine amplitude, 0–1 (default 0.3); many publishers mixed together need less to stay unclipped. */
+  volume?: number;
 }
 
 export class RtpPublisher {
@@ -75,7 +77,7 @@ export function videoLaunch(options: VideoPublisherOptions): string {
 
 export function audioLaunch(options: AudioPublisherOptions): string {
   return (
-    `audiotestsrc is-live=true wave=sine freq=${options.frequency} volume=0.3 ! audio/x-raw,rate=48000,channels=2 ` +
+    `audiotestsrc is-live=true wave=sine freq=${options.frequency} volume=${options.volume ?? 0.3} ! audio/x-raw,rate=48000,channels=2 ` +
     `! opusenc ! rtpopuspay pt=${options.payloadType ?? 111} ssrc=${options.ssrc ?? 2222} ! ${sink(options)}`
   );
 }
