@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Logger } from '../../server/logger';
 import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
 import { signWebhook } from './signature';
@@ -13,7 +15,16 @@ export interface WebhookDispatcherOptions {
   retryMaxDelayMs?: number;
   /** Events waiting per URL and recording; beyond it the oldest waiting ones are dropped (logged). */
   maxQueuedPerRecording?: number;
+  /**
+   * Where each URL's delivery cursor per recording is kept (the last seq delivered or given up).
+   * With a log that survives restarts, what was still queued at shutdown is delivered after the next
+   * start instead of being lost. Without it, nothing is durable.
+   */
+  stateFile?: string;
 }
+
+/** url → recordingId → the last seq delivered or given up on. */
+type Cursors = Map<string, Map<string, number>>;
 
 /** The JSON body of every webhook POST: the event log entry plus a delivery id. */
 export type WebhookPayload = RecordingEventEntry & { id: string };
@@ -30,10 +41,12 @@ interface Queue {
  * recording, events go one at a time, in order; a failed delivery (network error, timeout,
  * non-2xx) is retried with exponential backoff before the next event of that recording is sent.
  * Deliveries run beside the recording and never hold it up; queued upload progress events are
- * coalesced (only the newest waiting one is sent). Not durable: what is queued at shutdown is lost.
+ * coalesced (only the newest waiting one is sent). With a stateFile (and a log that survives
+ * restarts) what is queued at shutdown is delivered after the next start, in order, with its own seq.
  */
 export class WebhookDispatcher {
-  readonly #options: Required<WebhookDispatcherOptions>;
+  readonly #options: Required<Omit<WebhookDispatcherOptions, 'stateFile'>> & Pick<WebhookDispatcherOptions, 'stateFile'>;
+  readonly #cursors: Cursors;
   readonly #log: RecordingEventLog;
   readonly #queues = new Map<string, Queue>();
   readonly #abort = new AbortController();
@@ -47,7 +60,9 @@ export class WebhookDispatcher {
     this.#onEntry = (entry) => {
       for (const url of this.#options.urls) this.#enqueue(url, entry);
     };
+    this.#cursors = this.#loadCursors();
     log.on('appended', this.#onEntry);
+    this.#resume();
   }
 
   /** Events waiting or being delivered, over all URLs. */
@@ -64,16 +79,26 @@ export class WebhookDispatcher {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#log.off('appended', this.#onEntry);
+    // Still listening: events of the shutdown itself (recordings stopped by it) get a cursor, so the
+    // next start delivers them.
+    if (!this.#options.stateFile) this.#log.off('appended', this.#onEntry);
     this.#abort.abort();
-    const dropped = this.pending;
-    if (dropped > 0) logger.warn(`close() | ${dropped} webhook deliveries dropped at shutdown`);
+    const left = this.pending;
+    if (left > 0) {
+      if (this.#options.stateFile) logger.info(`close() | ${left} webhook deliveries left for the next start`);
+      else logger.warn(`close() | ${left} webhook deliveries dropped at shutdown (no stateFile)`);
+    }
     this.#queues.clear();
     for (const resolve of this.#idleWaiters) resolve();
     this.#idleWaiters.clear();
   }
 
   #enqueue(url: string, entry: RecordingEventEntry): void {
+    const cursors = this.#cursorsOf(url);
+    if (!cursors.has(entry.recordingId)) {
+      cursors.set(entry.recordingId, entry.seq - 1);
+      this.#saveCursors();
+    }
     if (this.#closed) return;
     const key = `${url}\u0000${entry.recordingId}`;
     let queue = this.#queues.get(key);
@@ -98,7 +123,10 @@ export class WebhookDispatcher {
       while (!this.#closed && queue.items.length > 0) {
         const entry = queue.items[0]!;
         await this.#deliver(queue.url, entry);
+        if (this.#closed) break;
         queue.items.shift();
+        this.#cursorsOf(queue.url).set(queue.recordingId, entry.seq);
+        this.#saveCursors();
       }
     } finally {
       queue.running = false;
@@ -146,6 +174,56 @@ export class WebhookDispatcher {
       const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
       logger.warn(`deliver() | ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
       await this.#sleep(delay);
+    }
+  }
+
+  #cursorsOf(url: string): Map<string, number> {
+    let cursors = this.#cursors.get(url);
+    if (!cursors) this.#cursors.set(url, (cursors = new Map()));
+    return cursors;
+  }
+
+  /** Re-queues, per URL and recording, what the log holds beyond the cursor: the previous run's backlog. */
+  #resume(): void {
+    for (const [url, cursors] of this.#cursors) {
+      for (const [recordingId, cursor] of cursors) {
+        for (const entry of this.#log.since(recordingId, cursor).entries) this.#enqueue(url, entry);
+      }
+    }
+  }
+
+  /** Cursors of configured URLs and of recordings the log still has; anything else is history. */
+  #loadCursors(): Cursors {
+    const cursors: Cursors = new Map();
+    const file = this.#options.stateFile;
+    if (!file) return cursors;
+    let saved: Record<string, Record<string, number>> = {};
+    try {
+      saved = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof saved;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn(`loadCursors() | ${file} unreadable, starting without: ${String(error)}`);
+    }
+    for (const url of this.#options.urls) {
+      const entries = Object.entries(saved[url] ?? {}).filter(([recordingId, seq]) => Number.isInteger(seq) && this.#log.has(recordingId));
+      if (entries.length > 0) cursors.set(url, new Map(entries));
+    }
+    return cursors;
+  }
+
+  /** Written whole and renamed into place: a crash leaves the old cursors or the new, never half. */
+  #saveCursors(): void {
+    const file = this.#options.stateFile;
+    if (!file) return;
+    for (const cursors of this.#cursors.values()) {
+      for (const recordingId of cursors.keys()) if (!this.#log.has(recordingId)) cursors.delete(recordingId);
+    }
+    const data = Object.fromEntries([...this.#cursors].map(([url, cursors]) => [url, Object.fromEntries(cursors)]));
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(data), { mode: 0o600 });
+      fs.renameSync(`${file}.tmp`, file);
+    } catch (error) {
+      logger.warn(`saveCursors() | ${String(error)}`);
     }
   }
 

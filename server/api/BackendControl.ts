@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { RecordingEventLog, RecordingEventLogOptions } from '../../plugin/recording/RecordingEventLog';
 import { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
 import { WebhookDispatcher, WebhookDispatcherOptions } from '../../plugin/webhooks/WebhookDispatcher';
@@ -38,7 +39,7 @@ export class BackendControl {
     const engine = recording.engine;
     // Every SDK connection listens to the log (and, while starting, to the engine): not a leak.
     engine.setMaxListeners(0);
-    this.log = new RecordingEventLog(engine, options.eventLog);
+    this.log = new RecordingEventLog(engine, { dir: path.join(config.recording.stateDir, 'events'), ...options.eventLog });
     this.log.setMaxListeners(0);
     this.recorderSockets = new RecorderSocketServer(
       {
@@ -76,6 +77,7 @@ export class BackendControl {
         maxAttempts: config.webhooks.maxAttempts,
         retryBaseDelayMs: config.webhooks.retryBaseDelayMs,
         retryMaxDelayMs: config.webhooks.retryMaxDelayMs,
+        stateFile: path.join(config.recording.stateDir, 'webhooks.json'),
         ...options.webhooks,
         urls,
         secret,
