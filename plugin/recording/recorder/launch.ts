@@ -39,10 +39,11 @@
  *  - the input's interaudiosink keeps sync=true (it renders on the clock, a fixed delay) with a
  *    negative ts-offset that makes audio wait as long as video does at the canvas fps
  *    (audioTsOffsetNs). The slack left for jitter/stalls before a buffer renders late is
- *    VIDEO_DELAY_FRAMES periods − AUDIO_FIXED_MS: 124 ms at 15 fps, ~5 ms at 30 fps (late audio goes
- *    straight on; the slot's cap bounds what that can add).
- * Result: bench avsync (15 fps) +3 ms; test +1/+2 ms at 30 fps, −2/+16 ms at 15 fps; with two CPU
- * hogs on the 2 cores −20 ms (30 fps), +12 ms (15 fps); no drift. Video's wait for its ticks has a
+ *    VIDEO_DELAY_FRAMES periods − AUDIO_FIXED_MS: 104 ms at 15 fps, none at 30 fps (−25 ms: late
+ *    audio goes straight on; the slot's cap bounds what that can add).
+ * Result (10 ms audio periods): bench avsync (15 fps) +3 ms; test +1/+2 ms at 30 fps, −2/+16 ms at
+ * 15 fps; with two CPU hogs on the 2 cores −20 ms (30 fps), +12 ms (15 fps); no drift. With 20 ms
+ * periods see AUDIO_HOP and AUDIO_FIXED_MS. Video's wait for its ticks has a
  * random phase (publisher vs mixer, mixer rebuild vs output), so expect up to ± half a frame period
  * more in other recordings; a single video hop would remove most of it.
  */
@@ -84,12 +85,17 @@ export const AUDIO_SLOTS = 8;
  * interaudiosrc sizes (ns) for every audio hop. period: what the source takes per tick (and so adds
  * to the delay); latency-time sets the reported latency (and the sink's render-delay); buffer-time
  * caps the backlog the source can never drain (cause 2 above): beyond it the sink drops a period
- * (a 10 ms gap) instead of keeping the delay for the rest of the recording. Every input starts with
+ * (a 20 ms gap) instead of keeping the delay for the rest of the recording. Every input starts with
  * such a burst (rtpjitterbuffer holds its first packet for its latency, then releases ~200 ms at
- * once), so the slot starts at the cap: 40 ms keeps that small while leaving 30 ms for render jitter
- * (steady state: ≤ 10 ms queued before each 20 ms Opus buffer lands).
+ * once), so the slot starts at the cap: 40 ms keeps that small.
+ * The period matches Opus's 20 ms packets. It was 10 ms (latency 10 ms): every slot's source, the
+ * output's audiomixer and each input's sink then woke 100 times a second, and thread wake-ups were
+ * the largest single cost in a profile of the recorder (perf: 17% of its samples in the kernel's
+ * task switch). Interleaved quick runs of `node dist/bench/run.js --quick --only composite
+ * --duration 30`, ours/FFmpeg CPU: 1.66 and 1.66 at 10 ms, 1.38 at 20 ms (also 1.45–1.49 with a
+ * 60 ms buffer). It delays audio by ~20 ms more, which AUDIO_FIXED_MS absorbs (below).
  */
-const AUDIO_HOP = 'buffer-time=40000000 latency-time=10000000 period-time=10000000';
+const AUDIO_HOP = 'buffer-time=40000000 latency-time=20000000 period-time=20000000';
 /**
  * Video is late in the file by about VIDEO_DELAY_FRAMES frame periods: each of its two inter hops
  * takes the newest frame when the source prepares a tick and stamps it with the next tick (one period
@@ -97,10 +103,13 @@ const AUDIO_HOP = 'buffer-time=40000000 latency-time=10000000 period-time=100000
  * test/recorder/avsync.test.ts at 15 and 30 fps (audio offset moved 128 ms for a 33 ms change of
  * period). Audio instead waits a fixed time: its input sink renders at PTS + pipeline latency
  * (JITTER_LATENCY_MS + latency-time) + ts-offset, then ≤ buffer-time in the slot and one period.
- * AUDIO_FIXED_MS: the audio delay beyond the jitter latency, measured with the same fit.
+ * AUDIO_FIXED_MS: the audio delay beyond the jitter latency, measured with the same fit (133 ms with
+ * 10 ms periods; 153 with 20 ms: quick bench avsync at 15 fps, three runs each, median offsets
+ * 25/45/19/49 ms before, 18/28/55 after; the test +4 ms at 30 fps, +11 at 15). At 30 fps the slack
+ * below is negative, so audio there is about that much (~25 ms) later than at 15 fps.
  */
 const VIDEO_DELAY_FRAMES = 3.85;
-const AUDIO_FIXED_MS = 133;
+const AUDIO_FIXED_MS = 153;
 /** The input audio sink's ts-offset (ns, negative: earlier) that makes audio wait as long as video. */
 export function audioTsOffsetNs(fps: number): number {
   return Math.round(((VIDEO_DELAY_FRAMES * 1000) / fps - JITTER_LATENCY_MS - AUDIO_FIXED_MS) * 1e6);
@@ -244,7 +253,11 @@ export function outputLaunch(job: RecorderJob, location: string): string {
     parts.push(
       `intervideosrc channel=${channelName(job, 'mixv')} timeout=${MIX_TIMEOUT_NS} ` +
         `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ! queue ` +
-        `! x264enc speed-preset=ultrafast tune=zerolatency bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
+        // trellis: x264enc's own default (true) overrides the ultrafast preset, which has it off (as
+        // FFmpeg's libx264 ultrafast does); it was 2.8% of the recorder's profile. One thread: many
+        // recordings share the cores, and slice threads only add wake-ups. Together: encode of the
+        // bench clip 0.55 → 0.33 CPU-s, quick composite ratio −4% in two interleaved pairs.
+        `! x264enc speed-preset=ultrafast tune=zerolatency trellis=false threads=1 bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
         `! video/x-h264,profile=constrained-baseline ! h264parse ! queue ! mux.video_0`,
     );
   }
