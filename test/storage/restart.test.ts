@@ -2,10 +2,10 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { fork } from 'node:child_process';
 import { UploadManager } from '../../plugin/storage/UploadManager';
 import type { UploadJobStatus } from '../../plugin/storage/UploadJob';
 import { QiniuTestServer } from '../support/qiniuServer';
+import { uploadThenKill } from '../support/uploadChildProcess';
 import { MiB, captureLogs, makeRandomFile, makeTempDir, once, recordEvents, sha256, sha256File } from '../support/storageFixtures';
 
 const AK = 'restartTestAccessKey_abcdefghijklmnopq';
@@ -33,23 +33,8 @@ t.test('process killed mid-upload: a new manager on the same stateDir resumes fr
   // Part 3 hangs in the server, so the kill lands deterministically after parts 1–2 were acknowledged.
   server.stallNext(1, (info) => info.kind === 'part' && info.partNumber === 3);
   const stalled = once(server, 'stalled');
-  const child = fork(path.join(__dirname, '..', 'support', 'storageUploadChild.js'), [], {
-    execArgv: [],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, LOG_LEVEL: 'error' },
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  const enqueued = new Promise<UploadJobStatus>((resolve, reject) =>
-    child.on('message', (message: { type: string; job?: UploadJobStatus; message?: string }) => {
-      if (message.type === 'enqueued') resolve(message.job!);
-      if (message.type === 'error') reject(new Error(message.message));
-    }),
-  );
-  child.send({ type: 'start', options, request });
-  const job = await enqueued;
-  await stalled;
-  child.kill('SIGKILL');
-  t.equal(await exited, 'SIGKILL', 'child killed');
+  const { job, signal } = await uploadThenKill(options, request, stalled);
+  t.equal(signal, 'SIGKILL', 'child killed');
 
   t.equal(server.count('part', 200), 2, 'two parts acknowledged before the kill');
   t.equal(server.getObject(BUCKET, 'ch-1/rec.mp4'), undefined, 'no object yet');

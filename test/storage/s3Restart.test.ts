@@ -6,13 +6,13 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { fork } from 'node:child_process';
 import { S3Uploader } from '../../plugin/storage/S3Uploader';
 import type { StorageError } from '../../plugin/storage/StorageError';
 import { UploadManager } from '../../plugin/storage/UploadManager';
 import type { UploadJobStatus } from '../../plugin/storage/UploadJob';
 import { startS3Server } from '../support/s3Server';
 import { StallingProxy } from '../support/stallingProxy';
+import { uploadThenKill } from '../support/uploadChildProcess';
 import { MiB, captureLogs, makeRandomFile, makeTempDir, once, recordEvents, sha256, sha256File } from '../support/storageFixtures';
 
 const AK = 'S3RESTARTACCESSKEY';
@@ -43,23 +43,8 @@ t.test('S3: process killed mid-upload, a new manager resumes the same multipart 
 
   proxy.stallNext((r) => r.method === 'PUT' && r.url.searchParams.get('partNumber') === '3');
   const stalled = once(proxy, 'stalled');
-  const child = fork(path.join(__dirname, '..', 'support', 'storageUploadChild.js'), [], {
-    execArgv: [],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, LOG_LEVEL: 'error' },
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  const enqueued = new Promise<UploadJobStatus>((resolve, reject) =>
-    child.on('message', (message: { type: string; job?: UploadJobStatus; message?: string }) => {
-      if (message.type === 'enqueued') resolve(message.job!);
-      if (message.type === 'error') reject(new Error(message.message));
-    }),
-  );
-  child.send({ type: 'start', options, request });
-  const job = await enqueued;
-  await stalled;
-  child.kill('SIGKILL');
-  t.equal(await exited, 'SIGKILL', 'child killed');
+  const { job, signal } = await uploadThenKill(options, request, stalled);
+  t.equal(signal, 'SIGKILL', 'child killed');
 
   t.same(proxy.acknowledgedParts(), [1, 2], 'two parts acknowledged before the kill');
   t.equal(await s3.getObject(BUCKET, 'ch-1/rec.mp4'), undefined, 'no object yet');
