@@ -11,6 +11,9 @@ export type GstPipelineEvents = {
   eos: [];
 };
 
+const WARNINGS_LOGGED_IN_FULL = 5;
+const WARNING_LOG_INTERVAL_MS = 10_000;
+
 export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
   readonly name: string;
   readonly #pipeline: Pipeline;
@@ -18,6 +21,8 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
   #started = false;
   #closed = false;
   #eosSeen = false;
+  #warnings = 0;
+  #warningsLoggedAt = 0;
 
   /** Throws (with GStreamer's parse error) when the launch string is invalid. */
   constructor(name: string, launch: string) {
@@ -78,6 +83,18 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
     this.removeAllListeners();
   }
 
+  /**
+   * Garbage on an input's port makes the jitter buffer warn for every packet: the first few are
+   * logged, then one line per WARNING_LOG_INTERVAL_MS with the count, so a flood cannot flood the log.
+   */
+  #logWarning(element: string): void {
+    this.#warnings += 1;
+    const now = Date.now();
+    if (this.#warnings > WARNINGS_LOGGED_IN_FULL && now - this.#warningsLoggedAt < WARNING_LOG_INTERVAL_MS) return;
+    this.#warningsLoggedAt = now;
+    this.#logger.warn(`bus | warning from ${element} (${this.#warnings} so far)`);
+  }
+
   #onBusMessage(message: BusMessage): void {
     if (this.#closed) return;
     if (message.type === 'eos') {
@@ -88,7 +105,7 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
       this.#logger.error(`bus | ${message.name ?? message._src_element_name}: ${text}`);
       this.safeEmit('error', text, String(message._src_element_name));
     } else if (message.type === 'warning') {
-      this.#logger.warn(`bus | warning from ${message._src_element_name}`);
+      this.#logWarning(String(message._src_element_name));
     }
   }
 }
