@@ -4,13 +4,14 @@ import type { RecordingEventLog } from '../../plugin/recording/RecordingEventLog
 import { MIXED_VIDEO_LAYOUTS } from '../../plugin/recording/layout';
 import { resolveRecordingConfig } from '../../plugin/recording/recordingConfig';
 import { cloudStorageConfigToTarget } from '../../plugin/storage/cloudStorageConfig';
-import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName } from '../../signaling/recordParam';
 import { obj, oneOf, opaqueObject, optional, SchemaError, str } from '../../signaling/schema';
 import type { ChannelHandle } from '../../plugin/PluginHost';
 import { Logger } from '../logger';
 import type { ApiAuthenticator } from './apiAuth';
-import { ApiError, HttpErrorCode, readJsonBody, sendError, sendJson, toApiError } from './http';
+import { sendJson } from '../http/json';
+import { ApiError, readJsonBody, sendError, toApiError } from './http';
 import { OPENAPI_DOCUMENT } from './openapi';
 
 const logger = new Logger('RecordingsApi');

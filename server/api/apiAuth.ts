@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { ApiError, HttpErrorCode } from './http';
+import { HttpErrorCode } from '../../signaling/errors';
+import { ApiError } from './http';
 
 /**
  * Backend authentication: `Authorization: Basic base64(appId:secret)` (curl -u appId:secret).

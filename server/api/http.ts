@@ -1,8 +1,6 @@
 import type http from 'node:http';
 import { CodedError, ErrorCode, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
-import { sendErrorBody, sendJson } from '../http/json';
-
-export { HttpErrorCode, sendJson };
+import { sendErrorBody } from '../http/json';
 
 /** An error answered as `{ error: { code, message } }` with an HTTP status. */
 export class ApiError extends Error {
