@@ -18,7 +18,7 @@ export type ChannelEvents = {
  */
 export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandle {
   readonly channelId: string;
-  readonly type: ChannelType;
+  #type: ChannelType | undefined;
   readonly router: ms.Router;
   readonly #peers = new Map<string, Peer>();
   readonly #properties: ChannelProperties = { recordState: 'None', recordingId: null };
@@ -26,10 +26,11 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
   readonly #plugins: PluginHost;
   #closed = false;
 
-  constructor(options: { channelId: string; type: ChannelType; router: ms.Router; plugins: PluginHost }) {
+  /** `type` undefined: not decided yet (an audience member opened the channel); see decideType. */
+  constructor(options: { channelId: string; type: ChannelType | undefined; router: ms.Router; plugins: PluginHost }) {
     super();
     this.channelId = options.channelId;
-    this.type = options.type;
+    this.#type = options.type;
     this.router = options.router;
     this.#plugins = options.plugins;
     this.router.on('workerclose', () => {
@@ -39,6 +40,19 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Until a host (or a backend) decides the type, the channel behaves as Live, the stricter of the
+   * two: the audience who opened it receives and publishes nothing, whatever type it asked for.
+   */
+  get type(): ChannelType {
+    return this.#type ?? 'Live';
+  }
+
+  /** The first decision stands; later ones are ignored (the channel's rules do not change under its peers twice). */
+  decideType(type: ChannelType): void {
+    this.#type ??= type;
   }
 
 

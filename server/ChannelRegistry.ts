@@ -31,7 +31,17 @@ export class ChannelRegistry {
     return [...this.#channels.values()];
   }
 
-  async getOrCreate(channelId: string, type: ChannelType = 'Communication'): Promise<Channel> {
+  /**
+   * `type` is the caller's decision for the channel's type, honoured if nobody decided before;
+   * undefined (an audience join) leaves it to the next caller that decides.
+   */
+  async getOrCreate(channelId: string, type?: ChannelType): Promise<Channel> {
+    const channel = await this.#getOrCreate(channelId, type);
+    if (type) channel.decideType(type);
+    return channel;
+  }
+
+  async #getOrCreate(channelId: string, type: ChannelType | undefined): Promise<Channel> {
     const existing = this.#channels.get(channelId);
     if (existing && !existing.closed) return existing;
     const pending = this.#creating.get(channelId);
@@ -41,7 +51,7 @@ export class ChannelRegistry {
     return creation;
   }
 
-  async #create(channelId: string, type: ChannelType): Promise<Channel> {
+  async #create(channelId: string, type: ChannelType | undefined): Promise<Channel> {
     const router = await this.#pool.nextWorker().createRouter({ mediaCodecs: MEDIA_CODECS });
     const channel = new Channel({ channelId, type, router, plugins: this.#plugins });
     this.#channels.set(channelId, channel);

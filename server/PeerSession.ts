@@ -117,16 +117,19 @@ export class PeerSession {
     join: async (data): Promise<JoinResponse> => {
       if (this.#isJoined()) throw new CodedError(SignalingErrorCode.AlreadyJoined, `already joined channel ${this.#channel?.channelId}`);
       const claims = this.#authenticate(data);
-      const channel = await this.#context.registry.getOrCreate(data.channelId, data.joinParam?.channelType);
+      // The channel's type is a host's decision: an audience join neither picks nor settles it.
+      const type = claims.role === 'host' ? data.joinParam?.channelType ?? 'Communication' : undefined;
+      const channel = await this.#context.registry.getOrCreate(data.channelId, type);
       if (this.#isJoined()) throw new CodedError(SignalingErrorCode.AlreadyJoined, 'already joined');
       if (channel.closed) throw new CodedError(SignalingErrorCode.ChannelClosed, 'channel closed while joining; join again');
-      const role = channel.type === 'Live' ? claims.role : 'host';
+      // The token bounds the peer: its role is never raised, its privileges never widened.
+      const role = claims.role;
       const peer = new Peer({
         peerId: crypto.randomUUID(),
         uid: claims.uid,
         displayName: data.displayName,
         role,
-        privileges: { publish: claims.privileges.publish && role === 'host', record: claims.privileges.record },
+        privileges: { publish: claims.privileges.publish, record: claims.privileges.record },
         joinParam: data.joinParam,
         send: this.#notify,
       });
@@ -147,7 +150,7 @@ export class PeerSession {
         peerId: peer.peerId,
         uid: peer.uid,
         role: peer.role,
-        privileges: { ...peer.privileges },
+        privileges: { publish: mayPublish(channel, peer), record: peer.privileges.record },
         channel: { id: channel.channelId, type: channel.type, properties: channel.properties() },
         peers: channel.peers().filter((other) => other !== peer).map((other) => other.info()),
         routerRtpCapabilities: channel.router.rtpCapabilities,
@@ -229,8 +232,8 @@ export class PeerSession {
 
     produce: async (data) => {
       const { channel, peer } = this.#joined();
-      if (channel.type === 'Live' && peer.role === 'audience') {
-        throw new CodedError(SignalingErrorCode.Forbidden, 'audience members cannot publish in a Live channel');
+      if (!mayPublish(channel, peer) && peer.privileges.publish) {
+        throw new CodedError(SignalingErrorCode.Forbidden, 'audience members cannot publish in a Live channel (or one whose type no host has decided yet)');
       }
       if (!peer.privileges.publish) throw new CodedError(SignalingErrorCode.Forbidden, 'your token does not grant the publish privilege');
       if (peer.producers.size >= MAX_PRODUCERS) throw new CodedError(SignalingErrorCode.Forbidden, `at most ${MAX_PRODUCERS} producers per peer`);
@@ -329,6 +332,11 @@ export class PeerSession {
       return plugin.handleRequest('enableRecord', data, channel, peer);
     },
   };
+}
+
+/** Communication: whoever the token lets publish; Live: hosts only. */
+function mayPublish(channel: Channel, peer: Peer): boolean {
+  return peer.privileges.publish && (peer.role === 'host' || channel.type === 'Communication');
 }
 
 /** What a transport was created for, kept in its appData by the create handlers. */

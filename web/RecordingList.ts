@@ -44,6 +44,12 @@ export class RecordingList {
       this.#onError('Could not load the list of recordings: the server did not answer.');
       return;
     }
+    if (body.error?.code === 'FORBIDDEN') {
+      // The token lacks the recordings privilege (an audience token by default): no list to show.
+      this.#panel.hidden = true;
+      this.#channel = '';
+      return;
+    }
     if (body.error) {
       this.#onError(`Could not load the list of recordings (${body.error.code}): ${body.error.message}`);
       return;

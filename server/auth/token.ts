@@ -6,17 +6,30 @@ import type { Role } from '../../signaling/protocol';
 
 /**
  * Join tokens: `v1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(secret, "v1." + claims))>`.
- * The claims bind app id, channel, uid, role, privileges and expiry, so a token for one channel or
- * role cannot be replayed for another.
+ * The claims bind app id, channel, uid, role, privileges and validity window, so a token for one
+ * channel or role cannot be replayed for another. There is no wildcard channel: a token opens exactly
+ * the channel it names (backends that act on every channel use the HTTP API's own credentials).
  */
+export interface TokenPrivileges {
+  publish: boolean;
+  record: boolean;
+  /**
+   * List and download the channel's finished recordings. Optional so tokens minted before it existed
+   * keep working: absent, it follows the role (hosts have it, the audience does not).
+   */
+  recordings?: boolean;
+}
+
 export interface TokenClaims {
   appId: string;
   channelId: string;
   uid: string;
   role: Role;
-  privileges: { publish: boolean; record: boolean };
-  /** Expiry, unix seconds. */
+  privileges: TokenPrivileges;
+  /** Expiry, unix seconds (an integer). */
   exp: number;
+  /** Not before, unix seconds (an integer); optional. */
+  nbf?: number;
 }
 
 const VERSION = 'v1';
@@ -32,7 +45,7 @@ export interface VerifyExpectation {
   nowSeconds?: number;
 }
 
-/** Verifies signature, expiry, app and channel; throws CodedError with TOKEN_* codes. */
+/** Verifies signature, validity window, app and channel; throws CodedError with TOKEN_* codes. */
 export function verifyToken(secret: string, token: string, expected: VerifyExpectation): TokenClaims {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== VERSION) throw new CodedError(SignalingErrorCode.TokenInvalid, 'token is malformed');
@@ -48,14 +61,20 @@ export function verifyToken(secret: string, token: string, expected: VerifyExpec
   } catch {
     throw new CodedError(SignalingErrorCode.TokenInvalid, 'token payload is not JSON');
   }
-  if (!isClaims(claims)) throw new CodedError(SignalingErrorCode.TokenInvalid, 'token claims are incomplete');
+  if (!isClaims(claims)) throw new CodedError(SignalingErrorCode.TokenInvalid, 'token claims are incomplete or malformed (exp and nbf are integer unix seconds)');
   const now = expected.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (claims.nbf !== undefined && now < claims.nbf) {
+    throw new CodedError(SignalingErrorCode.TokenInvalid, `token is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+  }
   if (claims.exp <= now) throw new CodedError(SignalingErrorCode.TokenExpired, 'token has expired');
   if (claims.appId !== expected.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another app');
-  if (claims.channelId !== expected.channelId && claims.channelId !== '*') {
-    throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another channel');
-  }
+  if (claims.channelId !== expected.channelId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another channel');
   return claims;
+}
+
+/** Whether a verified token may list and download its channel's recordings. */
+export function mayAccessRecordings(claims: Pick<TokenClaims, 'role' | 'privileges'>): boolean {
+  return claims.privileges.recordings ?? claims.role === 'host';
 }
 
 function sign(secret: string, payload: string): string {
@@ -76,8 +95,15 @@ function isClaims(value: unknown): value is TokenClaims {
     claims.privileges !== null &&
     typeof claims.privileges.publish === 'boolean' &&
     typeof claims.privileges.record === 'boolean' &&
-    typeof claims.exp === 'number'
+    (claims.privileges.recordings === undefined || typeof claims.privileges.recordings === 'boolean') &&
+    isUnixSeconds(claims.exp) &&
+    (claims.nbf === undefined || isUnixSeconds(claims.nbf))
   );
+}
+
+/** JSON numbers like 1e999 parse to Infinity and would never expire: times are safe integers. */
+function isUnixSeconds(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** The configured secret, or one generated on first use and kept (0600) in the state dir. */

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
 import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { signFileLink, verifyFileLink } from '../auth/fileUrl';
-import { verifyToken } from '../auth/token';
+import { mayAccessRecordings, verifyToken } from '../auth/token';
 import type { HttpRoute, MediaServer } from '../MediaServer';
 import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
 import { sendErrorBody, sendJson } from './json';
@@ -14,7 +14,8 @@ import { sendFile } from './sendFile';
  *   GET /api/recordings?channel=<id>                       → { recordings: RecordingEntry[] (with url when playable) }
  *   GET /api/recordings/file?channel=<id>&key=<objectKey>  → the file (Range supported)
  *
- * The listing needs a join token valid for that channel as `Authorization: Bearer <token>`. Its file
+ * The listing needs a join token valid for that channel and granting the recordings privilege
+ * (server/auth/token.ts: mayAccessRecordings) as `Authorization: Bearer <token>`. Its file
  * URLs carry a signed, expiring link (`exp`, `sig`: server/auth/fileUrl.ts) instead, because a
  * <video src> cannot send headers and a token in a URL leaks; the file route takes either. Only files
  * the catalog lists for that channel are served.
@@ -40,7 +41,7 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
       authorize(server, request, url, channelId, key);
     } catch (error) {
       const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
-      sendErrorBody(response, 401, coded.code, coded.message);
+      sendErrorBody(response, coded.code === SignalingErrorCode.Forbidden ? 403 : 401, coded.code, coded.message);
       return true;
     }
 
@@ -77,7 +78,8 @@ function authorize(server: MediaServer, request: http.IncomingMessage, url: URL,
   if (!auth.enabled) return;
   const token = bearer(request);
   if (token) {
-    verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+    const claims = verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+    if (!mayAccessRecordings(claims)) throw new CodedError(SignalingErrorCode.Forbidden, "your token does not grant the recordings privilege (listing and downloading this channel's recordings)");
     return;
   }
   const sig = url.searchParams.get('sig');

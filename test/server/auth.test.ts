@@ -1,5 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { mintToken, verifyToken } from '../../server/auth/token';
+import { findProjectRoot } from '../../server/config';
 import { setLogSink } from '../../server/logger';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { startTestServer, TEST_SECRET } from '../support/server';
@@ -71,4 +77,121 @@ t.test('auth switched off: anyone joins, and the server says so loudly', async (
   const joined = await client.request('join', { channelId: 'open', displayName: 'anon', token: 'anything' });
   t.match(joined.uid, /^u-/, 'joined without a valid token');
   t.ok(lines.some((line) => /WARN .*AUTHENTICATION IS OFF/.test(line)), 'a warning was logged');
+});
+
+/** A v1 token over claims written by hand, so the JSON can say what JSON.stringify never would (1e999). */
+function rawToken(claimsJson: string): string {
+  const payload = Buffer.from(claimsJson).toString('base64url');
+  return `v1.${payload}.${crypto.createHmac('sha256', TEST_SECRET).update(`v1.${payload}`).digest('base64url')}`;
+}
+
+t.test('token: no wildcard channel, nbf honoured, exp a finite integer', async (t) => {
+  const expect = { appId: 'confrec', channelId: 'c1' };
+  const now = 1_900_000_000;
+  t.throws(() => verifyToken(TEST_SECRET, mintToken(TEST_SECRET, { ...claims, channelId: '*' }), expect), { code: 'TOKEN_MISMATCH' }, 'a "*" token opens no other channel');
+  const early = mintToken(TEST_SECRET, { ...claims, nbf: now + 60 });
+  t.throws(() => verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now }), { code: 'TOKEN_INVALID', message: /not valid before/ }, 'before nbf: TOKEN_INVALID naming the time');
+  t.equal(verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now + 60 }).uid, 'u1', 'from nbf on: valid');
+  t.equal(verifyToken(TEST_SECRET, mintToken(TEST_SECRET, claims), { ...expect, nowSeconds: now }).nbf, undefined, 'a token without nbf (older tokens) is valid at once');
+  const body = (exp: string, extra = ''): string =>
+    `{"appId":"confrec","channelId":"c1","uid":"u1","role":"host","privileges":{"publish":true,"record":true},"exp":${exp}${extra}}`;
+  t.equal(verifyToken(TEST_SECRET, rawToken(body('2000000000')), expect).exp, 2_000_000_000, 'the hand-made token format is right');
+  t.equal(JSON.parse('{"exp":1e999}').exp, Infinity, '(1e999 parses to Infinity)');
+  for (const exp of ['1e999', '2000000000.5', '"2000000000"', '-1e999', 'null']) {
+    t.throws(() => verifyToken(TEST_SECRET, rawToken(body(exp)), expect), { code: 'TOKEN_INVALID' }, `exp ${exp} refused`);
+  }
+  t.throws(() => verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":1e999')), expect), { code: 'TOKEN_INVALID' }, 'nbf 1e999 refused');
+  t.throws(() => verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":"soon"')), expect), { code: 'TOKEN_INVALID' }, 'nbf not a number refused');
+});
+
+t.test('join: a wildcard token, an early token and a never-expiring one are refused over the wire', async (t) => {
+  const env = await startTestServer();
+  t.teardown(() => env.close());
+  const client = await env.connect();
+  const join = (token: string) => client.request('join', { channelId: 'room', displayName: 'x', token });
+  const now = Math.floor(Date.now() / 1000);
+  await t.rejects(join(env.token({ channelId: '*', uid: 'admin' })), { code: 'TOKEN_MISMATCH' }, 'channelId "*" is not a wildcard');
+  await t.rejects(join(env.token({ channelId: 'room', uid: 'early', nbf: now + 3600 })), { code: 'TOKEN_INVALID' }, 'before its nbf');
+  const forever = rawToken(`{"appId":"confrec","channelId":"room","uid":"x","role":"host","privileges":{"publish":true,"record":true},"exp":1e999}`);
+  await t.rejects(join(forever), { code: 'TOKEN_INVALID' }, 'exp 1e999');
+  const joined = await join(env.token({ channelId: 'room', uid: 'ok', nbf: now - 5 }));
+  t.equal(joined.uid, 'ok', 'a token past its nbf joins on the same socket');
+});
+
+t.test('an audience member who joins first decides neither the channel type nor becomes a host', async (t) => {
+  const env = await startTestServer();
+  t.teardown(() => env.close());
+  const audienceToken = (channelId: string, uid: string) => env.token({ channelId, uid, role: 'audience', privileges: { publish: true, record: false } });
+
+  // The audience asks for Communication (where everyone may publish) before any host is there.
+  const early = await env.connect();
+  const earlyJoin = await early.request('join', { channelId: 'stage', displayName: 'early', token: audienceToken('stage', 'early'), joinParam: { channelType: 'Communication' } });
+  t.equal(earlyJoin.role, 'audience', 'the audience token stays audience (it used to become host in Communication)');
+  t.equal(earlyJoin.channel.type, 'Live', 'until a host decides, the channel behaves as Live');
+  t.equal(earlyJoin.privileges.publish, false, 'so no publishing for the audience');
+  await t.rejects(publishTestMedia({ client: early, sendMedia: false }), { code: 'FORBIDDEN' }, 'audience produce refused before any host joined');
+
+  const host = await env.join('stage', 'host', { joinParam: { channelType: 'Live' } });
+  t.equal(host.joined.channel.type, 'Live', "the first host's Live stands, not the audience's Communication");
+  await t.rejects(publishTestMedia({ client: early, sendMedia: false }), { code: 'FORBIDDEN' }, 'audience still refused in the Live channel');
+  const late = await env.connect();
+  const lateJoin = await late.request('join', { channelId: 'stage', displayName: 'late', token: audienceToken('stage', 'late') });
+  t.same([lateJoin.role, lateJoin.channel.type, lateJoin.privileges.publish], ['audience', 'Live', false], 'a later audience member sees the Live channel');
+
+  // The other way round: the audience opens a channel asking Live; the host wants Communication.
+  const opener = await env.connect();
+  await opener.request('join', { channelId: 'meeting', displayName: 'opener', token: audienceToken('meeting', 'opener'), joinParam: { channelType: 'Live' } });
+  const chair = await env.join('meeting', 'chair', { joinParam: { channelType: 'Communication' } });
+  t.equal(chair.joined.channel.type, 'Communication', "the host's type, not the audience's");
+  const publication = await publishTestMedia({ client: opener, sendMedia: false });
+  t.ok(publication.videoProducerId, 'in Communication an audience token with the publish privilege publishes');
+
+  // In Communication the token still bounds the audience: no publish privilege, no publishing.
+  const muted = await env.connect();
+  const mutedJoin = await muted.request('join', {
+    channelId: 'meeting',
+    displayName: 'muted',
+    token: env.token({ channelId: 'meeting', uid: 'muted', role: 'audience', privileges: { publish: false, record: false } }),
+  });
+  t.same([mutedJoin.role, mutedJoin.privileges], ['audience', { publish: false, record: false }], 'role and privileges exactly as the token says');
+  await t.rejects(publishTestMedia({ client: muted, sendMedia: false }), { code: 'FORBIDDEN' }, 'no publish privilege → FORBIDDEN');
+});
+
+t.test('mint-token: --help, bad arguments, and an audience token without privileges by default', async (t) => {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-mint-'));
+  t.teardown(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  const script = path.join(findProjectRoot(__dirname), 'dist', 'scripts', 'mint-token.js');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [script, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, CONFREC_AUTH_SECRET: TEST_SECRET, CONFREC_RECORDING_STATE_DIR: stateDir },
+    });
+  const claimsOf = (stdout: string) => verifyToken(TEST_SECRET, stdout.trim(), { appId: 'confrec', channelId: 'demo' });
+
+  const help = run('--help');
+  t.equal(help.status, 0, '--help exits 0');
+  t.match(help.stdout, /^Usage: npm run -s token -- /, 'and prints the usage');
+  t.match(help.stdout, /--role host\|audience/, 'naming the options');
+  t.equal(help.stderr, '', 'no stack trace');
+  t.equal(run('-h').status, 0, '-h too');
+
+  for (const args of [['--bogus'], ['--role', 'admin'], ['--ttl', 'forever'], ['--ttl', '0'], ['stray'], ['--uid', 'a b'], ['--record', '--no-record'], ['--channel']]) {
+    const bad = run(...args);
+    t.equal(bad.status, 2, `${args.join(' ')}: exit 2`);
+    t.equal(bad.stdout, '', `${args.join(' ')}: no token`);
+    t.match(bad.stderr, /^mint-token: .+ \(--help for usage\)\n$/, `${args.join(' ')}: one line (${bad.stderr.trim()})`);
+  }
+
+  const audience = run('--channel', 'demo', '--uid', 'bob', '--role', 'audience');
+  t.equal(audience.status, 0, 'an audience token is minted');
+  t.same(claimsOf(audience.stdout).privileges, { publish: false, record: false, recordings: false }, 'audience: no publish, no record, no recordings unless granted');
+  const granted = run('--uid', 'bob', '--role', 'audience', '--record', '--recordings');
+  t.same(claimsOf(granted.stdout).privileges, { publish: false, record: true, recordings: true }, 'audience: privileges granted one by one');
+  const host = run('--uid', 'alice');
+  t.same(claimsOf(host.stdout).privileges, { publish: true, record: true, recordings: true }, 'host: every privilege by default');
+  t.same(claimsOf(run('--uid', 'alice', '--no-record', '--no-recordings').stdout).privileges, { publish: true, record: false, recordings: false }, 'host: taken away one by one');
+  const delayed = run('--uid', 'alice', '--nbf', '60', '--ttl', '600').stdout.trim();
+  t.throws(() => claimsOf(delayed), { code: 'TOKEN_INVALID' }, '--nbf 60: not valid yet');
+  const window = verifyToken(TEST_SECRET, delayed, { appId: 'confrec', channelId: 'demo', nowSeconds: Math.floor(Date.now() / 1000) + 61 });
+  t.equal(window.exp - window.nbf!, 540, 'valid from 60 s on, until the ttl');
 });

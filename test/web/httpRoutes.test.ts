@@ -78,8 +78,9 @@ t.test('recordings API: token per channel, Range, no traversal', async (t) => {
   t.same([nowhere.status, json(nowhere).error.code], [404, 'NOT_FOUND'], 'unknown path: 404 NOT_FOUND as JSON');
   const otherChannel = await raw(env.httpUrl, '/api/recordings?channel=room-a', { authorization: `Bearer ${tokenB}` });
   t.equal(json(otherChannel).error.code, 'TOKEN_MISMATCH', "another channel's token: TOKEN_MISMATCH");
-  const wildcard = env.token({ channelId: '*', uid: 'admin' });
-  t.equal((await raw(env.httpUrl, '/api/recordings?channel=..', { authorization: `Bearer ${wildcard}` })).status, 400, 'channel ".." refused even with a wildcard token');
+  t.equal((await raw(env.httpUrl, '/api/recordings?channel=..', auth)).status, 400, 'channel ".." refused');
+  const star = await raw(env.httpUrl, '/api/recordings?channel=room-a', { authorization: `Bearer ${env.token({ channelId: '*', uid: 'admin' })}` });
+  t.same([star.status, json(star).error.code], [401, 'TOKEN_MISMATCH'], 'a token for channel "*" is no wildcard');
 
   const list = await raw(env.httpUrl, '/api/recordings?channel=room-a', auth);
   t.equal(list.status, 200, 'listing with a token for the channel');
@@ -127,4 +128,40 @@ t.test('recordings API: token per channel, Range, no traversal', async (t) => {
   const past = signFileLink(env.server.authSecret, 'room-a', 'room-a/recording_20260101-000000.mp4', Math.floor(Date.now() / 1000) - 2 * 3600);
   const expired = await raw(env.httpUrl, signed('room-a/recording_20260101-000000.mp4', String(past.exp), past.sig));
   t.same([expired.status, json(expired).error.code], [401, 'TOKEN_EXPIRED'], 'an expired link: TOKEN_EXPIRED');
+});
+
+t.test('recordings API: listing and downloading need the recordings privilege', async (t) => {
+  const env = await startWebServer();
+  t.teardown(() => env.close());
+  const dir = env.server.config.recording.recordingsDir;
+  const content = Buffer.alloc(500, 3);
+  fs.mkdirSync(path.join(dir, 'hall'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'hall', 'talk.mp4'), content);
+  const bearer = (privileges: { publish: boolean; record: boolean; recordings?: boolean }, role: 'host' | 'audience') => ({
+    authorization: `Bearer ${env.token({ channelId: 'hall', uid: 'u', role, privileges })}`,
+  });
+  const list = '/api/recordings?channel=hall';
+  const file = `/api/recordings/file?${new URLSearchParams({ channel: 'hall', key: 'hall/talk.mp4' }).toString()}`;
+
+  // The audience's default token (npm run token -- --role audience): no record, no recordings.
+  const audience = bearer({ publish: false, record: false, recordings: false }, 'audience');
+  for (const [what, target] of [['listing', list], ['file', file]] as const) {
+    const refused = await raw(env.httpUrl, target, audience);
+    t.same([refused.status, json(refused).error.code], [403, 'FORBIDDEN'], `audience without the privilege: ${what} 403 FORBIDDEN`);
+    t.notOk(refused.body.includes(content), `${what}: no bytes of the file`);
+  }
+  const oldAudience = bearer({ publish: true, record: true }, 'audience');
+  t.equal((await raw(env.httpUrl, list, oldAudience)).status, 403, 'an audience token minted before the claim existed: refused (the privilege follows the role)');
+  t.equal((await raw(env.httpUrl, file, oldAudience)).status, 403, '… for the file too');
+  const oldHost = bearer({ publish: true, record: true }, 'host');
+  t.equal((await raw(env.httpUrl, list, oldHost)).status, 200, 'a host token minted before the claim existed: allowed');
+  const hostWithout = bearer({ publish: true, record: true, recordings: false }, 'host');
+  t.equal((await raw(env.httpUrl, list, hostWithout)).status, 403, 'a host token with recordings: false is refused');
+
+  const granted = await raw(env.httpUrl, list, bearer({ publish: false, record: false, recordings: true }, 'audience'));
+  t.equal(granted.status, 200, 'an audience token granted the privilege lists');
+  const entry = (json(granted).recordings as Array<{ objectKey: string; url?: string }>).find((candidate) => candidate.objectKey === 'hall/talk.mp4')!;
+  const played = await raw(env.httpUrl, entry.url!);
+  t.same([played.status, played.body.equals(content)], [200, true], 'and plays the file by the signed link it got');
+  t.equal((await raw(env.httpUrl, file, bearer({ publish: false, record: false, recordings: true }, 'audience'))).status, 200, 'or with the token as a header');
 });
