@@ -16,6 +16,7 @@ export class RecordControl {
   #busy = false;
   #canRecord = false;
   #joined = false;
+  #target = '';
 
   constructor(elements: { state: HTMLElement; hint: HTMLElement; button: HTMLButtonElement; elapsed: HTMLElement; progress: HTMLElement }) {
     this.#state = elements.state;
@@ -48,6 +49,15 @@ export class RecordControl {
     this.#render();
   }
 
+  /** Where the next recording goes (the `recordParam` channel property: no secrets in it). */
+  setTarget(param: unknown): void {
+    const target = param as { vendor?: string; bucket?: string; fileName?: string; setBy?: string } | null | undefined;
+    this.#target = target?.vendor
+      ? ` Recordings go to ${target.vendor}${target.bucket ? ` bucket ${target.bucket}` : ''}: ${target.fileName ?? ''} (chosen by ${target.setBy ?? 'unknown'}).`
+      : '';
+    this.#render();
+  }
+
   /** While a start/stop request travels, the button waits for the answer. */
   setBusy(busy: boolean): void {
     this.#busy = busy;
@@ -74,7 +84,7 @@ export class RecordControl {
         : state === 'None'
           ? 'Recording is not available in this channel (no storage is configured).'
           : state === 'Ready'
-            ? 'Ready to record.'
+            ? `Ready to record.${this.#target}`
             : 'This channel is being recorded.';
     this.#renderElapsed();
   }

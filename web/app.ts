@@ -66,6 +66,7 @@ class ConferencePage {
     const channel = this.#channel;
     channel.on('propertyChange', (change) => {
       if (change.recordState) this.#record.setState(channel.recordState);
+      if (change.changed.includes('recordParam')) this.#record.setTarget(channel.properties.recordParam);
     });
     channel.on('connectionStateChange', (change) => {
       const label = $('connection');
@@ -146,6 +147,7 @@ class ConferencePage {
     $('call').hidden = false;
     this.#record.setJoined(true, this.#channel.privileges.record);
     this.#record.setState(this.#channel.recordState);
+    this.#record.setTarget(this.#channel.properties.recordParam);
     this.#recordings.show(channelId, token);
     await this.#publishCameraAndMicrophone(name);
   }

@@ -7,6 +7,7 @@ import { resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
+import { ChannelRecordParams } from './ChannelRecordParams';
 
 const logger = new Logger('RecordingPlugin');
 
@@ -27,7 +28,7 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #engine: RecordingEngine;
   readonly #context: PluginContext;
   readonly #defaultStorage: 'local' | 'none';
-  readonly #params = new Map<string, RecordParam>();
+  readonly #params = new Map<string, ChannelRecordParams>();
 
   constructor(options: RecordingPluginOptions) {
     this.#engine = options.engine;
@@ -64,9 +65,9 @@ export class RecordingPlugin implements ServerPlugin {
   }
 
   channelCreated(channel: ChannelHandle): void {
-    if (this.#defaultStorage === 'local') {
-      this.#params.set(channel.channelId, { version: 1, video: true, fileName: `${channel.channelId}/recording`, storage: { vendor: 'local' } });
-    }
+    const fallback: RecordParam | undefined =
+      this.#defaultStorage === 'local' ? { version: 1, video: true, fileName: `${channel.channelId}/recording`, storage: { vendor: 'local' } } : undefined;
+    this.#params.set(channel.channelId, new ChannelRecordParams(fallback));
     this.#refresh(channel);
   }
 
@@ -80,7 +81,9 @@ export class RecordingPlugin implements ServerPlugin {
     const recordString = peer.joinParam?.record?.recordString;
     if (recordString !== undefined) {
       try {
-        this.#params.set(channel.channelId, this.#acceptParam(recordString));
+        // Where the channel's recordings go is the record privilege's to decide, like starting them.
+        if (!peer.privileges.record) throw new CodedError(SignalingErrorCode.Forbidden, 'your token does not grant the record privilege: your record param is not used');
+        this.#paramsOf(channel).set(peer.peerId, peer.uid, this.#acceptParam(recordString));
       } catch (error) {
         // The join stands; the peer learns its record param was refused and why.
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.InvalidParameter, String(error));
@@ -91,7 +94,9 @@ export class RecordingPlugin implements ServerPlugin {
     this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
   }
 
-  peerLeft(channel: ChannelHandle): void {
+  peerLeft(channel: ChannelHandle, peer: PeerHandle): void {
+    this.#params.get(channel.channelId)?.forget(peer.peerId);
+    this.#refresh(channel);
     this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
   }
 
@@ -122,12 +127,12 @@ export class RecordingPlugin implements ServerPlugin {
       return { accepted: true, recordState: channel.getProperty('recordState') };
     }
     if (active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is already being recorded');
-    // Seed: a non-null param on enable replaces the one given at join.
+    // Seed: a non-null param on enable replaces the one given at join (as this peer's, most recent).
     if (recordParam) {
-      this.#params.set(channel.channelId, this.#acceptParam(recordParam.recordString));
+      this.#paramsOf(channel).set(peer.peerId, peer.uid, this.#acceptParam(recordParam.recordString));
       this.#refresh(channel);
     }
-    const param = this.#params.get(channel.channelId);
+    const param = this.#params.get(channel.channelId)?.inForce()?.param;
     if (!param) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recordState is None: no record param is known for this channel');
     const config = resolveRecordingConfig({
       recordingStreamTypes: param.video ? 'AudioVideo' : 'AudioOnly',
@@ -159,10 +164,24 @@ export class RecordingPlugin implements ServerPlugin {
     return param;
   }
 
+  #paramsOf(channel: ChannelHandle): ChannelRecordParams {
+    let params = this.#params.get(channel.channelId);
+    if (!params) {
+      params = new ChannelRecordParams(undefined);
+      this.#params.set(channel.channelId, params);
+    }
+    return params;
+  }
+
   #refresh(channel: ChannelHandle): void {
     const running = this.#engine.activeRecording(channel.channelId);
-    const state = deriveRecordState(this.#params.has(channel.channelId), running?.phase === 'running');
-    channel.setProperties({ recordState: state, recordingId: state === 'Running' ? running!.recordingId : null });
+    const params = this.#params.get(channel.channelId);
+    const state = deriveRecordState(params?.inForce() !== undefined, running?.phase === 'running');
+    channel.setProperties({
+      recordState: state,
+      recordingId: state === 'Running' ? running!.recordingId : null,
+      recordParam: params?.description ?? null,
+    });
   }
 
   #channelOf(recordingId: string): ChannelHandle | undefined {

@@ -506,7 +506,8 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   #applyProperties(properties: ChannelProperties, changed: string[]): void {
     const before = this.#properties;
     this.#properties = { ...properties };
-    const really = changed.filter((key) => before[key] !== properties[key]);
+    // Values arrive parsed from JSON (recordParam is an object): compare what they say, not identity.
+    const really = changed.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(properties[key]));
     if (really.length === 0) return;
     this.emit('propertyChange', { recordState: really.includes('recordState'), changed: really, properties: this.#properties });
   }
