@@ -3,6 +3,7 @@
  * when each publisher started.
  */
 import t from 'tap';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
 import { colorName, decodeAll, frameAt, gstDecode, meanColor, packetsAndFrames, probe } from '../support/mediaProbe';
@@ -61,8 +62,13 @@ t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow t
 t.test('individual: H.264 whose SPS has no frame timing (OpenH264, as Chromium sends): every listed sample decodes', async (t) => {
   const job = compositeJob(tmpDir('individual-openh264'), { mode: 'individual' });
   const { recorder, frames, publishers } = await withRecorder(t, job);
-  const ports = await recorder.addInput(videoInput('v1', 'dave', H264));
-  publishers.push(startVideoPublisher({ port: ports.rtpPort, color: 0x00ff00, codec: 'H264', h264Encoder: 'openh264' }));
+  // With an RTCP target, as the server feeds it (an rtpbin session in front of the depayloader).
+  const transportRtcp = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => transportRtcp.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => transportRtcp.close());
+  const input = { ...videoInput('v1', 'dave', H264), rtcp: { ip: '127.0.0.1', port: transportRtcp.address().port } };
+  const ports = await recorder.addInput(input);
+  publishers.push(startVideoPublisher({ port: ports.rtpPort, color: 0x00ff00, codec: 'H264', h264Encoder: 'openh264', ssrc: input.ssrc, payloadType: H264.payloadType }));
   await frames.waitFor('v1');
   await sleep(3000);
   const [file] = (await recorder.stop()).filter((f) => f.kind === 'video');
