@@ -1,7 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { SignalingClient, WebSocketLike } from '../signaling/SignalingClient';
+import { spawnBoundToParent } from './boundChild';
 
 /**
  * A plain-RTP publisher (bots, tests, gst-launch senders): joins a channel over signaling, creates a
@@ -78,7 +79,7 @@ export async function publishTestMedia(options: PublishOptions): Promise<Publica
     );
   }
   if (sendMedia && pipelines.length > 0) {
-    const child = spawn('gst-launch-1.0', ['-q', ...pipelines.join(' ').split(/\s+/)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnBoundToParent('gst-launch-1.0', ['-q', ...pipelines.join(' ').split(/\s+/)], { stdio: ['ignore', 'ignore', 'pipe'] });
     publication.process = child;
     publication.stop = () => stopProcess(child);
   }
@@ -105,6 +106,11 @@ export function nodeWebSocket(url: string): WebSocketLike {
   return new WebSocket(url) as unknown as WebSocketLike;
 }
 
+/**
+ * The CLI's life: it ends (and takes gst-launch with it) when asked to (SIGINT/SIGTERM, exit 0), when
+ * the server closes the channel or the connection, or when gst-launch dies (exit 1, with the reason on
+ * stderr). A SIGKILL of this process kills gst-launch through spawnBoundToParent.
+ */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -120,17 +126,27 @@ async function main(): Promise<void> {
     console.error('--token is required (npm run token -- --channel <channel> --uid <uid>)');
     process.exit(2);
   }
-  const client = await SignalingClient.connect(values.url!, nodeWebSocket);
-  await client.request('join', { channelId: values.channel!, displayName: values.name!, token: values.token });
-  const publication = await publishTestMedia({ client, color: parseInt(values.color!, 16), frequency: Number(values.freq) });
-  console.log(`publishing VP8 + Opus into channel ${values.channel} (Ctrl-C to stop)`);
-  const stop = async (): Promise<void> => {
-    await publication.stop();
-    client.close();
-    process.exit(0);
+  let publication: Publication | undefined;
+  let client: SignalingClient | undefined;
+  let ending = false;
+  const end = async (code: number, message?: string): Promise<void> => {
+    if (ending) return;
+    ending = true;
+    if (message) (code === 0 ? console.log : console.error)(`publishRtp: ${message}`);
+    await publication?.stop();
+    client?.close();
+    process.exit(code);
   };
-  process.on('SIGINT', () => void stop());
-  client.onClose(() => void publication.stop().then(() => process.exit(1)));
+  process.on('SIGINT', () => void end(0, 'stopped (SIGINT)'));
+  process.on('SIGTERM', () => void end(0, 'stopped (SIGTERM)'));
+
+  client = await SignalingClient.connect(values.url!, nodeWebSocket);
+  client.on('channelClosed', ({ channelId, reason, code }) => void end(1, `the server closed channel ${channelId}: ${reason} (${code})`));
+  client.onClose((code, reason) => void end(1, `the connection to the server closed (${code}${reason ? ` ${reason}` : ''})`));
+  await client.request('join', { channelId: values.channel!, displayName: values.name!, token: values.token });
+  publication = await publishTestMedia({ client, color: parseInt(values.color!, 16), frequency: Number(values.freq) });
+  publication.process?.once('exit', (code, signal) => void end(1, `gst-launch-1.0 exited (${signal ?? `code ${code}`})`));
+  console.log(`publishing VP8 + Opus into channel ${values.channel} (Ctrl-C to stop)`);
 }
 
 if (require.main === module) {

@@ -3,9 +3,10 @@
  * when each publisher started.
  */
 import t from 'tap';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
-import { colorName, decodeAll, frameAt, gstDecode, meanColor, probe } from '../support/mediaProbe';
+import { colorName, decodeAll, frameAt, gstDecode, meanColor, packetsAndFrames, probe } from '../support/mediaProbe';
 import { audioInput, compositeJob, H264, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow the join times', async (t) => {
@@ -41,6 +42,8 @@ t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow t
   for (const file of files) {
     t.ok((await decodeAll(file.path)).ok, `${file.inputId} decodes in FFmpeg`);
     t.ok((await gstDecode(file.path)).ok, `${file.inputId} decodes in GStreamer`);
+    const counts = await packetsAndFrames(file.path, file.kind === 'audio' ? 'audio' : 'video');
+    t.ok(counts.listed > 0 && counts.decoded === counts.listed && counts.discarded === 0, `${file.inputId}: every listed sample decodes (${JSON.stringify(counts)})`);
   }
   t.equal(colorName(meanColor(await frameAt(byId.v1.path, 0.5), { x: 0, y: 0, width: 320, height: 240 })), 'red');
   t.equal(colorName(meanColor(await frameAt(byId.v2.path, 0.5), { x: 0, y: 0, width: 320, height: 240 })), 'blue');
@@ -54,4 +57,26 @@ t.test('individual: VP8 → WebM, Opus → WebM, H.264 → MP4; offsets follow t
   t.ok(Math.abs(byId.a1.startOffsetMs - byId.v1.startOffsetMs) < 1000, 'audio and video of one user start together');
   const fileStart = (await probe(byId.v2.path)).durationS;
   t.ok(fileStart > 1, 'the late file holds its own media only');
+});
+
+t.test('individual: H.264 whose SPS has no frame timing (OpenH264, as Chromium sends): every listed sample decodes', async (t) => {
+  const job = compositeJob(tmpDir('individual-openh264'), { mode: 'individual' });
+  const { recorder, frames, publishers } = await withRecorder(t, job);
+  // With an RTCP target, as the server feeds it (an rtpbin session in front of the depayloader).
+  const transportRtcp = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => transportRtcp.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => transportRtcp.close());
+  const input = { ...videoInput('v1', 'dave', H264), rtcp: { ip: '127.0.0.1', port: transportRtcp.address().port } };
+  const ports = await recorder.addInput(input);
+  publishers.push(startVideoPublisher({ port: ports.rtpPort, color: 0x00ff00, codec: 'H264', h264Encoder: 'openh264', ssrc: input.ssrc, payloadType: H264.payloadType }));
+  await frames.waitFor('v1');
+  await sleep(3000);
+  const [file] = (await recorder.stop()).filter((f) => f.kind === 'video');
+  t.ok(file?.path.endsWith('.mp4'), 'an MP4 was written');
+  const counts = await packetsAndFrames(file!.path);
+  t.ok(counts.listed >= 20, `it holds the stream (${counts.listed} samples)`);
+  t.equal(counts.discarded, 0, 'no sample is flagged discarded');
+  t.equal(counts.decoded, counts.listed, 'FFmpeg decodes as many frames as the file lists');
+  t.ok((await gstDecode(file!.path)).ok, 'decodes in GStreamer');
+  t.equal(colorName(meanColor(await frameAt(file!.path, 0.5), { x: 0, y: 0, width: 320, height: 240 })), 'green');
 });

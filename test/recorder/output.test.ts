@@ -6,7 +6,7 @@ import t from 'tap';
 import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
 import { RecorderJob } from '../../plugin/recording/recorder/protocol';
 import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
-import { decodeAll, gstDecode, pcm, probe, rms, toneShare } from '../support/mediaProbe';
+import { decodeAll, gstDecode, packetsAndFrames, pcm, probe, rms, toneShare } from '../support/mediaProbe';
 import { audioInput, compositeJob, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
 async function record(t: { teardown: (fn: () => Promise<void> | void) => void }, job: RecorderJob, kinds: Array<'audio' | 'video'>) {
@@ -41,6 +41,10 @@ t.test('AudioVideo: finalized MP4, duration right in ffprobe and GStreamer, both
   t.same([info.video?.codec_name, info.audio?.codec_name, info.audio?.channels], ['h264', 'aac', 2]);
   t.ok(Math.abs(info.durationS - stopAt) <= 1, `ffprobe duration ${info.durationS} ≈ recording length ${stopAt}`);
   t.ok((await decodeAll(files[0].path)).ok, 'ffmpeg decodes every frame');
+  for (const kind of ['video', 'audio'] as const) {
+    const counts = await packetsAndFrames(files[0].path, kind);
+    t.ok(counts.listed > 0 && counts.decoded === counts.listed && counts.discarded === 0, `${kind}: every listed sample decodes (${JSON.stringify(counts)})`);
+  }
   const gst = await gstDecode(files[0].path);
   t.ok(gst.ok, `GStreamer decodes it ${gst.stderr}`);
   t.ok(Math.abs(gst.durationS - stopAt) <= 1, `GStreamer duration ${gst.durationS} ≈ ${stopAt}`);

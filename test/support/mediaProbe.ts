@@ -51,6 +51,24 @@ export async function decodedDurationS(file: string, kind: 'video' | 'audio' = '
   return end;
 }
 
+/**
+ * Packets the container lists for the first stream of `kind`, frames FFmpeg decodes from them, and
+ * the packets it flags discarded (outside the edit list): a sound file has listed === decoded.
+ */
+export async function packetsAndFrames(file: string, kind: 'video' | 'audio' = 'video'): Promise<{ listed: number; decoded: number; discarded: number }> {
+  const select = kind === 'video' ? 'v:0' : 'a:0';
+  const counts = await run('ffprobe', ['-v', 'error', '-count_packets', '-count_frames', '-select_streams', select, '-show_entries', 'stream=nb_read_packets,nb_read_frames', '-of', 'json', file], {
+    maxBuffer: MAX_BUFFER,
+  });
+  const stream = (JSON.parse(counts.stdout) as { streams: Array<{ nb_read_packets?: string; nb_read_frames?: string }> }).streams[0];
+  const flags = await run('ffprobe', ['-v', 'error', '-select_streams', select, '-show_entries', 'packet=flags', '-of', 'csv=p=0', file], { maxBuffer: MAX_BUFFER });
+  return {
+    listed: Number(stream?.nb_read_packets ?? NaN),
+    decoded: Number(stream?.nb_read_frames ?? NaN),
+    discarded: flags.stdout.split('\n').filter((line) => line.includes('D')).length,
+  };
+}
+
 /** Frames ffmpeg can decode from the whole file (fails loudly on a broken file). */
 export async function decodeAll(file: string): Promise<{ ok: boolean; stderr: string }> {
   try {

@@ -17,6 +17,8 @@ export interface VideoPublisherOptions extends RtpTarget {
   /** A videotestsrc pattern (e.g. 'smpte' bars) instead of the solid colour. */
   pattern?: string;
   codec?: 'VP8' | 'H264';
+  /** H.264 encoder: x264 writes frame timing into its SPS, OpenH264 (Chromium's software encoder) none. */
+  h264Encoder?: 'x264' | 'openh264';
   width?: number;
   height?: number;
   fps?: number;
@@ -71,7 +73,7 @@ export function videoLaunch(options: VideoPublisherOptions): string {
   const encode =
     codec === 'VP8'
       ? `vp8enc deadline=1 cpu-used=8 keyframe-max-dist=${keyInt} ! rtpvp8pay pt=${options.payloadType ?? 96} ssrc=${ssrc}`
-      : `x264enc tune=zerolatency speed-preset=ultrafast key-int-max=${keyInt} ! rtph264pay pt=${options.payloadType ?? 102} ssrc=${ssrc} config-interval=-1 aggregate-mode=zero-latency`;
+      : `${options.h264Encoder === 'openh264' ? `openh264enc gop-size=${keyInt}` : `x264enc tune=zerolatency speed-preset=ultrafast key-int-max=${keyInt}`} ! rtph264pay pt=${options.payloadType ?? 102} ssrc=${ssrc} config-interval=-1 aggregate-mode=zero-latency`;
   return `${raw} ! ${encode} ! ${sink(options)}`;
 }
 

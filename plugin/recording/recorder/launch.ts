@@ -147,12 +147,14 @@ function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number): s
   );
 }
 
+const H264_DEPAY = 'rtph264depay request-keyframe=true wait-for-keyframe=true';
+
 function depay(input: RecorderInput): string {
   switch (input.codec.mimeType) {
     case 'video/VP8':
       return 'rtpvp8depay request-keyframe=true wait-for-keyframe=true';
     case 'video/H264':
-      return 'rtph264depay request-keyframe=true wait-for-keyframe=true ! h264parse';
+      return `${H264_DEPAY} ! h264parse`;
     case 'audio/opus':
       return 'rtpopusdepay';
   }
@@ -279,11 +281,25 @@ export function individualExtension(input: RecorderInput): string {
   return input.codec.mimeType === 'video/H264' ? 'mp4' : 'webm';
 }
 
+/**
+ * The frame rate h264parse assumes when the SPS carries no timing (OpenH264, Chromium's software
+ * encoder, writes none). mp4mux takes each sample's duration from the next sample's DTS, but the last
+ * one has no successor and no buffer duration: it got duration 0, the edit list ended at its start
+ * and FFmpeg marked it discarded (one frame fewer decoded than listed). With a frame rate in the caps,
+ * h264parse stamps every buffer with a duration; only the last sample's comes from this nominal rate.
+ * An SPS that has timing overrides it.
+ */
+const H264_NOMINAL_FPS = 30;
+
 export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string, rtcpBindPort?: number): string {
-  const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)}`;
   if (input.codec.mimeType === 'video/H264') {
-    return `${head} ! video/x-h264,stream-format=avc,alignment=au ! ${crashSafeMp4(location, 60, 'qos=true')}`;
+    return (
+      `${rtpHead(input, bindIp, rtcpBindPort)} ! ${H264_DEPAY} ` +
+      `! capssetter caps=video/x-h264,framerate=${H264_NOMINAL_FPS}/1 ! h264parse ` +
+      `! video/x-h264,stream-format=avc,alignment=au ! ${crashSafeMp4(location, 60, 'qos=true')}`
+    );
   }
+  const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)}`;
   // opusparse completes the caps (rate, stream counts) matroskamux insists on; without it: not-negotiated.
   const parse = input.codec.mimeType === 'audio/opus' ? ' ! opusparse' : '';
   // offset-to-zero: each file starts at 0; the metadata file carries the offset instead.
