@@ -66,9 +66,9 @@ export interface PluginContext {
   findChannel(channelId: string): ChannelHandle | undefined;
   /**
    * Checks a join token the way join does (signature, expiry, app, channel) and returns its uid and
-   * privileges; with auth switched off, grants everything. Throws CodedError (TOKEN_*).
+   * privileges; with auth switched off, grants everything. Rejects with CodedError (TOKEN_*).
    */
-  authorize(appId: string, channelId: string, token: string): { uid: string; privileges: { publish: boolean; record: boolean } };
+  authorize(appId: string, channelId: string, token: string): Promise<{ uid: string; privileges: { publish: boolean; record: boolean } }>;
 }
 
 type HookName = Exclude<keyof ServerPlugin, 'name' | 'methods' | 'handleRequest' | 'close'>;

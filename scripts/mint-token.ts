@@ -9,7 +9,8 @@ import { loadConfig } from '../server/config';
  */
 const USAGE = `Usage: npm run -s token -- [options]
 
-Prints a join token on stdout (and a link to the web page on stderr).
+Prints a join token (an HS256 JWT signed with the server's auth secret) on stdout,
+and a link to the web page on stderr.
 
   --channel <id>        channel the token opens (default: demo)
   --uid <uid>           user id (default: user)

@@ -88,7 +88,7 @@ export class MediaServer {
         logger: new Logger('plugin'),
         getOrCreateChannel: (channelId: string, type?: 'Communication' | 'Live') => server.registry.getOrCreate(channelId, type),
         findChannel: (channelId: string) => server.registry.find(channelId),
-        authorize: (appId: string, channelId: string, token: string) => {
+        authorize: async (appId: string, channelId: string, token: string) => {
           if (!config.auth.enabled) return { uid: 'backend', privileges: { publish: true, record: true } };
           if (appId !== config.auth.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'unknown app id');
           return verifyToken(authSecret, token, { appId, channelId });

@@ -77,7 +77,7 @@ export class PeerSession {
     }
   }
 
-  #authenticate(data: RequestData<'join'>): TokenClaims {
+  async #authenticate(data: RequestData<'join'>): Promise<TokenClaims> {
     const { auth } = this.#context.config;
     if (!auth.enabled) {
       return {
@@ -116,7 +116,7 @@ export class PeerSession {
 
     join: async (data): Promise<JoinResponse> => {
       if (this.#isJoined()) throw new CodedError(SignalingErrorCode.AlreadyJoined, `already joined channel ${this.#channel?.channelId}`);
-      const claims = this.#authenticate(data);
+      const claims = await this.#authenticate(data);
       // The channel's type is a host's decision: an audience join neither picks nor settles it.
       const type = claims.role === 'host' ? data.joinParam?.channelType ?? 'Communication' : undefined;
       const channel = await this.#context.registry.getOrCreate(data.channelId, type);

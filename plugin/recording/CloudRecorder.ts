@@ -76,7 +76,7 @@ export class CloudRecorder {
     const target = cloudStorageConfigToTarget(storageConfig);
     let grant;
     try {
-      grant = this.#context.authorize(appId, channelName, typeof token === 'string' ? token : '');
+      grant = await this.#context.authorize(appId, channelName, typeof token === 'string' ? token : '');
     } catch (error) {
       throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
     }

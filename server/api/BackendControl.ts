@@ -46,12 +46,12 @@ export class BackendControl {
         engine,
         log: this.log,
         createCloudRecorder: (observer) => recording.createCloudRecorder(observer),
-        authorizeRecord: (appId, channelId, token) => {
+        authorizeRecord: async (appId, channelId, token) => {
           if (!config.auth.enabled) return;
           if (appId !== config.auth.appId) throw new CodedError(RecordingErrorCode.ConnectError, 'unknown app id');
           let claims;
           try {
-            claims = verifyToken(server.authSecret, token, { appId, channelId });
+            claims = await verifyToken(server.authSecret, token, { appId, channelId });
           } catch (error) {
             throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
           }

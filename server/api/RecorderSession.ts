@@ -22,8 +22,8 @@ export interface RecorderSessionContext {
   log: RecordingEventLog;
   /** A fresh in-process ICloudRecorder (validation, token check, start) for this session. */
   createCloudRecorder(observer: { onRecordingConnecting(recordingId: string): void }): CloudRecorder;
-  /** Checks a record token for a channel (throws CodedError). */
-  authorizeRecord(appId: string, channelId: string, token: string): void;
+  /** Checks a record token for a channel (rejects with CodedError). */
+  authorizeRecord(appId: string, channelId: string, token: string): Promise<void>;
   /** Secret the resume keys are derived from. */
   resumeSecret: string;
 }
@@ -132,10 +132,10 @@ export class RecorderSession {
     return { recordingId, phase: this.#context.engine.get(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
   }
 
-  #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): RecorderResponses['attach'] {
+  async #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): Promise<RecorderResponses['attach']> {
     const channelId = this.#context.engine.get(recordingId)?.channel.channelId ?? this.#context.log.channelOf(recordingId);
     if (!channelId) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
-    this.#context.authorizeRecord(appId, channelId, token);
+    await this.#context.authorizeRecord(appId, channelId, token);
     this.#follow(recordingId, afterSeq ?? this.#context.log.lastSeq(recordingId));
     return {
       recordingId,

@@ -1,15 +1,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import { CodedError, SignalingErrorCode } from '../../signaling/errors';
 import type { Role } from '../../signaling/protocol';
 
 /**
- * Join tokens: `v1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(secret, "v1." + claims))>`.
- * The claims bind app id, channel, uid, role, privileges and validity window, so a token for one
- * channel or role cannot be replayed for another. There is no wildcard channel: a token opens exactly
- * the channel it names (backends that act on every channel use the HTTP API's own credentials).
+ * Join tokens are JWTs signed with HS256 under the server's auth secret (its UTF-8 bytes), so a
+ * backend mints them with its own language's JWT library. The claims bind app id, channel, uid,
+ * role, privileges and validity window, so a token for one channel or role cannot be replayed for
+ * another. There is no wildcard channel: a token opens exactly the channel it names (backends that
+ * act on every channel use the HTTP API's own credentials). Only the configured algorithm is
+ * accepted: `alg: none`, other HMAC sizes and public-key algorithms are refused before any claim is read.
  */
+export const TOKEN_ALGORITHM = 'HS256';
+
 export interface TokenPrivileges {
   publish: boolean;
   record: boolean;
@@ -20,6 +25,7 @@ export interface TokenPrivileges {
   recordings?: boolean;
 }
 
+/** A verified token as the server uses it. */
 export interface TokenClaims {
   appId: string;
   channelId: string;
@@ -32,11 +38,40 @@ export interface TokenClaims {
   nbf?: number;
 }
 
-const VERSION = 'v1';
+/** The JWT payload on the wire (README "Join a channel" documents it for backends). */
+export interface JoinTokenPayload {
+  sub: string;
+  appId: string;
+  channel: string;
+  role: Role;
+  privileges: TokenPrivileges;
+  exp: number;
+  nbf?: number;
+  iat?: number;
+}
 
+/**
+ * Mints a join token (for `npm run token` and tests). Signed here with node:crypto because callers
+ * need it synchronously and jose's SignJWT is async; it is a plain HS256 JWT, and verification (the
+ * part that must be right) is jose's.
+ */
 export function mintToken(secret: string, claims: TokenClaims): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${VERSION}.${payload}.${sign(secret, payload)}`;
+  const payload: JoinTokenPayload = {
+    sub: claims.uid,
+    appId: claims.appId,
+    channel: claims.channelId,
+    role: claims.role,
+    privileges: claims.privileges,
+    iat: Math.floor(Date.now() / 1000),
+    exp: claims.exp,
+    ...(claims.nbf !== undefined ? { nbf: claims.nbf } : {}),
+  };
+  const signingInput = `${base64url({ alg: TOKEN_ALGORITHM, typ: 'JWT' })}.${base64url(payload)}`;
+  return `${signingInput}.${crypto.createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 export interface VerifyExpectation {
@@ -45,31 +80,57 @@ export interface VerifyExpectation {
   nowSeconds?: number;
 }
 
-/** Verifies signature, validity window, app and channel; throws CodedError with TOKEN_* codes. */
-export function verifyToken(secret: string, token: string, expected: VerifyExpectation): TokenClaims {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== VERSION) throw new CodedError(SignalingErrorCode.TokenInvalid, 'token is malformed');
-  const [, payload, signature] = parts as [string, string, string];
-  const expectedSignature = Buffer.from(sign(secret, payload));
-  const givenSignature = Buffer.from(signature);
-  if (givenSignature.length !== expectedSignature.length || !crypto.timingSafeEqual(givenSignature, expectedSignature)) {
-    throw new CodedError(SignalingErrorCode.TokenInvalid, 'token signature is invalid');
-  }
-  let claims: TokenClaims;
+/** Verifies algorithm, signature, validity window, app and channel; throws CodedError with TOKEN_* codes. */
+export async function verifyToken(secret: string, token: string, expected: VerifyExpectation): Promise<TokenClaims> {
+  let payload: unknown;
   try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-  } catch {
-    throw new CodedError(SignalingErrorCode.TokenInvalid, 'token payload is not JSON');
+    ({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: [TOKEN_ALGORITHM],
+      requiredClaims: ['exp', 'sub'],
+      ...(expected.nowSeconds !== undefined ? { currentDate: new Date(expected.nowSeconds * 1000) } : {}),
+    }));
+  } catch (error) {
+    throw refusal(error);
   }
-  if (!isClaims(claims)) throw new CodedError(SignalingErrorCode.TokenInvalid, 'token claims are incomplete or malformed (exp and nbf are integer unix seconds)');
-  const now = expected.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (claims.nbf !== undefined && now < claims.nbf) {
-    throw new CodedError(SignalingErrorCode.TokenInvalid, `token is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+  if (!isPayload(payload)) throw malformed();
+  if (payload.appId !== expected.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another app');
+  if (payload.channel !== expected.channelId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another channel');
+  return {
+    appId: payload.appId,
+    channelId: payload.channel,
+    uid: payload.sub,
+    role: payload.role,
+    privileges: privilegesOf(payload.privileges),
+    exp: payload.exp,
+    ...(payload.nbf !== undefined ? { nbf: payload.nbf } : {}),
+  };
+}
+
+/** Only the privileges we know: anything else a minting library added stays out of the join answer. */
+function privilegesOf({ publish, record, recordings }: TokenPrivileges): TokenPrivileges {
+  return { publish, record, ...(recordings !== undefined ? { recordings } : {}) };
+}
+
+/** jose's reasons, in the signaling vocabulary. A malformed claim set is invalid before it is expired. */
+function refusal(error: unknown): CodedError {
+  if (error instanceof joseErrors.JWTClaimValidationFailed || error instanceof joseErrors.JWTExpired) {
+    if (!isPayload(error.payload)) return malformed();
+    if (error instanceof joseErrors.JWTExpired) return new CodedError(SignalingErrorCode.TokenExpired, 'token has expired');
+    if (error.claim === 'nbf') {
+      return new CodedError(SignalingErrorCode.TokenInvalid, `token is not valid before ${new Date(error.payload.nbf! * 1000).toISOString()}`);
+    }
+    return new CodedError(SignalingErrorCode.TokenInvalid, `token claims refused: ${error.message}`);
   }
-  if (claims.exp <= now) throw new CodedError(SignalingErrorCode.TokenExpired, 'token has expired');
-  if (claims.appId !== expected.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another app');
-  if (claims.channelId !== expected.channelId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'token is for another channel');
-  return claims;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return new CodedError(SignalingErrorCode.TokenInvalid, `token algorithm is not allowed (${TOKEN_ALGORITHM} only)`);
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new CodedError(SignalingErrorCode.TokenInvalid, 'token signature is invalid');
+  return new CodedError(SignalingErrorCode.TokenInvalid, 'token is not a well-formed JWT');
+}
+
+function malformed(): CodedError {
+  return new CodedError(
+    SignalingErrorCode.TokenInvalid,
+    'token claims are incomplete or malformed (sub, appId, channel, role, privileges { publish, record, recordings? }; exp and nbf are integer unix seconds)',
+  );
 }
 
 /** Whether a verified token may list and download its channel's recordings. */
@@ -77,19 +138,15 @@ export function mayAccessRecordings(claims: Pick<TokenClaims, 'role' | 'privileg
   return claims.privileges.recordings ?? claims.role === 'host';
 }
 
-function sign(secret: string, payload: string): string {
-  return crypto.createHmac('sha256', secret).update(`${VERSION}.${payload}`).digest('base64url');
-}
-
-function isClaims(value: unknown): value is TokenClaims {
-  const claims = value as TokenClaims;
+function isPayload(value: unknown): value is JoinTokenPayload {
+  const claims = value as JoinTokenPayload;
   return (
     typeof claims === 'object' &&
     claims !== null &&
     typeof claims.appId === 'string' &&
-    typeof claims.channelId === 'string' &&
-    typeof claims.uid === 'string' &&
-    /^[A-Za-z0-9_.:-]{1,64}$/.test(claims.uid) &&
+    typeof claims.channel === 'string' &&
+    typeof claims.sub === 'string' &&
+    /^[A-Za-z0-9_.:-]{1,64}$/.test(claims.sub) &&
     (claims.role === 'host' || claims.role === 'audience') &&
     typeof claims.privileges === 'object' &&
     claims.privileges !== null &&

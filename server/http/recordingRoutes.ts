@@ -38,7 +38,7 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
     }
     const key = url.searchParams.get('key') ?? '';
     try {
-      authorize(server, request, url, channelId, key);
+      await authorize(server, request, url, channelId, key);
     } catch (error) {
       const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
       sendErrorBody(response, coded.code === SignalingErrorCode.Forbidden ? 403 : 401, coded.code, coded.message);
@@ -73,12 +73,12 @@ function bearer(request: http.IncomingMessage): string | undefined {
 }
 
 /** A signed link opens only the file route, and only for its own file; a join token opens both. */
-function authorize(server: MediaServer, request: http.IncomingMessage, url: URL, channelId: string, key: string): void {
+async function authorize(server: MediaServer, request: http.IncomingMessage, url: URL, channelId: string, key: string): Promise<void> {
   const { auth } = server.config;
   if (!auth.enabled) return;
   const token = bearer(request);
   if (token) {
-    const claims = verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
+    const claims = await verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
     if (!mayAccessRecordings(claims)) throw new CodedError(SignalingErrorCode.Forbidden, "your token does not grant the recordings privilege (listing and downloading this channel's recordings)");
     return;
   }

@@ -14,15 +14,15 @@ const claims = { appId: 'confrec', channelId: 'c1', uid: 'u1', role: 'host' as c
 
 t.test('token: round trip, tampering, expiry, mismatch', async (t) => {
   const token = mintToken(TEST_SECRET, claims);
-  t.same(verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c1' }), claims, 'a good token verifies');
-  const [version, payload, signature] = token.split('.');
-  const forged = Buffer.from(JSON.stringify({ ...claims, privileges: { publish: true, record: true } })).toString('base64url');
-  t.throws(() => verifyToken(TEST_SECRET, `${version}.${forged}.${signature}`, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'changed claims are refused');
-  t.throws(() => verifyToken('another-secret-0123456789', token, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'another secret is refused');
-  t.throws(() => verifyToken(TEST_SECRET, `${version}.${payload}`, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'truncated is refused');
-  t.throws(() => verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c2' }), { code: 'TOKEN_MISMATCH' }, 'other channel refused');
-  t.throws(() => verifyToken(TEST_SECRET, token, { appId: 'other', channelId: 'c1' }), { code: 'TOKEN_MISMATCH' }, 'other app refused');
-  t.throws(() => verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c1', nowSeconds: 2_000_000_001 }), { code: 'TOKEN_EXPIRED' }, 'expired refused');
+  t.same(await verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c1' }), claims, 'a good token verifies');
+  const [header, payload, signature] = token.split('.');
+  const forged = Buffer.from(JSON.stringify({ sub: 'u1', appId: 'confrec', channel: 'c1', role: 'host', privileges: { publish: true, record: true }, exp: 2_000_000_000 })).toString('base64url');
+  await t.rejects(verifyToken(TEST_SECRET, `${header}.${forged}.${signature}`, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'changed claims are refused');
+  await t.rejects(verifyToken('another-secret-0123456789', token, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'another secret is refused');
+  await t.rejects(verifyToken(TEST_SECRET, `${header}.${payload}`, { appId: 'confrec', channelId: 'c1' }), { code: 'TOKEN_INVALID' }, 'truncated is refused');
+  await t.rejects(verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c2' }), { code: 'TOKEN_MISMATCH' }, 'other channel refused');
+  await t.rejects(verifyToken(TEST_SECRET, token, { appId: 'other', channelId: 'c1' }), { code: 'TOKEN_MISMATCH' }, 'other app refused');
+  await t.rejects(verifyToken(TEST_SECRET, token, { appId: 'confrec', channelId: 'c1', nowSeconds: 2_000_000_001 }), { code: 'TOKEN_EXPIRED' }, 'expired refused');
 });
 
 t.test('join refuses bad tokens over the wire and the socket stays usable', async (t) => {
@@ -79,29 +79,29 @@ t.test('auth switched off: anyone joins, and the server says so loudly', async (
   t.ok(lines.some((line) => /WARN .*AUTHENTICATION IS OFF/.test(line)), 'a warning was logged');
 });
 
-/** A v1 token over claims written by hand, so the JSON can say what JSON.stringify never would (1e999). */
+/** An HS256 JWT over claims written by hand, so the JSON can say what JSON.stringify never would (1e999). */
 function rawToken(claimsJson: string): string {
-  const payload = Buffer.from(claimsJson).toString('base64url');
-  return `v1.${payload}.${crypto.createHmac('sha256', TEST_SECRET).update(`v1.${payload}`).digest('base64url')}`;
+  const signingInput = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(claimsJson).toString('base64url')}`;
+  return `${signingInput}.${crypto.createHmac('sha256', TEST_SECRET).update(signingInput).digest('base64url')}`;
 }
 
 t.test('token: no wildcard channel, nbf honoured, exp a finite integer', async (t) => {
   const expect = { appId: 'confrec', channelId: 'c1' };
   const now = 1_900_000_000;
-  t.throws(() => verifyToken(TEST_SECRET, mintToken(TEST_SECRET, { ...claims, channelId: '*' }), expect), { code: 'TOKEN_MISMATCH' }, 'a "*" token opens no other channel');
+  await t.rejects(verifyToken(TEST_SECRET, mintToken(TEST_SECRET, { ...claims, channelId: '*' }), expect), { code: 'TOKEN_MISMATCH' }, 'a "*" token opens no other channel');
   const early = mintToken(TEST_SECRET, { ...claims, nbf: now + 60 });
-  t.throws(() => verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now }), { code: 'TOKEN_INVALID', message: /not valid before/ }, 'before nbf: TOKEN_INVALID naming the time');
-  t.equal(verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now + 60 }).uid, 'u1', 'from nbf on: valid');
-  t.equal(verifyToken(TEST_SECRET, mintToken(TEST_SECRET, claims), { ...expect, nowSeconds: now }).nbf, undefined, 'a token without nbf (older tokens) is valid at once');
+  await t.rejects(verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now }), { code: 'TOKEN_INVALID', message: /not valid before/ }, 'before nbf: TOKEN_INVALID naming the time');
+  t.equal((await verifyToken(TEST_SECRET, early, { ...expect, nowSeconds: now + 60 })).uid, 'u1', 'from nbf on: valid');
+  t.equal((await verifyToken(TEST_SECRET, mintToken(TEST_SECRET, claims), { ...expect, nowSeconds: now })).nbf, undefined, 'a token without nbf is valid at once');
   const body = (exp: string, extra = ''): string =>
-    `{"appId":"confrec","channelId":"c1","uid":"u1","role":"host","privileges":{"publish":true,"record":true},"exp":${exp}${extra}}`;
-  t.equal(verifyToken(TEST_SECRET, rawToken(body('2000000000')), expect).exp, 2_000_000_000, 'the hand-made token format is right');
+    `{"sub":"u1","appId":"confrec","channel":"c1","role":"host","privileges":{"publish":true,"record":true},"exp":${exp}${extra}}`;
+  t.equal((await verifyToken(TEST_SECRET, rawToken(body('2000000000')), expect)).exp, 2_000_000_000, 'the hand-made token format is right');
   t.equal(JSON.parse('{"exp":1e999}').exp, Infinity, '(1e999 parses to Infinity)');
   for (const exp of ['1e999', '2000000000.5', '"2000000000"', '-1e999', 'null']) {
-    t.throws(() => verifyToken(TEST_SECRET, rawToken(body(exp)), expect), { code: 'TOKEN_INVALID' }, `exp ${exp} refused`);
+    await t.rejects(verifyToken(TEST_SECRET, rawToken(body(exp)), expect), { code: 'TOKEN_INVALID' }, `exp ${exp} refused`);
   }
-  t.throws(() => verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":1e999')), expect), { code: 'TOKEN_INVALID' }, 'nbf 1e999 refused');
-  t.throws(() => verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":"soon"')), expect), { code: 'TOKEN_INVALID' }, 'nbf not a number refused');
+  await t.rejects(verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":1e999')), expect), { code: 'TOKEN_INVALID' }, 'nbf 1e999 refused');
+  await t.rejects(verifyToken(TEST_SECRET, rawToken(body('2000000000', ',"nbf":"soon"')), expect), { code: 'TOKEN_INVALID' }, 'nbf not a number refused');
 });
 
 t.test('join: a wildcard token, an early token and a never-expiring one are refused over the wire', async (t) => {
@@ -112,7 +112,7 @@ t.test('join: a wildcard token, an early token and a never-expiring one are refu
   const now = Math.floor(Date.now() / 1000);
   await t.rejects(join(env.token({ channelId: '*', uid: 'admin' })), { code: 'TOKEN_MISMATCH' }, 'channelId "*" is not a wildcard');
   await t.rejects(join(env.token({ channelId: 'room', uid: 'early', nbf: now + 3600 })), { code: 'TOKEN_INVALID' }, 'before its nbf');
-  const forever = rawToken(`{"appId":"confrec","channelId":"room","uid":"x","role":"host","privileges":{"publish":true,"record":true},"exp":1e999}`);
+  const forever = rawToken(`{"sub":"x","appId":"confrec","channel":"room","role":"host","privileges":{"publish":true,"record":true},"exp":1e999}`);
   await t.rejects(join(forever), { code: 'TOKEN_INVALID' }, 'exp 1e999');
   const joined = await join(env.token({ channelId: 'room', uid: 'ok', nbf: now - 5 }));
   t.equal(joined.uid, 'ok', 'a token past its nbf joins on the same socket');
@@ -166,7 +166,7 @@ t.test('mint-token: --help, bad arguments, and an audience token without privile
       encoding: 'utf8',
       env: { ...process.env, CONFREC_AUTH_SECRET: TEST_SECRET, CONFREC_RECORDING_STATE_DIR: stateDir },
     });
-  const claimsOf = (stdout: string) => verifyToken(TEST_SECRET, stdout.trim(), { appId: 'confrec', channelId: 'demo' });
+  const claimsOf = async (stdout: string) => verifyToken(TEST_SECRET, stdout.trim(), { appId: 'confrec', channelId: 'demo' });
 
   const help = run('--help');
   t.equal(help.status, 0, '--help exits 0');
@@ -184,14 +184,14 @@ t.test('mint-token: --help, bad arguments, and an audience token without privile
 
   const audience = run('--channel', 'demo', '--uid', 'bob', '--role', 'audience');
   t.equal(audience.status, 0, 'an audience token is minted');
-  t.same(claimsOf(audience.stdout).privileges, { publish: false, record: false, recordings: false }, 'audience: no publish, no record, no recordings unless granted');
+  t.same((await claimsOf(audience.stdout)).privileges, { publish: false, record: false, recordings: false }, 'audience: no publish, no record, no recordings unless granted');
   const granted = run('--uid', 'bob', '--role', 'audience', '--record', '--recordings');
-  t.same(claimsOf(granted.stdout).privileges, { publish: false, record: true, recordings: true }, 'audience: privileges granted one by one');
+  t.same((await claimsOf(granted.stdout)).privileges, { publish: false, record: true, recordings: true }, 'audience: privileges granted one by one');
   const host = run('--uid', 'alice');
-  t.same(claimsOf(host.stdout).privileges, { publish: true, record: true, recordings: true }, 'host: every privilege by default');
-  t.same(claimsOf(run('--uid', 'alice', '--no-record', '--no-recordings').stdout).privileges, { publish: true, record: false, recordings: false }, 'host: taken away one by one');
+  t.same((await claimsOf(host.stdout)).privileges, { publish: true, record: true, recordings: true }, 'host: every privilege by default');
+  t.same((await claimsOf(run('--uid', 'alice', '--no-record', '--no-recordings').stdout)).privileges, { publish: true, record: false, recordings: false }, 'host: taken away one by one');
   const delayed = run('--uid', 'alice', '--nbf', '60', '--ttl', '600').stdout.trim();
-  t.throws(() => claimsOf(delayed), { code: 'TOKEN_INVALID' }, '--nbf 60: not valid yet');
-  const window = verifyToken(TEST_SECRET, delayed, { appId: 'confrec', channelId: 'demo', nowSeconds: Math.floor(Date.now() / 1000) + 61 });
+  await t.rejects(claimsOf(delayed), { code: 'TOKEN_INVALID' }, '--nbf 60: not valid yet');
+  const window = await verifyToken(TEST_SECRET, delayed, { appId: 'confrec', channelId: 'demo', nowSeconds: Math.floor(Date.now() / 1000) + 61 });
   t.equal(window.exp - window.nbf!, 540, 'valid from 60 s on, until the ttl');
 });
