@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { SignalingClient, WebSocketLike } from '../signaling/SignalingClient';
@@ -10,6 +11,8 @@ import { SignalingClient, WebSocketLike } from '../signaling/SignalingClient';
  *
  * CLI: node dist/scripts/publishRtp.js --url ws://localhost:8080/ws --channel demo --token <token>
  *        [--color ff0000] [--freq 440] [--name bot]
+ *      From another machine: --url wss://server:8080/ws [--ca server-cert.pem] (a self-signed server's
+ *      var/tls/self-signed-cert.pem; RTP then goes to the server's announced address).
  */
 
 export interface PublishOptions {
@@ -101,8 +104,9 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export function nodeWebSocket(url: string): WebSocketLike {
-  return new WebSocket(url) as unknown as WebSocketLike;
+/** `ca`: a PEM certificate to trust for wss:// (a server's self-signed one); verification stays on. */
+export function nodeWebSocket(url: string, tls: { ca?: string } = {}): WebSocketLike {
+  return new WebSocket(url, tls) as unknown as WebSocketLike;
 }
 
 async function main(): Promise<void> {
@@ -114,13 +118,15 @@ async function main(): Promise<void> {
       name: { type: 'string', default: 'rtp-bot' },
       color: { type: 'string', default: 'ff0000' },
       freq: { type: 'string', default: '440' },
+      ca: { type: 'string' },
     },
   });
   if (!values.token) {
     console.error('--token is required (npm run token -- --channel <channel> --uid <uid>)');
     process.exit(2);
   }
-  const client = await SignalingClient.connect(values.url!, nodeWebSocket);
+  const ca = values.ca ? fs.readFileSync(values.ca, 'utf8') : undefined;
+  const client = await SignalingClient.connect(values.url!, (url) => nodeWebSocket(url, ca ? { ca } : {}));
   await client.request('join', { channelId: values.channel!, displayName: values.name!, token: values.token });
   const publication = await publishTestMedia({ client, color: parseInt(values.color!, 16), frequency: Number(values.freq) });
   console.log(`publishing VP8 + Opus into channel ${values.channel} (Ctrl-C to stop)`);
