@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -146,4 +147,23 @@ t.test('MediaServer.start refuses an unreadable certificate and closes its worke
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const config = loadConfig({ env: {}, file: undefined, overrides: { http: { listenIp: '127.0.0.1', port: 0, tlsCert: path.join(dir, 'none.pem'), tlsKey: path.join(dir, 'none.pem') }, mediasoup: { numWorkers: 1 }, recording: { stateDir: dir, recordingsDir: dir } } });
   await t.rejects(MediaServer.start(config), ConfigError);
+});
+
+t.test('neither a connection that never sends a byte nor idle keep-alive ones hold up the server close', async (t) => {
+  const env = await startTestServer();
+  const silent = net.connect(env.server.port, '127.0.0.1');
+  await new Promise((resolve) => silent.once('connect', resolve));
+  const plainAgent = new http.Agent({ keepAlive: true });
+  const secureAgent = new https.Agent({ keepAlive: true, ca: env.server.certificate!.cert });
+  t.teardown(() => {
+    plainAgent.destroy();
+    secureAgent.destroy();
+  });
+  t.equal((await request(`${env.httpUrl}/healthz`, { agent: plainAgent })).status, 200);
+  t.equal((await request(`https://localhost:${env.server.port}/healthz`, { agent: secureAgent })).status, 200);
+  const closedBy = new Promise<string>((resolve) => silent.once('close', () => resolve('closed by the server')));
+  const started = Date.now();
+  await env.close();
+  t.ok(Date.now() - started < 3000, `closed in ${Date.now() - started} ms`);
+  t.equal(await closedBy, 'closed by the server');
 });

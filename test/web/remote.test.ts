@@ -59,8 +59,11 @@ async function startServerIn(namespace: NetworkNamespace, dir: string): Promise<
   const output = (): string => `--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-6000)}`;
   const deadline = Date.now() + 60_000;
   while (!/Get a join token/.test(stdout)) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}\n${output()}`);
-    if (Date.now() > deadline) throw new Error(`the server did not start within 60 s\n${output()}`);
+    const failure = child.exitCode !== null ? `the server exited with ${child.exitCode}` : Date.now() > deadline ? 'the server did not start within 60 s' : undefined;
+    if (failure) {
+      await stopServer(child);
+      throw new Error(`${failure}\n${output()}`);
+    }
     await sleep(100);
   }
   return { child, output, banner: stdout };
@@ -193,11 +196,15 @@ const unavailable = NetworkNamespace.unavailableReason();
 t.test('npm start on a server, used from another machine: HTTPS/WSS, announced address, ICE over UDP and TCP, recording', { skip: unavailable ?? false }, async (t) => {
   buildWeb();
   const namespace = NetworkNamespace.create();
-  t.teardown(() => namespace.close());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-remote-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const server = await startServerIn(namespace, dir);
-  t.teardown(() => stopServer(server.child));
+  let server: StartedServer | undefined;
+  // One teardown, in this order whatever failed: the server, then its network, then its files.
+  t.teardown(async () => {
+    if (server) await stopServer(server.child);
+    namespace.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  server = await startServerIn(namespace, dir);
   const host = namespace.innerIp;
   const base = `https://${host}:${PORT}`;
   t.comment(server.banner.trim());
