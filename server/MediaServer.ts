@@ -14,7 +14,7 @@ import { Connection } from './Connection';
 import { Logger, registerSecret } from './logger';
 import { MEDIA_CODECS } from './mediaCodecs';
 import { PortListener } from './http/PortListener';
-import { RtcAddresses } from './network/RtcAddresses';
+import { isWildcard, RtcAddresses } from './network/RtcAddresses';
 import { loadServerCertificate, ServerCertificate } from './tls/serverCertificate';
 import { PeerSession, SessionContext } from './PeerSession';
 import { WorkerPool } from './WorkerPool';
@@ -98,7 +98,7 @@ export class MediaServer {
       const certificate = config.http.tls === 'off' ? undefined : loadServerCertificate(
         { certFile: config.http.tlsCert, keyFile: config.http.tlsKey },
         config.recording.stateDir,
-        { dnsNames: ['localhost', os.hostname()], ipAddresses: ['127.0.0.1', '::1', rtc.announcedIp, config.http.listenIp] },
+        certificateNames(rtc.announcedIp, config.http.listenIp),
       );
       server = new MediaServer(config, pool, authSecret, rtc, certificate);
     } catch (error) {
@@ -224,6 +224,14 @@ export class MediaServer {
       sendErrorBody(response, 500, SignalingErrorCode.Internal, 'internal error');
     }
   }
+}
+
+/** What a generated certificate names: this machine's names and the addresses clients use. */
+function certificateNames(announcedIp: string, listenIp: string): { dnsNames: string[]; ipAddresses: string[] } {
+  const addresses = ['127.0.0.1', '::1', announcedIp, ...(isWildcard(listenIp) ? [] : [listenIp])];
+  // A host name that is not a valid DNS name would make the certificate malformed to strict clients.
+  const hostName = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(os.hostname()) ? [os.hostname()] : [];
+  return { dnsNames: [...new Set(['localhost', ...hostName])], ipAddresses: [...new Set(addresses)] };
 }
 
 /**
