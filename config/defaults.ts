@@ -11,6 +11,16 @@ export const DEFAULT_CONFIG = {
     listenIp: '0.0.0.0',
     /** 0 picks a free port (tests); the default for people is 8080. */
     port: 8080,
+    /**
+     * 'auto': the port serves HTTPS/WSS (and plain HTTP/WS only to clients on this machine), with
+     * tlsCert/tlsKey when given, else a self-signed certificate generated once into
+     * <stateDir>/tls/. 'off': plain HTTP for everyone (behind a TLS-terminating proxy).
+     */
+    tls: 'auto' as 'auto' | 'off',
+    /** PEM certificate (chain) file for HTTPS; empty: self-signed. Give both or neither. */
+    tlsCert: '',
+    /** PEM private key file of tlsCert. */
+    tlsKey: '',
   },
   signaling: {
     /** Frames larger than this are refused with MESSAGE_TOO_LARGE and the socket is closed. */
@@ -32,9 +42,13 @@ export const DEFAULT_CONFIG = {
     logLevel: 'warn' as 'debug' | 'warn' | 'error' | 'none',
     rtcMinPort: 40000,
     rtcMaxPort: 49999,
-    /** IP that WebRTC and plain transports listen on. */
-    listenIp: '127.0.0.1',
-    /** IP announced to clients in ICE candidates (the public address behind NAT); empty: listenIp. */
+    /** IP that WebRTC and client plain transports listen on (UDP and TCP, rtcMinPort–rtcMaxPort). */
+    listenIp: '0.0.0.0',
+    /**
+     * IP announced to clients in ICE candidates: the address they reach this machine at (the public
+     * one behind NAT). Empty: listenIp when it is a specific address, else auto-detected (the
+     * default route's source address). Printed at start.
+     */
     announcedIp: '',
   },
   recording: {
@@ -80,6 +94,7 @@ export const DEFAULT_CONFIG = {
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };
 export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
+  http: { tls: 'auto' | 'off' };
   mediasoup: { logLevel: 'debug' | 'warn' | 'error' | 'none' };
   recording: { defaultStorage: 'local' | 'none' };
 };

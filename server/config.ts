@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_CONFIG, SECRET_PATHS, ServerConfig } from '../config/defaults';
 import { findProjectRoot } from './projectRoot';
@@ -40,6 +41,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
   validate(resolved);
   for (const section of ['recordingsDir', 'stateDir'] as const) {
     resolved.recording[section] = path.resolve(root, resolved.recording[section]);
+  }
+  for (const file of ['tlsCert', 'tlsKey'] as const) {
+    if (resolved.http[file]) resolved.http[file] = path.resolve(root, resolved.http[file]);
   }
   return resolved;
 }
@@ -110,6 +114,14 @@ function validate(config: ServerConfig): void {
     if (!Number.isInteger(value) || value < (allowZero ? 0 : 1) || value > 65535) throw new ConfigError(field, 'must be a port number');
   };
   port('http.port', config.http.port, true);
+  if (!['auto', 'off'].includes(config.http.tls)) throw new ConfigError('http.tls', 'must be auto or off');
+  if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
+    throw new ConfigError(config.http.tlsCert ? 'http.tlsKey' : 'http.tlsCert', 'give both http.tlsCert and http.tlsKey, or neither (self-signed)');
+  }
+  for (const field of ['listenIp', 'announcedIp'] as const) {
+    const value = config.mediasoup[field];
+    if ((value || field === 'listenIp') && net.isIP(value) === 0) throw new ConfigError(`mediasoup.${field}`, `${JSON.stringify(value)} is not an IP address`);
+  }
   port('mediasoup.rtcMinPort', config.mediasoup.rtcMinPort, false);
   port('mediasoup.rtcMaxPort', config.mediasoup.rtcMaxPort, false);
   if (config.mediasoup.rtcMinPort > config.mediasoup.rtcMaxPort) throw new ConfigError('mediasoup.rtcMaxPort', 'must be >= rtcMinPort');

@@ -42,10 +42,19 @@ export class SignalingClient {
     const socket = factory(url);
     const client = new SignalingClient(socket, options.timeoutMs ?? 15_000);
     return new Promise((resolve, reject) => {
-      socket.onopen = () => resolve(client);
+      // Node's ws says why (e.g. "self-signed certificate"); browsers keep it to themselves.
+      let cause = '';
+      socket.onerror = (event) => {
+        const message = (event as { message?: unknown } | null)?.message;
+        if (typeof message === 'string' && message) cause = `${message}; `;
+      };
+      socket.onopen = () => {
+        socket.onerror = () => undefined;
+        resolve(client);
+      };
       socket.onclose = (event) => {
         client.#onClose(event?.code ?? 1006, event?.reason ?? '');
-        reject(new CodedError(SignalingErrorCode.ConnectionClosed, `cannot connect to ${url} (close code ${event?.code ?? 1006})`));
+        reject(new CodedError(SignalingErrorCode.ConnectionClosed, `cannot connect to ${url} (${cause}close code ${event?.code ?? 1006})`));
       };
     });
   }
