@@ -11,9 +11,11 @@ import { ChannelRegistry } from './ChannelRegistry';
 import { describeConfig } from './config';
 import { sendErrorBody, sendJson } from './http/json';
 import { Connection } from './Connection';
+import { ConnectionLimiter } from './ConnectionLimiter';
 import { Logger, registerSecret } from './logger';
 import { MEDIA_CODECS } from './mediaCodecs';
 import { PeerSession, SessionContext } from './PeerSession';
+import { maxPayloadFor, socketLimits } from './socketLimits';
 import { WorkerPool } from './WorkerPool';
 
 const logger = new Logger('MediaServer');
@@ -48,6 +50,8 @@ export class MediaServer {
   readonly #connections = new Set<Connection>();
   readonly #routes: HttpRoute[] = [];
   readonly #upgradeRoutes = new Map<string, UpgradeRoute>();
+  /** One count of sockets for every upgrade path, per IP and in total. */
+  readonly #limiter: ConnectionLimiter;
   #closed = false;
 
   private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string) {
@@ -57,13 +61,9 @@ export class MediaServer {
     this.plugins = new PluginHost(new Logger('PluginHost'));
     this.registry = new ChannelRegistry(pool, this.plugins);
     this.#http = http.createServer((request, response) => void this.#serveHttp(request, response));
-    // ws closes a socket (code 1009) beyond maxPayload; below that, Connection answers an
-    // oversized message with MESSAGE_TOO_LARGE and keeps the socket.
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: Math.max(config.signaling.maxMessageBytes * 4, 1024 * 1024),
-    });
-    this.#wss.on('connection', (socket) => this.#accept(socket));
+    this.#limiter = new ConnectionLimiter(config.signaling);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadFor(config.signaling) });
+    this.#wss.on('connection', (socket, request: http.IncomingMessage) => this.#accept(socket, request));
     // Upgrades are routed by path: '/ws' is signaling; other paths are added with addUpgradeRoute().
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head));
   }
@@ -107,6 +107,11 @@ export class MediaServer {
     return server;
   }
 
+  /** WebSocket connections open now, on every path (tests, health). */
+  get connectionCount(): number {
+    return this.#limiter.total;
+  }
+
   get port(): number {
     return (this.#http.address() as AddressInfo).port;
   }
@@ -135,7 +140,7 @@ export class MediaServer {
     this.pool.close();
   }
 
-  #accept(socket: import('ws').WebSocket): void {
+  #accept(socket: import('ws').WebSocket, request: http.IncomingMessage): void {
     const context: SessionContext = {
       config: this.config,
       authSecret: this.authSecret,
@@ -149,6 +154,10 @@ export class MediaServer {
       maxRequestsPerSecond: this.config.signaling.maxRequestsPerSecond,
       handle: (method, data) => session.handle(method, data),
       extraMethods: (method) => this.plugins.findHandler(method) !== undefined,
+      limits: socketLimits(this.config.signaling),
+      // The session is created right after the connection, which asks already while constructing.
+      established: () => session?.joined ?? false,
+      label: `signaling ${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
       onClose: () => {
         this.#connections.delete(connection);
         session.close();
@@ -162,13 +171,11 @@ export class MediaServer {
     const url = request.url ?? '/';
     const index = url.indexOf('?');
     const pathname = index === -1 ? url : url.slice(0, index);
-    if (pathname === '/ws') {
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
-      return;
-    }
     const route = this.#upgradeRoutes.get(pathname);
-    if (route && !this.#closed) {
-      route.handleUpgrade(request, socket, head);
+    if ((pathname === '/ws' || route) && !this.#closed) {
+      if (!this.#limiter.admit(socket)) return;
+      if (route) route.handleUpgrade(request, socket, head);
+      else this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
       return;
     }
     socket.on('error', () => undefined);
