@@ -22,11 +22,33 @@ export const DEFAULT_CONFIG = {
     /** PEM private key file of tlsCert. */
     tlsKey: '',
   },
+  /** Limits of every WebSocket: channel signaling (/ws) and the recorder SDK's socket (/api/v1/recorder). */
   signaling: {
-    /** Frames larger than this are refused with MESSAGE_TOO_LARGE and the socket is closed. */
+    /**
+     * Largest message answered: a bigger one gets MESSAGE_TOO_LARGE and the socket stays. A message
+     * over twice this size — a fragmented one counts whole, finished or not — closes the socket (1009).
+     */
     maxMessageBytes: 64 * 1024,
     /** Requests a single connection may make per second before RATE_LIMITED answers. */
     maxRequestsPerSecond: 200,
+    /**
+     * Bytes the server may hold for a socket that does not read what it is sent; beyond, the socket
+     * is closed with 4008 'slow consumer' (and cut 2 s later if the close cannot get through).
+     */
+    maxBufferedBytes: 1024 * 1024,
+    /**
+     * A socket that has not joined a channel (recorder SDK: started, attached to or resumed a
+     * recording) within this time is closed with 4001 'join timeout'; so is one idle that long after leaving.
+     */
+    joinTimeoutMs: 10_000,
+    /** The server pings every socket this often; any frame from the client also counts as alive. */
+    pingIntervalMs: 15_000,
+    /** A socket that has not answered a ping within this time is closed with 4002 'ping timeout'. */
+    pingTimeoutMs: 10_000,
+    /** Open sockets (both paths) per client IP; the next upgrade is refused with HTTP 429. */
+    maxConnectionsPerIp: 100,
+    /** Open sockets (both paths) in total; the next upgrade is refused with HTTP 503. */
+    maxConnections: 1000,
   },
   auth: {
     /** Join requires a token signed with `secret`. Turning this off is logged loudly at start. */

@@ -11,12 +11,14 @@ import { ChannelRegistry } from './ChannelRegistry';
 import { describeConfig } from './config';
 import { sendErrorBody, sendJson } from './http/json';
 import { Connection } from './Connection';
+import { ConnectionLimiter } from './ConnectionLimiter';
 import { Logger, registerSecret } from './logger';
 import { MEDIA_CODECS } from './mediaCodecs';
 import { PortListener } from './http/PortListener';
 import { isWildcard, RtcAddresses } from './network/RtcAddresses';
 import { loadServerCertificate, ServerCertificate } from './tls/serverCertificate';
 import { PeerSession, SessionContext } from './PeerSession';
+import { maxPayloadFor, socketLimits } from './socketLimits';
 import { WorkerPool } from './WorkerPool';
 
 const logger = new Logger('MediaServer');
@@ -55,6 +57,8 @@ export class MediaServer {
   readonly #connections = new Set<Connection>();
   readonly #routes: HttpRoute[] = [];
   readonly #upgradeRoutes = new Map<string, UpgradeRoute>();
+  /** One count of sockets for every upgrade path, per IP and in total. */
+  readonly #limiter: ConnectionLimiter;
   #closed = false;
 
   private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string, rtc: RtcAddresses, certificate: ServerCertificate | undefined) {
@@ -70,13 +74,9 @@ export class MediaServer {
       { request: (request, response) => void this.#serveHttp(request, response), upgrade: (request, socket, head) => this.#upgrade(request, socket, head) },
       certificate,
     );
-    // ws closes a socket (code 1009) beyond maxPayload; below that, Connection answers an
-    // oversized message with MESSAGE_TOO_LARGE and keeps the socket.
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: Math.max(config.signaling.maxMessageBytes * 4, 1024 * 1024),
-    });
-    this.#wss.on('connection', (socket, request) => this.#accept(socket, request));
+    this.#limiter = new ConnectionLimiter(config.signaling);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadFor(config.signaling) });
+    this.#wss.on('connection', (socket, request: http.IncomingMessage) => this.#accept(socket, request));
   }
 
   static async start(config: ServerConfig, options: { plugins?: PluginFactory[] } = {}): Promise<MediaServer> {
@@ -133,6 +133,11 @@ export class MediaServer {
     return server;
   }
 
+  /** WebSocket connections open now, on every path (tests, health). */
+  get connectionCount(): number {
+    return this.#limiter.total;
+  }
+
   get port(): number {
     return this.#http.port;
   }
@@ -177,6 +182,10 @@ export class MediaServer {
       maxRequestsPerSecond: this.config.signaling.maxRequestsPerSecond,
       handle: (method, data) => session.handle(method, data),
       extraMethods: (method) => this.plugins.findHandler(method) !== undefined,
+      limits: socketLimits(this.config.signaling),
+      // The session is created right after the connection, which asks already while constructing.
+      established: () => session?.joined ?? false,
+      label: `signaling ${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
       onClose: () => {
         this.#connections.delete(connection);
         session.close();
@@ -190,13 +199,11 @@ export class MediaServer {
     const url = request.url ?? '/';
     const index = url.indexOf('?');
     const pathname = index === -1 ? url : url.slice(0, index);
-    if (pathname === '/ws') {
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
-      return;
-    }
     const route = this.#upgradeRoutes.get(pathname);
-    if (route && !this.#closed) {
-      route.handleUpgrade(request, socket, head);
+    if ((pathname === '/ws' || route) && !this.#closed) {
+      if (!this.#limiter.admit(socket)) return;
+      if (route) route.handleUpgrade(request, socket, head);
+      else this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
       return;
     }
     socket.on('error', () => undefined);

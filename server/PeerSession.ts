@@ -53,6 +53,11 @@ export class PeerSession {
     return plugin.handleRequest(method, data, channel, peer);
   }
 
+  /** Joined to a channel now (a socket that is not gets closed after signaling.joinTimeoutMs). */
+  get joined(): boolean {
+    return this.#isJoined();
+  }
+
   /** The socket went away: leave the channel. */
   close(): void {
     this.#leave();

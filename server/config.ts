@@ -135,6 +135,15 @@ function validate(config: ServerConfig): void {
     throw new ConfigError('signaling.maxMessageBytes', 'must be between 1024 and 16777216');
   }
   if (config.signaling.maxRequestsPerSecond < 1) throw new ConfigError('signaling.maxRequestsPerSecond', 'must be at least 1');
+  const atLeast = (field: keyof ServerConfig['signaling'], min: number): void => {
+    if (!Number.isInteger(config.signaling[field]) || config.signaling[field] < min) throw new ConfigError(`signaling.${field}`, `must be an integer >= ${min}`);
+  };
+  atLeast('maxBufferedBytes', 64 * 1024);
+  atLeast('joinTimeoutMs', 100);
+  atLeast('pingIntervalMs', 100);
+  atLeast('pingTimeoutMs', 100);
+  atLeast('maxConnectionsPerIp', 1);
+  atLeast('maxConnections', 1);
   if (!config.auth.appId) throw new ConfigError('auth.appId', 'must not be empty');
   if (config.auth.secret && config.auth.secret.length < 16) throw new ConfigError('auth.secret', 'must be at least 16 characters');
   if (!['local', 'none'].includes(config.recording.defaultStorage)) {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Logger } from '../../server/logger';
+import { Logger, MAX_HELD_SECRETS, tryHoldSecret } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import type { StorageTarget } from '../../signaling/recordParam';
@@ -125,6 +125,12 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       throw new CodedError(RecordingErrorCode.InvalidOperation, `this server already runs ${this.#options.maxConcurrentRecordings} recordings, its configured maximum`);
     }
     this.assertTargetAllowed(request.target);
+    // The caller is authorised by now: from here the target's secret is in use and masked in every
+    // log line, until the files are in the upload queue (whose jobs hold it on) or the start failed.
+    const secretHold = tryHoldSecret(request.target.secretKey);
+    if (!secretHold) {
+      throw new CodedError(RecordingErrorCode.InvalidOperation, `${MAX_HELD_SECRETS} distinct storage secrets are in use by recordings and uploads on this server; start again when some have finished`);
+    }
     const recordingId = `rec_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${crypto.randomBytes(4).toString('hex')}`;
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
@@ -153,13 +159,13 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     recording.on('recorderFailure', (code, message) => this.safeEmit('recorderFailure', recordingId, code, message));
     recording.on('stopped', (files, reason) => {
       this.safeEmit('stopped', recordingId, channel.channelId, reason);
-      this.#handOff(this.#compact(files).then(() => this.#upload(entry, files, keyStem, request.target)));
+      this.#handOff(this.#compact(files).then(() => this.#upload(entry, files, keyStem, request.target)).finally(() => secretHold.release()));
     });
     recording.on('fatalError', (code, message, files) => {
       logger.error(`[recording:${recordingId}] fatal ${code}: ${message}`);
       this.safeEmit('fatalError', recordingId, channel.channelId, code);
       // What the recorder wrote before it died is still a recording: keep and upload it.
-      this.#handOff(this.#upload(entry, files, keyStem, request.target));
+      this.#handOff(this.#upload(entry, files, keyStem, request.target).finally(() => secretHold.release()));
     });
     this.safeEmit('connecting', recordingId, channel.channelId);
     logger.info(`start() | [recording:${recordingId}] channel ${channel.channelId} by ${request.startedBy} (${request.config.recordingMode}, ${request.config.recordingStreamTypes})`);
@@ -168,6 +174,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     } catch (error) {
       this.#entries.delete(recordingId);
       removeManifest(workDir);
+      secretHold.release();
       throw error;
     }
     return recording;

@@ -1,7 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as qiniu from 'qiniu';
-import { Logger, registerSecret } from '../../server/logger';
+import { Logger, type SecretHold } from '../../server/logger';
+import { holdTargetSecret } from './secrets';
 import type { StorageTarget } from '../../signaling/recordParam';
 import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
 import { StorageError, firstLine } from './StorageError';
@@ -50,6 +51,7 @@ export class QiniuUploader implements Uploader {
   readonly #formUploadLimit: number;
   readonly #partSize: number;
   readonly #tokenTtlSeconds: number;
+  readonly #secretHold: SecretHold;
 
   constructor(options: QiniuUploaderOptions) {
     const { target, resumeDir, formUploadLimit = DEFAULT_QINIU_FORM_UPLOAD_LIMIT, partSize = DEFAULT_QINIU_PART_SIZE, tokenTtlSeconds = 3600, requestTimeoutMs = DEFAULT_QINIU_REQUEST_TIMEOUT_MS } = options;
@@ -60,7 +62,7 @@ export class QiniuUploader implements Uploader {
       throw new TypeError('partSize must be an integer between 1 MiB and 1 GiB');
     }
     if (!(requestTimeoutMs > 0)) throw new TypeError('requestTimeoutMs must be > 0');
-    registerSecret(target.secretKey);
+    this.#secretHold = holdTargetSecret(target);
     (qiniu.conf as { RPC_TIMEOUT: number }).RPC_TIMEOUT = requestTimeoutMs;
     this.#bucket = target.bucket;
     this.#mac = new qiniu.auth.digest.Mac(target.accessKey, target.secretKey);
@@ -146,6 +148,7 @@ export class QiniuUploader implements Uploader {
 
   async close(): Promise<void> {
     // Stateless between uploads; resume files stay for the next attempt.
+    this.#secretHold.release();
   }
 }
 

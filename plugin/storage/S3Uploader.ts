@@ -9,7 +9,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Logger, registerSecret } from '../../server/logger';
+import { Logger, type SecretHold } from '../../server/logger';
+import { holdTargetSecret } from './secrets';
 import type { StorageTarget } from '../../signaling/recordParam';
 import { writeFileAtomic } from './atomicFile';
 import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
@@ -84,6 +85,7 @@ export class S3Uploader implements Uploader {
   readonly #resumeDir: string;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #secretHold: SecretHold;
   #closed = false;
 
   constructor(options: S3UploaderOptions) {
@@ -93,7 +95,7 @@ export class S3Uploader implements Uploader {
     }
     if (!Number.isInteger(partSize) || partSize < 5 * 1024 * 1024) throw new TypeError('partSize must be an integer >= 5 MiB');
     if (!Number.isInteger(queueSize) || queueSize < 1) throw new TypeError('queueSize must be an integer >= 1');
-    registerSecret(target.secretKey);
+    this.#secretHold = holdTargetSecret(target);
     this.#bucket = target.bucket;
     this.#resumeDir = resumeDir;
     this.#partSize = partSize;
@@ -234,6 +236,7 @@ export class S3Uploader implements Uploader {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.destroy();
+    this.#secretHold.release();
   }
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName, validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
-import { Logger, maskSecrets } from '../../server/logger';
+import { Logger, maskSecrets, registerSecret, type SecretHold } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import type { Uploader, UploadResult } from './Uploader';
 import { StorageError, toStorageError, firstLine } from './StorageError';
@@ -11,7 +11,7 @@ import { createUploader, RESUME_DIRS, type UploaderTuning } from './createUpload
 import { JobStore } from './JobStore';
 import { UploadJob, type UploadJobRecord, type UploadJobStatus } from './UploadJob';
 import { copyFileAtomic } from './atomicFile';
-import { registerTargetSecrets } from './secrets';
+import { holdTargetSecret } from './secrets';
 import {
   DEFAULT_BACKGROUND_RETRY,
   DEFAULT_RETRY,
@@ -94,6 +94,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
   readonly #tuning: UploaderTuning | undefined;
   readonly #random: () => number;
   readonly #jobs = new Map<string, UploadJob>();
+  /** Each unfinished job keeps its target's secret masked until it is stored or given up. */
+  readonly #secretHolds = new Map<string, SecretHold>();
   readonly #queue: Array<{ job: UploadJob; mode: RunMode }> = [];
   readonly #running = new Set<Promise<void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -126,7 +128,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       throw new TypeError('concurrency must be an integer >= 1');
     }
     const backupTarget = options.backupTarget ? validateStorageTarget(options.backupTarget, 'backupTarget') : undefined;
-    registerTargetSecrets(backupTarget);
+    registerSecret(backupTarget?.secretKey);
     let qiniuUpHost: string | undefined;
     if (options.qiniuUpHost !== undefined) {
       qiniuUpHost = validateStorageTarget({ vendor: 'qiniu', bucket: 'probe', accessKey: 'probe', secretKey: 'probe', endpoint: options.qiniuUpHost }, 'qiniuUpHost').endpoint;
@@ -138,9 +140,9 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     const manager = new UploadManager(store, { ...options, backupTarget, qiniuUpHost });
     const records = await store.loadAll();
     for (const record of records) {
-      registerTargetSecrets(record.target);
       const job = new UploadJob(record);
       manager.#jobs.set(job.id, job);
+      manager.#secretHolds.set(job.id, holdTargetSecret(record.target));
     }
     if (records.length > 0) logger.info(`open() | resuming ${records.length} unfinished upload(s)`);
     // Start once the caller has had the chance to attach listeners (it resumes in a microtask; this runs after).
@@ -163,7 +165,6 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (typeof channelId !== 'string' || !ID_FIELD.test(channelId)) throw invalid('channelId', 'must be 1-256 printable ASCII characters');
     const objectKey = sanitizeFileName(rawKey, 'objectKey');
     const target = validateStorageTarget(rawTarget, 'target');
-    registerTargetSecrets(target);
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) throw invalid('localPath', 'must be an absolute path');
     const stat = await fsp.stat(localPath).catch(() => undefined);
     if (!stat?.isFile()) throw invalid('localPath', 'is not a readable file');
@@ -184,6 +185,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     // close() may have run while we were writing: the record stays on disk for the next process.
     const job = new UploadJob(record);
     this.#jobs.set(job.id, job);
+    this.#secretHolds.set(job.id, holdTargetSecret(target));
     logger.info(`enqueue() | [job:${job.id}] [vendor:${target.vendor}] [bucket:${target.bucket ?? '-'}] [key:${objectKey}] [bytes:${stat.size}]`);
     if (!this.#closed) this.#schedule(job, 'primary');
     return job.status();
@@ -207,6 +209,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     this.#timers.clear();
     this.#queue.length = 0;
     await Promise.allSettled([...this.#running]);
+    for (const hold of this.#secretHolds.values()) hold.release();
+    this.#secretHolds.clear();
     logger.debug('close() | closed');
   }
 
@@ -304,6 +308,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     job.state = 'failed';
     job.record.lastError = { code: RecordingErrorCode.UploaderFailed, kind: 'user', message };
     await this.#store.remove(job.id);
+    this.#releaseSecret(job);
     this.#pruneFinished();
     this.safeEmit('uploaderFailure', job.status(), RecordingErrorCode.UploaderFailed, message);
     return false;
@@ -421,8 +426,14 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     for (const resumeDir of Object.values(RESUME_DIRS)) await fsp.rm(path.join(this.#stateDir, resumeDir, `${job.id}.json`), { force: true }).catch(() => undefined);
     await this.#store.remove(job.id);
     logger.info(`finish() | [job:${job.id}] uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
+    this.#releaseSecret(job);
     this.#pruneFinished();
     this.safeEmit('uploaded', job.status(), job.record.objectKey);
+  }
+
+  #releaseSecret(job: UploadJob): void {
+    this.#secretHolds.get(job.id)?.release();
+    this.#secretHolds.delete(job.id);
   }
 
   #pruneFinished(): void {

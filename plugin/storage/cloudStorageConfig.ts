@@ -1,6 +1,5 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
-import { registerTargetSecrets } from './secrets';
 
 /** The Agora seed's storage vendors, plus S3-compatible endpoints and the embedded local directory. */
 export type CloudStorageVendor = 'Qiniu' | 'AWS' | 'S3' | 'Local';
@@ -22,7 +21,8 @@ const FIELD = 'cloudStorageConfig';
 
 /**
  * Maps a CloudStorageConfig onto a StorageTarget, validated by the same rules as record params
- * (errors name `cloudStorageConfig.<field>`), and registers its secret with the log masker.
+ * (errors name `cloudStorageConfig.<field>`). Its secret is masked once a recording uses it (the
+ * engine holds it), not here: this runs before the caller is authorised.
  */
 export function cloudStorageConfigToTarget(config: unknown): StorageTarget {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
@@ -46,7 +46,5 @@ export function cloudStorageConfigToTarget(config: unknown): StorageTarget {
     // Agora configs carry empty strings for fields a vendor does not use; treat them as absent.
     if (raw[key] !== undefined && raw[key] !== '') candidate[key] = raw[key];
   }
-  const target = validateStorageTarget(candidate, FIELD);
-  registerTargetSecrets(target);
-  return target;
+  return validateStorageTarget(candidate, FIELD);
 }

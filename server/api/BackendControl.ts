@@ -7,6 +7,7 @@ import { RECORDER_SOCKET_PATH } from '../../signaling/recorder/protocol';
 import { verifyToken } from '../auth/token';
 import { webhookUrls } from '../config';
 import { Logger, registerSecret } from '../logger';
+import { maxPayloadFor, socketLimits } from '../socketLimits';
 import type { MediaServer } from '../MediaServer';
 import { ApiAuthenticator } from './apiAuth';
 import { RecorderSocketServer } from './recorderSocket';
@@ -59,7 +60,12 @@ export class BackendControl {
         },
         resumeSecret: apiSecret,
       },
-      { maxMessageBytes: config.signaling.maxMessageBytes, maxRequestsPerSecond: config.signaling.maxRequestsPerSecond },
+      {
+        maxMessageBytes: config.signaling.maxMessageBytes,
+        maxRequestsPerSecond: config.signaling.maxRequestsPerSecond,
+        maxPayload: maxPayloadFor(config.signaling),
+        limits: socketLimits(config.signaling),
+      },
     );
     this.api = new RecordingsApi({
       engine,

@@ -86,6 +86,11 @@ export class RecorderSession {
     }
   }
 
+  /** Follows a recording: started, attached to or resumed one (a socket that does not gets closed after signaling.joinTimeoutMs). */
+  get established(): boolean {
+    return this.#following.size > 0;
+  }
+
   /** Stops following; the recordings go on. Idempotent. */
   close(): void {
     if (this.#closed) return;

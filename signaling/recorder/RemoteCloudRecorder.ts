@@ -222,7 +222,7 @@ export class RemoteCloudRecorder {
     }
     client.on('recordingAttached', (data: RecorderNotifications['recordingAttached']) => this.#onAttached(data));
     client.on('recordingEvent', (data: RecordingEventNotification) => this.#onEvent(data));
-    client.onClose(() => this.#onClose(client));
+    client.onClose((code, reason) => this.#onClose(client, code, reason));
     this.#client = client;
     // Catch up on every recording followed before the link dropped, in order, before anything else.
     for (const [recordingId, followed] of [...this.#followed]) {
@@ -242,15 +242,17 @@ export class RemoteCloudRecorder {
     return client;
   }
 
-  #onClose(client: SignalingClient): void {
+  #onClose(client: SignalingClient, code: number, reason: string): void {
     if (this.#client !== client) return;
     this.#client = undefined;
     if (this.#released) return;
-    if ([...this.#followed.values()].some((followed) => followed.resumeKey)) this.#scheduleReconnect();
-    else this.#setState('disconnected');
+    // The server says why it closed (e.g. 4001 join timeout, 4008 slow consumer); the observer hears it.
+    const error = code === 1000 ? undefined : new CloudRecordingError(RecordingErrorCode.Disconnected, `the link closed (${code}${reason ? ` ${reason}` : ''})`);
+    if ([...this.#followed.values()].some((followed) => followed.resumeKey)) this.#scheduleReconnect(error);
+    else this.#setState('disconnected', error);
   }
 
-  #scheduleReconnect(): void {
+  #scheduleReconnect(cause?: CloudRecordingError): void {
     if (this.#released || this.#reconnectTimer) return;
     if (this.#attempt >= this.#reconnect.maxAttempts) {
       this.#setState('disconnected', new CloudRecordingError(RecordingErrorCode.Disconnected, `gave up reconnecting after ${this.#attempt} attempts`));
@@ -258,7 +260,7 @@ export class RemoteCloudRecorder {
     }
     const delay = Math.min(this.#reconnect.maxDelayMs, this.#reconnect.baseDelayMs * 2 ** this.#attempt) * (0.5 + Math.random() * 0.5);
     this.#attempt++;
-    this.#setState('reconnecting');
+    this.#setState('reconnecting', cause);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.#connect().catch(() => this.#scheduleReconnect());
