@@ -58,7 +58,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   readonly recordingId: string;
   readonly channel: ChannelHandle;
   readonly config: ResolvedRecordingConfig;
-  readonly #createdAt = Date.now();
+  #startedAt = Date.now();
   readonly #options: ChannelRecordingOptions;
   readonly #inputs = new Map<string, Input>();
   readonly #wiring = new Set<Promise<void>>();
@@ -86,7 +86,9 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
    * when this recording was created.
    */
   get startedAt(): number {
-    return this.#recorder?.startedAt || this.#createdAt;
+    const recorderStart = this.#recorder?.startedAt;
+    if (recorderStart) this.#startedAt = recorderStart;
+    return this.#startedAt;
   }
 
   /** Resolves once every stream being wired into the recorder is wired (or failed to be). */

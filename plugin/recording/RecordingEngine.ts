@@ -274,15 +274,20 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     throw new CodedError(RecordingErrorCode.InvalidParameter, `storage.endpoint ${host} is not in this server's recording.allowedStorageEndpoints`);
   }
 
-  /** Stops and finalizes; resolves once the files are in the upload queue (status() then lists them and their uploads). */
+  /** Stops and finalizes; the files then go to the upload queue (see handedOff()). */
   async stop(recordingId: string, reason = 'stopped'): Promise<RecordedFile[]> {
-    const entry = this.#entries.get(recordingId);
-    if (!entry) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
-    const recording = entry.recording;
+    const recording = this.get(recordingId);
+    if (!this.#entries.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
     if (!recording?.active) throw new CodedError(RecordingErrorCode.InvalidOperation, `recording ${recordingId} is not running`);
-    const files = await recording.stop(reason);
-    await entry.handedOff;
-    return files;
+    return recording.stop(reason);
+  }
+
+  /**
+   * Resolves once a stopped or failed recording's files are in the upload queue (compacted, keyed,
+   * enqueued): status() then lists every file and its upload. At once for one still running.
+   */
+  async handedOff(recordingId: string): Promise<void> {
+    await this.#entries.get(recordingId)?.handedOff;
   }
 
   status(recordingId: string): RecordingStatus | undefined {

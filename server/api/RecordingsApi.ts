@@ -111,8 +111,9 @@ export class RecordingsApi {
         allow(method, ['POST']);
         await readJsonBody(request, this.#options.maxBodyBytes);
         if (!this.#options.engine.status(recordingId)) throw notFound(recordingId);
-        // Resolves once the files are in the upload queue: the answer lists them and their uploads.
         await this.#options.engine.stop(recordingId, 'stopped through the HTTP API');
+        // The answer lists the final files and their uploads.
+        await this.#options.engine.handedOff(recordingId);
         return [200, this.#viewOf(recordingId)];
       }
       case '/events': {
