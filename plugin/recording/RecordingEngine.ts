@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import type { StorageTarget } from '../../signaling/recordParam';
+import { sanitizeFileName, type StorageTarget } from '../../signaling/recordParam';
 import type { ChannelHandle } from '../PluginHost';
 import type { UploadManager } from '../storage/UploadManager';
 import type { UploadJobStatus } from '../storage/UploadJob';
@@ -160,6 +160,9 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     let recordingId: string;
     do recordingId = `rec_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${crypto.randomBytes(4).toString('hex')}`;
     while (this.#entries.has(recordingId));
+    const keyStem = objectKeyStem(request.fileName, channel.channelId, recordingId, Date.now());
+    // Refused now rather than after the recording: the longest key its files can get must be valid.
+    sanitizeFileName(`${keyStem}/recording_in9999.webm`, 'fileName (with the stamp and id the server adds)');
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
     const recording = new ChannelRecording({
@@ -175,7 +178,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       version: 1,
       recordingId,
       channelId: channel.channelId,
-      keyStem: objectKeyStem(request.fileName, channel.channelId, recordingId, recording.startedAt),
+      keyStem,
       target: request.target,
       job: { outputDir: workDir, fileBaseName: 'recording', mode: request.config.recordingMode, streamTypes: request.config.recordingStreamTypes },
       startedAt: new Date(recording.startedAt).toISOString(),

@@ -17,8 +17,14 @@ t.test('HTTP API composite: 201 after the first bytes with participants; stop an
   const blueMedia = await publishTestMedia({ client: blue.client, color: 0x0000ff });
   t.teardown(() => Promise.all([redMedia.stop(), blueMedia.stop()]));
 
+  const tooLong = await env.api.request('POST', '/recordings', { channelName: 'answers', fileName: `dir/${'a'.repeat(240)}` });
+  t.equal(tooLong.status, 400, 'a fileName too long for the stamp and id the server adds is refused at the start');
+  t.match(tooLong.body.error, { code: 'InvalidParameter', message: /fileName/ });
+  t.equal(env.recording.engine.activeRecording('answers'), undefined, 'and nothing records');
+  const asked = Date.now();
   const started = await env.api.request('POST', '/recordings', { channelName: 'answers', recordingConfig: { transcodingConfig: { width: 320, height: 240 } } });
   t.equal(started.status, 201);
+  t.comment(`201 after ${Date.now() - asked} ms`);
   const recordingId: string = started.body.recordingId;
   const workFile = path.join(env.server.config.recording.stateDir, 'work', recordingId, 'recording.mp4');
   const bytesAtAnswer = fs.statSync(workFile, { throwIfNoEntry: false })?.size ?? 0;
