@@ -383,10 +383,6 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
   }
 
   /**
-   * Queues the files of recordings a previous process started but never finished (it died or was
-   * killed mid-recording): their manifests say where the files go. Returns how many recordings.
-   */
-  /**
    * Takes over the recordings a previous process started but never finished (it died or was killed
    * mid-recording): each is listed again (status(), list()) as recovered, its event log gets its
    * final event (fatalError RecorderFailed, unless it had already stopped), and its files, as the
@@ -397,13 +393,13 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     for (const manifest of manifests) {
       const { recordingId, channelId } = manifest;
       const files = recordedFilesOnDisk(manifest.job);
-      const { entries } = this.eventLog.since(recordingId);
-      const hadStopped = entries.some((entry) => entry.event === 'stopped' || entry.event === 'fatalError');
+      // Killed after the recording had already ended (while its files went to the queue): its end is logged.
+      const ended = [...this.eventLog.since(recordingId).entries].reverse().find((entry) => entry.event === 'stopped' || entry.event === 'fatalError');
       const entry: Entry = {
         recordingId,
         channelId,
         mode: manifest.job.mode,
-        recoveredPhase: hadStopped ? 'stopped' : 'failed',
+        recoveredPhase: ended?.event === 'stopped' ? 'stopped' : 'failed',
         manifest,
         startedBy: manifest.startedBy ?? 'unknown',
         participants: new Set(manifest.participants ?? []),
@@ -413,7 +409,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       };
       this.#entries.set(recordingId, entry);
       logger.warn(`recoverInterrupted() | [recording:${recordingId}] interrupted by a server stop: queueing ${files.length} file(s)`);
-      if (!hadStopped) {
+      if (!ended) {
         this.safeEmit('fatalError', recordingId, channelId, RecordingErrorCode.RecorderFailed, `the server stopped during the recording; ${files.length} file(s) recovered from disk after its restart`);
       }
       entry.handedOff = this.#handOff(this.#upload(entry, files));
