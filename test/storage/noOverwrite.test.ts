@@ -14,6 +14,7 @@ import type { Uploader } from '../../plugin/storage/Uploader';
 import { RecordingErrorCode } from '../../signaling/errors';
 import { QiniuTestServer } from '../support/qiniuServer';
 import { startS3Server } from '../support/s3Server';
+import { StallingProxy } from '../support/stallingProxy';
 import { MiB, makeRandomFile, makeTempDir, once, sha256, sha256File } from '../support/storageFixtures';
 
 const QINIU_AK = 'noOverwriteAccessKey_abcdefghijklmnopq';
@@ -92,7 +93,10 @@ t.test('S3 (s3rver): an existing object is never replaced', async (t) => {
   t.teardown(() => s3.close());
   const root = await makeTempDir('no-overwrite-s3');
   t.teardown(() => fsp.rm(root, { recursive: true, force: true }));
-  const target = { vendor: 's3' as const, bucket: BUCKET, region: s3.region, endpoint: s3.endpoint, accessKey: S3_AK, secretKey: S3_SK };
+  // Through a recording hop: s3rver ignores If-None-Match, so the test checks it is sent.
+  const proxy = await StallingProxy.start(s3.endpoint);
+  t.teardown(() => proxy.close());
+  const target = { vendor: 's3' as const, bucket: BUCKET, region: s3.region, endpoint: proxy.endpoint, accessKey: S3_AK, secretKey: S3_SK };
   await checkStore(
     t,
     {
@@ -103,6 +107,12 @@ t.test('S3 (s3rver): an existing object is never replaced', async (t) => {
     },
     root,
   );
+  const writes = proxy.requests.filter(
+    (request) => (request.method === 'PUT' && !request.url.searchParams.has('partNumber')) || (request.method === 'POST' && request.url.searchParams.has('uploadId')),
+  );
+  t.ok(writes.length >= 2, `PutObject and CompleteMultipartUpload were sent (${writes.length})`);
+  t.ok(writes.every((request) => request.headers['if-none-match'] === '*'), 'each with If-None-Match: * (S3 refuses with 412 when the key exists)');
+  t.ok(proxy.requests.some((request) => request.method === 'HEAD'), 'and a HeadObject looked first');
 });
 
 t.test('Qiniu (test server, insertOnly): an existing object is never replaced', async (t) => {
