@@ -22,6 +22,8 @@ export type ChannelRecordingEvents = {
   fatalError: [code: RecordingErrorCode, message: string, files: RecordedFile[]];
   /** Stopped normally (asked, idle, channel closed); files finalized. */
   stopped: [files: RecordedFile[], reason: string];
+  /** A participant's stream now goes to the recorder (once per stream). */
+  participantRecorded: [uid: string];
 };
 
 export interface ChannelRecordingOptions {
@@ -56,7 +58,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   readonly recordingId: string;
   readonly channel: ChannelHandle;
   readonly config: ResolvedRecordingConfig;
-  readonly startedAt = Date.now();
+  #startedAt = Date.now();
   readonly #options: ChannelRecordingOptions;
   readonly #inputs = new Map<string, Input>();
   readonly #wiring = new Set<Promise<void>>();
@@ -77,6 +79,21 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   /** The recorder child's pid (diagnostics, tests). */
   get recorderPid(): number | undefined {
     return this.#recorder?.pid;
+  }
+
+  /**
+   * When the recorder started its file (the instant its files' offsets count from); until it runs,
+   * when this recording was created.
+   */
+  get startedAt(): number {
+    const recorderStart = this.#recorder?.startedAt;
+    if (recorderStart) this.#startedAt = recorderStart;
+    return this.#startedAt;
+  }
+
+  /** Resolves once every stream being wired into the recorder is wired (or failed to be). */
+  async inputsWired(): Promise<void> {
+    while (this.#wiring.size > 0) await Promise.allSettled([...this.#wiring]);
   }
 
   get phase(): RecordingPhase {
@@ -283,6 +300,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     if (producer.paused) await this.#recorder!.setInputPaused(inputId, true);
     await consumer.resume();
     if (consumer.kind === 'video') this.#requestKeyFrames(input);
+    if (this.#inputs.has(producer.id)) this.safeEmit('participantRecorded', peer.uid);
   }
 
   #requestKeyFrames(input: Input): void {

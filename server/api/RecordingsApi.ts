@@ -110,15 +110,17 @@ export class RecordingsApi {
       case '/stop': {
         allow(method, ['POST']);
         await readJsonBody(request, this.#options.maxBodyBytes);
-        if (!this.#options.engine.get(recordingId)) throw notFound(recordingId);
+        if (!this.#options.engine.status(recordingId)) throw notFound(recordingId);
         await this.#options.engine.stop(recordingId, 'stopped through the HTTP API');
+        // The answer lists the final files and their uploads.
+        await this.#options.engine.handedOff(recordingId);
         return [200, this.#viewOf(recordingId)];
       }
       case '/events': {
         allow(method, ['GET']);
         const after = url.searchParams.get('after') ?? '0';
         if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
-        if (!this.#options.log.has(recordingId) && !this.#options.engine.get(recordingId)) throw notFound(recordingId);
+        if (!this.#options.log.has(recordingId) && !this.#options.engine.status(recordingId)) throw notFound(recordingId);
         const { entries, complete } = this.#options.log.since(recordingId, Number(after));
         return [200, { recordingId, events: entries, lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
@@ -139,6 +141,8 @@ export class RecordingsApi {
       ...(fileName ? { fileName } : {}),
       startedBy: `api:${body.uid ?? 'backend'}`,
     });
+    // "201 once the recorder writes": the first bytes are on disk and the channel's streams are wired.
+    await this.#options.engine.firstWrite(recording.recordingId);
     return this.#viewOf(recording.recordingId);
   }
 

@@ -57,7 +57,8 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       post: {
-        summary: 'Start recording a channel (created if nobody joined it yet); answers once the recorder writes the file',
+        summary:
+          'Start recording a channel (created if nobody joined it yet); answers once the recorder has written its first bytes to disk (composite: the file; per participant: the first stream file, or at once when nobody publishes), at most 5 s after the recorder started, with the streams it records wired (participants)',
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/StartRequest' } } } },
         responses: {
           '201': recordingResponse('Started'),
@@ -89,7 +90,7 @@ export const OPENAPI_DOCUMENT = {
     '/recordings/{recordingId}/stop': {
       parameters: [idParameter],
       post: {
-        summary: 'Stop a recording: the file is finalized and queued for upload (watch uploads[] or the uploaded webhook)',
+        summary: 'Stop a recording: answers once the files are finalized and in the upload queue (files[] and uploads[] are final; watch uploads[] or the uploaded webhook)',
         responses: { '200': recordingResponse('Stopped'), '409': errorResponse('InvalidOperation: not running'), ...commonErrors },
       },
     },
@@ -191,10 +192,15 @@ export const OPENAPI_DOCUMENT = {
           recordingId: { type: 'string' },
           channelId: { type: 'string' },
           phase: { type: 'string', enum: ['starting', 'running', 'stopping', 'stopped', 'failed'] },
+          recovered: {
+            type: 'boolean',
+            enum: [true],
+            description: 'Present for a recording a previous server process never finished (killed, crashed): phase failed, files recovered from disk after the restart',
+          },
           mode: { type: 'string', enum: ['composite', 'individual'] },
-          startedAt: { type: 'string', format: 'date-time' },
+          startedAt: { type: 'string', format: 'date-time', description: 'When the recorder started the file: the instant files[].startOffsetMs (and recording.json) count from' },
           startedBy: { type: 'string' },
-          participants: { type: 'array', items: { type: 'string' } },
+          participants: { type: 'array', items: { type: 'string' }, description: 'uids whose streams were recorded at any time (kept after stop)' },
           layout: { type: 'object', properties: { layout: { type: 'string' }, maxResolutionUid: { type: 'string' } } },
           files: {
             type: 'array',

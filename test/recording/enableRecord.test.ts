@@ -40,7 +40,7 @@ t.test('over the wire: record param → Ready, enableRecord → Running → Read
   await blue.client.request('enableRecord', { enable: false });
   t.equal((await watcher.client.request('getChannelProperties')).properties.recordState, 'Ready', 'back to Ready after stop');
   const { fileName } = await uploaded;
-  t.match(fileName, /^wire\/meeting_\d{8}-\d{6}\.mp4$/, `file named from the record param (${fileName})`);
+  t.match(fileName, /^wire\/meeting_\d{8}-\d{6}_[0-9a-f]{8}\.mp4$/, `file named from the record param (${fileName})`);
   t.same(states, ['Ready', 'Running', 'Ready'], 'watcher saw Ready (param at join), Running, then Ready');
 
   const file = path.join(env.server.config.recording.recordingsDir, fileName!);

@@ -131,6 +131,15 @@ t.test('hostile file names are refused', async (t) => {
     ['./a', 'dot segment'],
     ['..', 'dot dot'],
     [' a', 'leading whitespace'],
+    ['..%2fx', 'percent-encoded traversal (would become a hidden "._stamp.mp4" at the store root)'],
+    ['%2e%2e/x', 'percent-encoded dot dot'],
+    ['a%2F..%2Fb', 'percent-encoded inner traversal'],
+    ['a%2f%2fb', 'percent-encoded empty segment'],
+    ['%252e%252e%252fx', 'doubly percent-encoded traversal'],
+    ['a%5c..%5cb', 'percent-encoded backslash'],
+    ['a%00b', 'percent-encoded NUL'],
+    ['.hidden.mp4', 'hidden name'],
+    ['dir/.x', 'hidden segment'],
   ];
   for (const [name, why] of hostile) {
     rejectsField(t, () => sanitizeFileName(name), 'fileName', why);
@@ -138,6 +147,7 @@ t.test('hostile file names are refused', async (t) => {
   }
   t.equal(sanitizeFileName('rooms/42/rec-1.mp4'), 'rooms/42/rec-1.mp4');
   t.equal(sanitizeFileName('cafe\u0301.mp4'), 'caf\u00e9.mp4', 'NFC-normalised');
+  t.equal(sanitizeFileName('rooms/50%25 off/rec.v1.mp4'), 'rooms/50%25 off/rec.v1.mp4', 'a harmless escape and inner dots stay as given');
   rejectsField(t, () => sanitizeFileName(null), 'fileName', 'non-string');
 });
 
