@@ -166,8 +166,12 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     try {
       await recording.start();
     } catch (error) {
-      this.#entries.delete(recordingId);
       removeManifest(workDir);
+      // Observers heard Connecting: the recording must end in a final callback, not silence. The
+      // entry stays (phase failed) so the API shows what became of it.
+      const code = error instanceof CodedError ? (error.code as RecordingErrorCode) : RecordingErrorCode.RecorderInitFailed;
+      logger.error(`start() | [recording:${recordingId}] failed to start (${code}): ${(error as Error).message}`);
+      this.safeEmit('fatalError', recordingId, channel.channelId, code);
       throw error;
     }
     return recording;
