@@ -70,6 +70,8 @@ interface Entry {
   startedBy: string;
   objectKeys: Map<string, { objectKey: string; file: RecordedFile }>;
   percents: Map<string, number>;
+  /** Release(false): files of this recording are queued held (kept in backup, not uploaded). */
+  uploadsHeld: boolean;
 }
 
 /**
@@ -137,7 +139,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       recorderIp: this.#options.recorderIp ?? '127.0.0.1',
       ...(this.#options.recorderOptions ? { recorderOptions: this.#options.recorderOptions } : {}),
     });
-    const entry: Entry = { recording, workDir, startedBy: request.startedBy, objectKeys: new Map(), percents: new Map() };
+    const entry: Entry = { recording, workDir, startedBy: request.startedBy, objectKeys: new Map(), percents: new Map(), uploadsHeld: false };
     this.#entries.set(recordingId, entry);
     const keyStem = objectKeyStem(request.fileName, channel.channelId, recordingId);
     writeManifest({
@@ -199,6 +201,27 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     return recording.stop(reason);
   }
 
+  /**
+   * Release(false) of the seed, 停止录制与上传: stops the recording if it runs and stops uploading
+   * its files — those not yet stored stay in the backup dir (listed, never deleted) until
+   * resumeUploads(). Files the stop hands over later are queued held too.
+   */
+  async release(recordingId: string, reason = 'released by backend'): Promise<void> {
+    const entry = this.#entries.get(recordingId);
+    if (!entry) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
+    entry.uploadsHeld = true;
+    if (entry.recording.active) await entry.recording.stop(reason);
+    await this.#options.uploads.hold(recordingId);
+    logger.info(`release() | [recording:${recordingId}] released: recording and uploading stopped`);
+  }
+
+  /** Uploads again what release() held (also for recordings of a previous run, known only to the queue). */
+  async resumeUploads(recordingId: string): Promise<UploadJobStatus[]> {
+    const entry = this.#entries.get(recordingId);
+    if (entry) entry.uploadsHeld = false;
+    return this.#options.uploads.resume(recordingId);
+  }
+
   status(recordingId: string): RecordingStatus | undefined {
     const entry = this.#entries.get(recordingId);
     if (!entry) return undefined;
@@ -245,7 +268,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     if (files.length === 0) {
       this.safeEmit('recorderFailure', recordingId, RecordingErrorCode.NoRecordedData, 'the recorder produced no file');
     }
-    await this.#enqueueFiles(recordingId, entry.recording.channel.channelId, files, keyStem, target, (objectKey, file) => entry.objectKeys.set(objectKey, { objectKey, file }));
+    await this.#enqueueFiles(recordingId, entry.recording.channel.channelId, files, keyStem, target, (objectKey, file) => entry.objectKeys.set(objectKey, { objectKey, file }), () => entry.uploadsHeld);
     removeManifest(entry.workDir);
   }
 
@@ -270,6 +293,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     keyStem: string,
     target: StorageTarget,
     onKey: (objectKey: string, file: RecordedFile) => void = () => undefined,
+    held: () => boolean = () => false,
   ): Promise<void> {
     const composite = files.length === 1 && files[0]!.kind === 'composite';
     for (const file of files) {
@@ -277,7 +301,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       const objectKey = composite ? `${keyStem}${path.extname(name)}` : `${keyStem}/${name}`;
       onKey(objectKey, file);
       try {
-        await this.#options.uploads.enqueue({ recordingId, channelId, localPath: file.path, objectKey, target });
+        await this.#options.uploads.enqueue({ recordingId, channelId, localPath: file.path, objectKey, target, ...(held() ? { held: true } : {}) });
       } catch (error) {
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.UploaderInitFailed, String(error));
         this.safeEmit('uploaderFailure', recordingId, coded.code as RecordingErrorCode, `${objectKey}: ${coded.message}`);
