@@ -117,7 +117,7 @@ export class CloudRecorder {
     if (this.#released) return;
     this.#released = true;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    if (!keepRecordingInBackground && this.#recordingId && this.#engine.get(this.#recordingId)) await this.#engine.release(this.#recordingId);
+    if (!keepRecordingInBackground && this.#recordingId) await this.#engine.release(this.#recordingId);
   }
 
   #assertUsable(): void {

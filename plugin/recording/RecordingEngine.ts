@@ -207,10 +207,10 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
    * resumeUploads(). Files the stop hands over later are queued held too.
    */
   async release(recordingId: string, reason = 'released by backend'): Promise<void> {
+    // A recording of a previous run is known to the upload queue only: its uploads are held all the same.
     const entry = this.#entries.get(recordingId);
-    if (!entry) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
-    entry.uploadsHeld = true;
-    if (entry.recording.active) await entry.recording.stop(reason);
+    if (entry) entry.uploadsHeld = true;
+    if (entry?.recording.active) await entry.recording.stop(reason);
     await this.#options.uploads.hold(recordingId);
     logger.info(`release() | [recording:${recordingId}] released: recording and uploading stopped`);
   }

@@ -150,7 +150,7 @@ export class RecorderSession {
     if (!keepRecordingInBackground && recordingId) {
       if (!this.#following.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder does not control ${recordingId}`);
       // Stops recording and uploading (files not yet stored stay in backup): the seed's Release(false).
-      if (this.#context.engine.get(recordingId)) await this.#context.engine.release(recordingId);
+      await this.#context.engine.release(recordingId);
     }
     this.close();
     return {};
