@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type { CloudRecorder } from '../../plugin/recording/CloudRecorder';
 import type { RecordingEngine } from '../../plugin/recording/RecordingEngine';
 import type { RecordingEventEntry, RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
-import type { CloudStorageConfig } from '../../plugin/storage/cloudStorageConfig';
 import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import {
   isRecorderMethod,
@@ -12,7 +11,7 @@ import {
   RecorderResponses,
   RecordingEventNotification,
 } from '../../signaling/recorder/protocol';
-import { SchemaError } from '../../signaling/schema';
+import { SchemaError } from '../../signaling/schemas/validate';
 import { Logger } from '../logger';
 
 const logger = new Logger('RecorderSession');
@@ -33,6 +32,11 @@ type Notify = <N extends keyof RecorderNotifications>(notification: N, data: Rec
 /** The key that lets a reconnecting SDK follow its recording again: HMAC of the id, never stored. */
 export function resumeKeyFor(secret: string, recordingId: string): string {
   return crypto.createHmac('sha256', secret).update(`confrec-recorder-resume:${recordingId}`).digest('base64url').slice(0, 32);
+}
+
+/** Errors inside the two configs name them as the seed's API does (recordingConfig.x, cloudStorageConfig.x). */
+function seedFieldNames(message: string): string {
+  return message.replace(/^data\.recordingConfig\b/, 'recordingConfig').replace(/^data\.storageConfig\b/, 'cloudStorageConfig');
 }
 
 function sameKey(a: string, b: string): boolean {
@@ -70,7 +74,7 @@ export class RecorderSession {
     try {
       parsed = recorderRequestSchemas[method].parse(data, 'data');
     } catch (error) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, error instanceof SchemaError ? error.message : String(error));
+      throw new CodedError(RecordingErrorCode.InvalidParameter, error instanceof SchemaError ? seedFieldNames(error.message) : String(error));
     }
     switch (method) {
       case 'startCloudRecording':
@@ -113,8 +117,8 @@ export class RecorderSession {
       request.channelName,
       request.token,
       request.uid,
-      (request.recordingConfig ?? {}) as never,
-      request.storageConfig as unknown as CloudStorageConfig,
+      request.recordingConfig ?? {},
+      request.storageConfig,
     );
     this.#follow(recordingId, this.#following.get(recordingId) ?? 0);
     return { recordingId, resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId) };
