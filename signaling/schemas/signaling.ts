@@ -29,6 +29,8 @@ const ConsumerId = Id('A consumer id from consume');
 const Direction = StringEnum(['send', 'recv'] as const, { description: 'send: the client publishes through it; recv: it receives consumers' });
 const RtpObject = (description: string) => OpaqueObject(32 * 1024, { description });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+/** A mediasoup object the server sends (capabilities, ICE/DTLS/RTP parameters), as mediasoup defines it. */
+const MediasoupObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 
 export const RecordParamMessageSchema = object(
   { recordString: Type.String({ minLength: 1, maxLength: 8 * 1024, description: 'A record string: rp1.<base64url JSON> (see "Record strings")' }) },
@@ -98,7 +100,7 @@ const JoinResponseSchema = object({
   privileges: object({ publish: Type.Boolean({ description: 'May produce in this channel' }), record: Type.Boolean() }),
   channel: object({ id: Type.String(), type: ChannelTypeSchema, properties: ChannelPropertiesSchema }),
   peers: Type.Array(PeerInfoSchema, { description: 'The other peers, with their producers' }),
-  routerRtpCapabilities: RtpObject('mediasoup RtpCapabilities of the channel router'),
+  routerRtpCapabilities: MediasoupObject('mediasoup RtpCapabilities of the channel router'),
 });
 
 const PlainTransportSchema = object({
@@ -110,7 +112,7 @@ const PlainTransportSchema = object({
 
 /** The method table. Methods a plugin serves (enableRecord) are listed too: the client sees one protocol. */
 export const signalingMethods = {
-  getRouterRtpCapabilities: method('The media capabilities of the server (before join: to load a mediasoup-client Device)', NoData, object({ routerRtpCapabilities: RtpObject('mediasoup RtpCapabilities') }), [S.BadRequest]),
+  getRouterRtpCapabilities: method('The media capabilities of the server (before join: to load a mediasoup-client Device)', NoData, object({ routerRtpCapabilities: MediasoupObject('mediasoup RtpCapabilities') }), [S.BadRequest]),
   join: method(
     'Join a channel with a token; answers with the peers already there and the channel properties',
     object({
@@ -130,9 +132,9 @@ export const signalingMethods = {
     object({ direction: Direction }),
     object({
       transportId: Type.String(),
-      iceParameters: RtpObject('mediasoup IceParameters'),
-      iceCandidates: Type.Array(RtpObject('mediasoup IceCandidate')),
-      dtlsParameters: RtpObject('mediasoup DtlsParameters'),
+      iceParameters: MediasoupObject('mediasoup IceParameters'),
+      iceCandidates: Type.Array(MediasoupObject('mediasoup IceCandidate')),
+      dtlsParameters: MediasoupObject('mediasoup DtlsParameters'),
     }),
     [...JOINED, S.Forbidden],
   ),
@@ -181,7 +183,7 @@ export const signalingMethods = {
       producerId: Type.String(),
       kind: MediaKindSchema,
       type: Type.String({ description: 'mediasoup consumer type: simple, simulcast, svc, pipe' }),
-      rtpParameters: RtpObject('mediasoup RtpParameters of what the server sends: codecs[].payloadType, encodings[].ssrc'),
+      rtpParameters: MediasoupObject('mediasoup RtpParameters of what the server sends: codecs[].payloadType, encodings[].ssrc'),
       paused: Type.Boolean(),
       producerPaused: Type.Boolean(),
     }),

@@ -5,7 +5,7 @@
  * ("data.rtpParameters.codecs", "data.list[2]"). Compiled on first use, so browser bundles that only
  * import the types never run the compiler. Browser-safe (no Node imports).
  */
-import { Kind, OptionalKind, Static, TSchema, Type, TypeRegistry, type SchemaOptions, type TUnsafe } from '@sinclair/typebox';
+import { FormatRegistry, Kind, OptionalKind, Static, TSchema, Type, TypeRegistry, type SchemaOptions, type TUnsafe } from '@sinclair/typebox';
 import { TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 
@@ -26,6 +26,9 @@ const OPAQUE_OBJECT = 'OpaqueObject';
 
 TypeRegistry.Set<{ enum: string[] }>(STRING_ENUM, (schema, value) => typeof value === 'string' && schema.enum.includes(value));
 TypeRegistry.Set<{ 'x-maxJsonBytes': number }>(OPAQUE_OBJECT, (schema, value) => isPlainObject(value) && JSON.stringify(value).length <= schema['x-maxJsonBytes']);
+
+// JSON Schema formats TypeBox leaves to the application.
+FormatRegistry.Set('date-time', (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)));
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
