@@ -7,6 +7,7 @@
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { HttpErrorCode, RecordingErrorCode, SignalingErrorCode, SocketCloseCode, SOCKET_CLOSE_REASONS, type ErrorCode } from '../errors';
 import { apiRoutes } from './httpApi';
+import { RecordParamPayloadSchema } from './recordParam';
 import { recorderMethods, recorderNotifications } from './recorderSdk';
 import { RecordingEventEntrySchema, RecordingEventSchema } from './recordingEvent';
 import { RequestEnvelopeSchema, ResponseEnvelopeSchema, signalingMethods, signalingNotifications } from './signaling';
@@ -204,10 +205,7 @@ export function renderProtocolDoc(): string {
     '',
     'A `recordString` is `rp1.` followed by the base64url (no padding) of the UTF-8 JSON',
     '',
-    '```ts',
-    '{ v: 1; video: boolean; fileName: string;  // fileName: relative "/"-separated object key stem',
-    '  storage: { vendor: "qiniu" | "s3" | "local"; bucket?: string; region?: string; endpoint?: string; accessKey?: string; secretKey?: string } }',
-    '```',
+    block(RecordParamPayloadSchema),
     '',
     'Unknown fields are refused. It carries the storage secret: send it over TLS only. A server with `recording.defaultStorage: "local"` is `Ready` without one.',
     '',
