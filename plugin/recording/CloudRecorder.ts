@@ -5,7 +5,7 @@ export type { CloudRecorderObserver };
 import { Logger } from '../../server/logger';
 import type { PluginContext } from '../PluginHost';
 import { CloudStorageConfig, cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
-import { RecordingConfig, resolveRecordingConfig } from './recordingConfig';
+import { parseRecordingConfig, RecordingConfig, resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';
 
 const logger = new Logger('CloudRecorder');
@@ -72,7 +72,7 @@ export class CloudRecorder {
       throw new CodedError(RecordingErrorCode.InvalidParameter, 'channelName must be 1-64 characters of [A-Za-z0-9_.:-]');
     }
     if (typeof uid !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
-    const config = resolveRecordingConfig(recordingConfig);
+    const config = resolveRecordingConfig(parseRecordingConfig(recordingConfig));
     const target = cloudStorageConfigToTarget(storageConfig);
     let grant;
     try {

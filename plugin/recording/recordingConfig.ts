@@ -35,14 +35,21 @@ function invalid(field: string, reason: string): CodedError {
   return new CodedError(RecordingErrorCode.InvalidParameter, `recordingConfig.${field} ${reason}`);
 }
 
-/** Validates a RecordingConfig from any source and fills the seed's defaults; InvalidParameter names the field. */
-export function resolveRecordingConfig(input: unknown): ResolvedRecordingConfig {
-  let config: RecordingConfig;
+/** Checks a RecordingConfig from an untyped source (the in-process API) against its schema; InvalidParameter names the field. */
+export function parseRecordingConfig(input: unknown): RecordingConfig {
   try {
-    config = recordingConfigChecker.parse(input ?? {}, 'recordingConfig');
+    return recordingConfigChecker.parse(input ?? {}, 'recordingConfig');
   } catch (error) {
     throw error instanceof SchemaError ? new CodedError(RecordingErrorCode.InvalidParameter, error.message) : error;
   }
+}
+
+/**
+ * Fills the seed's defaults into a RecordingConfig already checked against its schema (at the HTTP
+ * or SDK entry, or by parseRecordingConfig), and applies what a schema cannot say: even sizes, the
+ * supported decryption mode.
+ */
+export function resolveRecordingConfig(config: RecordingConfig): ResolvedRecordingConfig {
   const decryptionMode = config.decryptionMode ?? 'None';
   if (decryptionMode !== 'None') {
     throw invalid('decryptionMode', `${decryptionMode} is not supported yet: media arrives decrypted from the SFU; use None`);

@@ -20,18 +20,26 @@ const VENDOR_MAP: Record<CloudStorageVendor, StorageTarget['vendor']> = { Qiniu:
 const FIELDS = ['region', 'bucket', 'accessKey', 'secretKey', 'endpoint'] as const;
 const FIELD = 'cloudStorageConfig';
 
-/**
- * Maps a CloudStorageConfig onto a StorageTarget, validated by the same rules as record params
- * (errors name `cloudStorageConfig.<field>`). Its secret is masked once a recording uses it (the
- * engine holds it), not here: this runs before the caller is authorised.
- */
-export function cloudStorageConfigToTarget(config: unknown): StorageTarget {
-  let raw: CloudStorageConfig;
+/** Checks a CloudStorageConfig from an untyped source against its schema (errors name `cloudStorageConfig.<field>`). */
+export function parseCloudStorageConfig(config: unknown): CloudStorageConfig {
   try {
-    raw = cloudStorageConfigChecker.parse(config, FIELD);
+    return cloudStorageConfigChecker.parse(config, FIELD);
   } catch (error) {
     throw error instanceof SchemaError ? new CodedError(RecordingErrorCode.InvalidParameter, `invalid ${error.message}`) : error;
   }
+}
+
+/** parseCloudStorageConfig, then cloudStorageTarget: for callers holding an unchecked config (the in-process API). */
+export function cloudStorageConfigToTarget(config: unknown): StorageTarget {
+  return cloudStorageTarget(parseCloudStorageConfig(config));
+}
+
+/**
+ * Maps a CloudStorageConfig already checked against its schema onto a StorageTarget, validated by the
+ * same rules as record params (errors name `cloudStorageConfig.<field>`). Its secret is masked once a
+ * recording uses it (the engine holds it), not here: this runs before the caller is authorised.
+ */
+export function cloudStorageTarget(raw: CloudStorageConfig): StorageTarget {
   const vendorName = vendorOf(raw);
   const vendor = VENDOR_MAP[vendorName];
   if (vendorName === 'S3' && (typeof raw.endpoint !== 'string' || raw.endpoint === '')) {

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { RecordingEngine, RecordingStatus } from '../../plugin/recording/RecordingEngine';
 import type { RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
 import { resolveRecordingConfig } from '../../plugin/recording/recordingConfig';
-import { cloudStorageConfigToTarget } from '../../plugin/storage/cloudStorageConfig';
+import { cloudStorageTarget } from '../../plugin/storage/cloudStorageConfig';
 import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName } from '../../signaling/recordParam';
 import { LayoutRequestSchema, StartRequestSchema } from '../../signaling/schemas/httpApi';
@@ -132,7 +132,7 @@ export class RecordingsApi {
   async #start(raw: Record<string, unknown>): Promise<RecordingView> {
     const body = parse(startChecker, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
-    const target = cloudStorageConfigToTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
+    const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
     const channel = await this.#options.getOrCreateChannel(body.channelName, config.channelType);
     const recording = await this.#options.engine.start({
