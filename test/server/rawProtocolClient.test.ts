@@ -8,10 +8,24 @@ import path from 'node:path';
 import t from 'tap';
 import WebSocket from 'ws';
 import { sleep, startRecordingServer, until } from '../support/recordingServer';
+import type { TSchema } from '@sinclair/typebox';
+import { signalingMethods, signalingNotifications } from '../../signaling/schemas/signaling';
+import { checker } from '../../signaling/schemas/validate';
 import { RtpPublisher, videoLaunch } from '../support/rtpSender';
 import { docSection, readProtocolDoc } from '../support/protocolDoc';
 
 type Json = any;
+
+/** Answers and notifications that do not match their documented schema (there should be none). */
+const mismatches: string[] = [];
+function conform(kind: string, schema: TSchema | undefined, value: unknown): void {
+  if (!schema) return void mismatches.push(`${kind}: not in the schema source`);
+  try {
+    checker(schema).parse(value, kind);
+  } catch (error) {
+    mismatches.push((error as Error).message);
+  }
+}
 
 /** What the client used, by method or notification name: the fields it sent or read. */
 const used = new Map<string, Set<string>>();
@@ -23,7 +37,7 @@ function use(name: string, ...fields: string[]): void {
 
 class DocClient {
   readonly #socket: WebSocket;
-  readonly #pending = new Map<number, { resolve: (data: Json) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { method: string; resolve: (data: Json) => void; reject: (error: Error) => void }>();
   readonly notifications: Array<{ notification: string; data: Json }> = [];
   #nextId = 1;
 
@@ -32,13 +46,17 @@ class DocClient {
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw));
       if (typeof message.notification === 'string') {
+        conform(message.notification, (signalingNotifications as Record<string, { data: TSchema }>)[message.notification]?.data, message.data);
         this.notifications.push(message);
         return;
       }
       const pending = this.#pending.get(message.id);
       if (!pending) return;
       this.#pending.delete(message.id);
-      if (message.ok === true) pending.resolve(message.data);
+      if (message.ok === true) {
+        conform(pending.method, (signalingMethods as Record<string, { response: TSchema }>)[pending.method]?.response, message.data);
+        pending.resolve(message.data);
+      }
       else pending.reject(Object.assign(new Error(`${message.error.code}: ${message.error.message}`), { code: message.error.code }));
     });
   }
@@ -53,7 +71,7 @@ class DocClient {
     use(method, ...Object.keys(data));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { method, resolve, reject });
       this.#socket.send(JSON.stringify({ id, method, data }));
     });
   }
@@ -131,6 +149,8 @@ t.test('a raw WebSocket client using only docs/protocol.md publishes, consumes a
   t.equal(uploaded.recordingId, started.recordingId, 'the uploaded event names the recording');
   const file = path.join(env.server.config.recording.recordingsDir, uploaded.fileName);
   t.ok(fs.existsSync(file) && fs.statSync(file).size > 1000, `the file is stored (${uploaded.fileName})`);
+
+  t.same(mismatches, [], 'every answer and notification matched its documented schema');
 
   // Everything used is in the reference.
   const doc = readProtocolDoc();
