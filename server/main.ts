@@ -1,11 +1,12 @@
 import { ConfigError, loadConfig } from './config';
 import { installWebRoutes } from './http/webRoutes';
-import { Logger } from './logger';
+import { Logger, routeProcessWarnings } from './logger';
 import { MediaServer } from './MediaServer';
 import { describeStart } from './startBanner';
 import { attachDefaultApis, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
+routeProcessWarnings();
 
 /** Process entry: config → server → signal handling. The process survives worker deaths. */
 async function main(): Promise<void> {

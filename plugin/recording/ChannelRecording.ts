@@ -170,13 +170,13 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     this.#inputs.delete(producerId);
     this.#stopKeyFrames(input.inputId);
     input.transport.close();
-    if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`));
+    if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`, { recordingId: this.recordingId }));
   }
 
   setProducerPaused(producerId: string, paused: boolean): void {
     const input = this.#inputs.get(producerId);
     if (!input || !this.active) return;
-    void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`));
+    void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`, { recordingId: this.recordingId }));
     if (!paused && input.consumer.kind === 'video') this.#requestKeyFrames(input);
   }
 
@@ -196,7 +196,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
       this.#idleTimer = undefined;
     } else if (!this.#idleTimer) {
       this.#idleTimer = setTimeout(() => {
-        logger.info(`[recording:${this.recordingId}] nobody in the channel for ${this.config.maxIdleTime} s: stopping`);
+        logger.info(`nobody in the channel for ${this.config.maxIdleTime} s: stopping`, { recordingId: this.recordingId });
         void this.stop('maxIdleTime');
       }, this.config.maxIdleTime * 1000);
     }
@@ -233,7 +233,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
       // A failed recorder keeps what it wrote: collect the files (kills the child if still alive).
       files = (await this.#recorder?.stop()) ?? [];
     } catch (error) {
-      logger.warn(`collecting files of a failed recorder: ${String(error)}`);
+      logger.warn(`collecting files of a failed recorder: ${String(error)}`, { recordingId: this.recordingId });
     }
     this.#recorder?.close();
     this.channel.release(this.recordingId);

@@ -112,7 +112,7 @@ export class WebhookDispatcher {
     }
     if (queue.items.length > this.#options.maxQueuedPerRecording) {
       const removed = queue.items.splice(1, 1)[0];
-      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.event} #${removed?.seq} of ${entry.recordingId}`);
+      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.event} #${removed?.seq}`, { recordingId: entry.recordingId });
     }
     if (!queue.running) void this.#run(key, queue);
   }
@@ -168,11 +168,11 @@ export class WebhookDispatcher {
         failure = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).message ?? error);
       }
       if (attempt === maxAttempts) {
-        logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`);
+        logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`, { recordingId: entry.recordingId });
         return;
       }
       const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
-      logger.warn(`deliver() | ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
+      logger.warn(`deliver() | ${entry.event} #${entry.seq} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`, { recordingId: entry.recordingId });
       await this.#sleep(delay);
     }
   }

@@ -104,7 +104,7 @@ export class RecordingsApi {
         const recording = this.#options.engine.get(recordingId);
         if (!recording) throw notFound(recordingId);
         await recording.setLayout(body.layout, body.maxResolutionUid);
-        logger.info(`layout | [recording:${recordingId}] ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`);
+        logger.info(`layout | ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`, { recordingId });
         return [200, this.#viewOf(recordingId)];
       }
       case '/stop': {
