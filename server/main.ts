@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config';
 import { installWebRoutes } from './http/webRoutes';
 import { Logger } from './logger';
 import { MediaServer } from './MediaServer';
-import { attachDefaultApis, defaultPlugins } from './plugins';
+import { attachDefaultApis, attachMetrics, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
 
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   }
   const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
   const backend = attachDefaultApis(server);
+  const metrics = attachMetrics(server, backend);
   installWebRoutes(server);
   const address = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
   console.log(`confrec is running: http://${address}:${server.port}/  (WebSocket signaling: ws://${address}:${server.port}/ws)`);
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       .close()
       // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most.
       .then(() => backend?.close({ drainMs: 5000 }))
+      .then(() => metrics?.close())
       .then(
         () => process.exit(0),
         (error) => {
