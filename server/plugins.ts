@@ -21,9 +21,9 @@ export function attachDefaultApis(server: MediaServer): BackendControl | undefin
 }
 
 /**
- * GET /metrics with the families of what the server runs (channels and workers always; recordings
- * and uploads with the recording plugin; webhooks with backend control). Undefined when
- * metrics.enabled is false. Close it after the server.
+ * GET /metrics with the families of what the server runs (channels, workers and webhooks always;
+ * recordings and uploads with the recording plugin). Undefined when metrics.enabled is false.
+ * Close it after the server.
  */
 export function attachMetrics(server: MediaServer, backend?: BackendControl, options: { cpuIntervalMs?: number } = {}): ServerMetrics | undefined {
   const { config } = server;
@@ -34,7 +34,7 @@ export function attachMetrics(server: MediaServer, backend?: BackendControl, opt
     metrics.add(registerRecordingMetrics(metrics.registry, recording.engine, options));
     metrics.add(registerUploadMetrics(metrics.registry, recording.engine.uploads));
   }
-  if (backend?.webhooks) metrics.add(registerWebhookMetrics(metrics.registry, backend.webhooks));
+  metrics.add(registerWebhookMetrics(metrics.registry, backend?.webhooks));
   const auth = config.metrics.public ? undefined : new ApiAuthenticator(config.auth.appId, config.api.secret || server.authSecret);
   server.addRoute(createMetricsRoute(metrics, auth));
   return metrics;

@@ -3,9 +3,10 @@ import type { WebhookDispatcher, WebhookDispatcherEvents } from './WebhookDispat
 
 /**
  * The webhook families: events delivered or given up on (per URL, so one event to two URLs counts
- * twice), failed POSTs (retries included) and deliveries waiting.
+ * twice), failed POSTs (retries included) and deliveries waiting. Without a dispatcher (no
+ * webhooks.urls) they stay at 0, so dashboards and alerts find them on every server.
  */
-export function registerWebhookMetrics(registry: Registry, webhooks: WebhookDispatcher): { close(): void } {
+export function registerWebhookMetrics(registry: Registry, webhooks: WebhookDispatcher | undefined): { close(): void } {
   const registers = [registry];
   const deliveries = new Counter({
     name: 'confrec_webhook_deliveries_total',
@@ -20,7 +21,7 @@ export function registerWebhookMetrics(registry: Registry, webhooks: WebhookDisp
     help: 'Webhook deliveries waiting or under way.',
     registers,
     collect() {
-      this.set(webhooks.pending);
+      this.set(webhooks?.pending ?? 0);
     },
   });
   const onDelivery = (...[outcome]: WebhookDispatcherEvents['delivery']): void => {
@@ -28,6 +29,6 @@ export function registerWebhookMetrics(registry: Registry, webhooks: WebhookDisp
     else failedAttempts.inc();
     if (outcome === 'gaveUp') deliveries.inc({ result: 'failed' });
   };
-  webhooks.on('delivery', onDelivery);
-  return { close: () => webhooks.off('delivery', onDelivery) };
+  webhooks?.on('delivery', onDelivery);
+  return { close: () => webhooks?.off('delivery', onDelivery) };
 }

@@ -82,6 +82,8 @@ t.test('GET /metrics: HTTP Basic with the API credentials, unless metrics.public
   t.match(scraped.contentType, /^text\/plain; version=0\.0\.4/, 'Prometheus text format');
   t.equal(scraped.metrics!.value('confrec_channels'), 0, 'no channel yet');
   t.equal(scraped.metrics!.value('confrec_mediasoup_workers'), 1, 'one worker');
+  t.equal(scraped.metrics!.value('confrec_webhook_deliveries_total'), 0, 'webhook families at 0 without webhooks');
+  t.equal(scraped.metrics!.value('confrec_recordings'), undefined, 'no recording families without the recording plugin');
   t.notOk(scraped.text.includes('api-secret-0123456789abcdef') || scraped.text.includes(TEST_SECRET), 'no secret in the exposition');
   const posted = await fetch(`${env.httpUrl}/metrics`, { method: 'POST' });
   t.equal(posted.status, 405, 'POST → 405');
@@ -192,7 +194,9 @@ t.test('GET /metrics: values move as peers join and publish, a recording runs an
   t.equal(m.value('confrec_webhook_deliveries_total', { result: 'failed' }), 0, 'no event given up');
   t.equal(m.value('confrec_webhook_queue_depth'), 0, 'nothing waiting');
 
+  const consumerClosed = bob.client.waitFor('consumerClosed');
   await alice.client.request('leave');
+  await consumerClosed;
   m = await scrape();
   t.equal(m.value('confrec_peers'), 1, 'alice left: one peer');
   t.equal(m.value('confrec_producers'), 2, 'bob\'s two producers');
