@@ -11,12 +11,44 @@ export const DEFAULT_CONFIG = {
     listenIp: '0.0.0.0',
     /** 0 picks a free port (tests); the default for people is 8080. */
     port: 8080,
+    /**
+     * 'auto': the port serves HTTPS/WSS (and plain HTTP/WS only to clients on this machine), with
+     * tlsCert/tlsKey when given, else a self-signed certificate generated once into
+     * <stateDir>/tls/. 'off': plain HTTP for everyone (behind a TLS-terminating proxy).
+     */
+    tls: 'auto' as 'auto' | 'off',
+    /** PEM certificate (chain) file for HTTPS; empty: self-signed. Give both or neither. */
+    tlsCert: '',
+    /** PEM private key file of tlsCert. */
+    tlsKey: '',
   },
+  /** Limits of every WebSocket: channel signaling (/ws) and the recorder SDK's socket (/api/v1/recorder). */
   signaling: {
-    /** Frames larger than this are refused with MESSAGE_TOO_LARGE and the socket is closed. */
+    /**
+     * Largest message answered: a bigger one gets MESSAGE_TOO_LARGE and the socket stays. A message
+     * over twice this size — a fragmented one counts whole, finished or not — closes the socket (1009).
+     */
     maxMessageBytes: 64 * 1024,
     /** Requests a single connection may make per second before RATE_LIMITED answers. */
     maxRequestsPerSecond: 200,
+    /**
+     * Bytes the server may hold for a socket that does not read what it is sent; beyond, the socket
+     * is closed with 4008 'slow consumer' (and cut 2 s later if the close cannot get through).
+     */
+    maxBufferedBytes: 1024 * 1024,
+    /**
+     * A socket that has not joined a channel (recorder SDK: started, attached to or resumed a
+     * recording) within this time is closed with 4001 'join timeout'; so is one idle that long after leaving.
+     */
+    joinTimeoutMs: 10_000,
+    /** The server pings every socket this often; any frame from the client also counts as alive. */
+    pingIntervalMs: 15_000,
+    /** A socket that has not answered a ping within this time is closed with 4002 'ping timeout'. */
+    pingTimeoutMs: 10_000,
+    /** Open sockets (both paths) per client IP; the next upgrade is refused with HTTP 429. */
+    maxConnectionsPerIp: 100,
+    /** Open sockets (both paths) in total; the next upgrade is refused with HTTP 503. */
+    maxConnections: 1000,
   },
   auth: {
     /** Join requires a token signed with `secret`. Turning this off is logged loudly at start. */
@@ -32,9 +64,13 @@ export const DEFAULT_CONFIG = {
     logLevel: 'warn' as 'debug' | 'warn' | 'error' | 'none',
     rtcMinPort: 40000,
     rtcMaxPort: 49999,
-    /** IP that WebRTC and plain transports listen on. */
-    listenIp: '127.0.0.1',
-    /** IP announced to clients in ICE candidates (the public address behind NAT); empty: listenIp. */
+    /** IP that WebRTC and client plain transports listen on (UDP and TCP, rtcMinPort–rtcMaxPort). */
+    listenIp: '0.0.0.0',
+    /**
+     * IP announced to clients in ICE candidates: the address they reach this machine at (the public
+     * one behind NAT). Empty: listenIp when it is a specific address, else auto-detected (the
+     * default route's source address). Printed at start.
+     */
     announcedIp: '',
   },
   recording: {
@@ -89,6 +125,7 @@ export const DEFAULT_CONFIG = {
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };
 export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
+  http: { tls: 'auto' | 'off' };
   mediasoup: { logLevel: 'debug' | 'warn' | 'error' | 'none' };
   recording: { defaultStorage: 'local' | 'none' };
 };

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { mintToken, resolveAuthSecret, TokenPrivileges } from '../server/auth/token';
 import { loadConfig } from '../server/config';
+import { isWildcard } from '../server/network/RtcAddresses';
+import { detectPrimaryAddress } from '../server/network/primaryAddress';
 
 /**
  * Prints a join token signed with this server's secret (the same config and state dir as
@@ -107,7 +109,20 @@ const token = mintToken(secret, {
   ...(options.nbf > 0 ? { nbf: now + options.nbf } : {}),
 });
 console.log(token);
-// A link that opens the web page with the join form filled in (stderr keeps stdout a bare token for scripts).
-const host = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
+// Links that open the web page with the join form filled in (stderr keeps stdout a bare token for scripts).
 const query = new URLSearchParams({ channel: options.channel, name: options.uid, token });
-console.error(`Open in a browser: http://${host}:${config.http.port}/?${query.toString()}`);
+void pageHost().then((host) => {
+  if (config.http.tls === 'off') {
+    console.error(`Open in a browser: http://${host}:${config.http.port}/?${query.toString()}`);
+    return;
+  }
+  console.error(`Open in a browser: https://${host}:${config.http.port}/?${query.toString()}`);
+  if (isWildcard(config.http.listenIp)) console.error(`  (on this machine also: http://localhost:${config.http.port}/?${query.toString()})`);
+});
+
+/** Where other machines reach the page: the listen address, else the primary one WebRTC announces. */
+async function pageHost(): Promise<string> {
+  if (!isWildcard(config.http.listenIp)) return config.http.listenIp;
+  if (config.http.tls === 'off') return 'localhost';
+  return config.mediasoup.announcedIp || (await detectPrimaryAddress()).address;
+}

@@ -1,4 +1,5 @@
 import { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { SignalingClient, WebSocketLike } from '../signaling/SignalingClient';
@@ -11,6 +12,8 @@ import { spawnBoundToParent } from './boundChild';
  *
  * CLI: node dist/scripts/publishRtp.js --url ws://localhost:8080/ws --channel demo --token <token>
  *        [--color ff0000] [--freq 440] [--name bot]
+ *      From another machine: --url wss://server:8080/ws [--ca server-cert.pem] (a self-signed server's
+ *      var/tls/self-signed-cert.pem; RTP then goes to the server's announced address).
  */
 
 export interface PublishOptions {
@@ -102,8 +105,9 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export function nodeWebSocket(url: string): WebSocketLike {
-  return new WebSocket(url) as unknown as WebSocketLike;
+/** `ca`: a PEM certificate to trust for wss:// (a server's self-signed one); verification stays on. */
+export function nodeWebSocket(url: string, tls: { ca?: string } = {}): WebSocketLike {
+  return new WebSocket(url, tls) as unknown as WebSocketLike;
 }
 
 /**
@@ -120,6 +124,7 @@ async function main(): Promise<void> {
       name: { type: 'string', default: 'rtp-bot' },
       color: { type: 'string', default: 'ff0000' },
       freq: { type: 'string', default: '440' },
+      ca: { type: 'string' },
     },
   });
   if (!values.token) {
@@ -140,7 +145,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void end(0, 'stopped (SIGINT)'));
   process.on('SIGTERM', () => void end(0, 'stopped (SIGTERM)'));
 
-  client = await SignalingClient.connect(values.url!, nodeWebSocket);
+  const ca = values.ca ? fs.readFileSync(values.ca, 'utf8') : undefined;
+  client = await SignalingClient.connect(values.url!, (url) => nodeWebSocket(url, ca ? { ca } : {}));
   client.on('channelClosed', ({ channelId, reason, code }) => void end(1, `the server closed channel ${channelId}: ${reason} (${code})`));
   client.onClose((code, reason) => void end(1, `the connection to the server closed (${code}${reason ? ` ${reason}` : ''})`));
   await client.request('join', { channelId: values.channel!, displayName: values.name!, token: values.token });

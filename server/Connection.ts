@@ -1,8 +1,10 @@
 import type { WebSocket, RawData } from 'ws';
 import { CodedError, SignalingErrorCode, toCodedError } from '../signaling/errors';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../signaling/jsonDepth';
 import { isMethod, requestEnvelopeSchema, requestSchemas, ResponseMessage } from '../signaling/protocol';
 import { SchemaError } from '../signaling/schema';
 import { Logger } from './logger';
+import { SocketLimits, SocketSupervisor } from './SocketSupervisor';
 
 const logger = new Logger('Connection');
 
@@ -13,18 +15,28 @@ export interface ConnectionOptions {
   handle: (method: string, data: unknown) => Promise<unknown>;
   /** Methods not in the protocol's schema table that a plugin claims (validated by the plugin). */
   extraMethods: (method: string) => boolean;
+  /** Join deadline, pings, unread-bytes limit (config `signaling`). */
+  limits: SocketLimits;
+  /** True while the session behind the socket is joined; an unjoined socket is closed after joinTimeoutMs. */
+  established: () => boolean;
+  /** Names the socket in log lines (endpoint and client address). */
+  label: string;
   onClose: () => void;
 }
 
 /**
  * One WebSocket: turns frames into validated requests, answers each exactly once, and keeps going
  * after bad input. Requests of one connection run one at a time, in order, so a client cannot race
- * its own join against its own produce.
+ * its own join against its own produce. A SocketSupervisor closes the socket when it idles unjoined,
+ * stops answering pings or does not read what it is sent.
  */
 export class Connection {
   readonly #socket: WebSocket;
   readonly #options: ConnectionOptions;
+  readonly #supervisor: SocketSupervisor;
   #queue: Promise<void> = Promise.resolve();
+  /** Requests queued or being served. */
+  #pending = 0;
   #windowStart = Date.now();
   #windowCount = 0;
   #closed = false;
@@ -34,7 +46,13 @@ export class Connection {
     this.#options = options;
     socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
     socket.on('close', () => this.close());
-    socket.on('error', (error) => logger.warn(`socket error: ${error.message}`));
+    socket.on('error', (error) => logger.warn(`socket error (${options.label}): ${error.message}`));
+    this.#supervisor = new SocketSupervisor(socket, {
+      limits: options.limits,
+      established: options.established,
+      busy: () => this.#pending > 0,
+      label: options.label,
+    });
   }
 
   get closed(): boolean {
@@ -48,6 +66,7 @@ export class Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#supervisor.stop();
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.close(1000, 'bye');
     this.#options.onClose();
   }
@@ -58,23 +77,32 @@ export class Connection {
       this.#replyError(null, new CodedError(SignalingErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${this.#options.maxMessageBytes}`));
       return;
     }
-    if (!this.#admit()) {
-      this.#replyError(null, new CodedError(SignalingErrorCode.RateLimited, 'too many requests; slow down'));
+    // Every frame counts towards the rate; the answer carries the request's id when the frame has one,
+    // so a client's own request fails at once instead of waiting out its timeout.
+    const admitted = this.#admit();
+    const rateLimited = (): CodedError => new CodedError(SignalingErrorCode.RateLimited, 'too many requests; slow down');
+    if (isBinary) {
+      this.#replyError(null, admitted ? new CodedError(SignalingErrorCode.BadJson, 'binary frames are not accepted; send JSON text') : rateLimited());
       return;
     }
-    if (isBinary) {
-      this.#replyError(null, new CodedError(SignalingErrorCode.BadJson, 'binary frames are not accepted; send JSON text'));
+    const text = raw.toString();
+    if (jsonNestsDeeperThan(text)) {
+      this.#replyError(null, admitted ? new CodedError(SignalingErrorCode.BadJson, `message nests deeper than ${MAX_JSON_DEPTH} levels`) : rateLimited());
       return;
     }
     let message: unknown;
     try {
-      message = JSON.parse(raw.toString());
+      message = JSON.parse(text);
     } catch {
-      this.#replyError(null, new CodedError(SignalingErrorCode.BadJson, 'message is not valid JSON'));
+      this.#replyError(null, admitted ? new CodedError(SignalingErrorCode.BadJson, 'message is not valid JSON') : rateLimited());
       return;
     }
     const rawId = (message as { id?: unknown } | null)?.id;
     const replyId = typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+    if (!admitted) {
+      this.#replyError(replyId, rateLimited());
+      return;
+    }
     let envelope;
     try {
       envelope = requestEnvelopeSchema.parse(message);
@@ -96,7 +124,11 @@ export class Connection {
       this.#replyError(id, new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${JSON.stringify(method.slice(0, 64))}`));
       return;
     }
-    this.#queue = this.#queue.then(() => this.#serve(id, method, data));
+    this.#pending++;
+    this.#queue = this.#queue.then(() => this.#serve(id, method, data)).finally(() => {
+      this.#pending--;
+      this.#supervisor.requestSettled();
+    });
   }
 
   async #serve(id: number, method: string, data: unknown): Promise<void> {
@@ -128,5 +160,6 @@ export class Connection {
   #send(message: unknown): void {
     if (this.#socket.readyState !== this.#socket.OPEN) return;
     this.#socket.send(JSON.stringify(message));
+    this.#supervisor.checkBuffered();
   }
 }

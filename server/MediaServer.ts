@@ -1,5 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import * as mediasoup from 'mediasoup';
@@ -11,9 +11,14 @@ import { ChannelRegistry } from './ChannelRegistry';
 import { describeConfig } from './config';
 import { sendErrorBody, sendJson } from './http/json';
 import { Connection } from './Connection';
+import { ConnectionLimiter } from './ConnectionLimiter';
 import { Logger, registerSecret } from './logger';
 import { MEDIA_CODECS } from './mediaCodecs';
+import { PortListener } from './http/PortListener';
+import { isWildcard, RtcAddresses } from './network/RtcAddresses';
+import { loadServerCertificate, ServerCertificate } from './tls/serverCertificate';
 import { PeerSession, SessionContext } from './PeerSession';
+import { maxPayloadFor, socketLimits } from './socketLimits';
 import { WorkerPool } from './WorkerPool';
 
 const logger = new Logger('MediaServer');
@@ -43,29 +48,35 @@ export class MediaServer {
   readonly registry: ChannelRegistry;
   readonly plugins: PluginHost;
   readonly authSecret: string;
-  readonly #http: http.Server;
+  /** Where WebRTC transports listen and what they announce. */
+  readonly rtc: RtcAddresses;
+  /** The HTTPS certificate; undefined with http.tls 'off'. */
+  readonly certificate: ServerCertificate | undefined;
+  readonly #http: PortListener;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
   readonly #routes: HttpRoute[] = [];
   readonly #upgradeRoutes = new Map<string, UpgradeRoute>();
+  /** One count of sockets for every upgrade path, per IP and in total. */
+  readonly #limiter: ConnectionLimiter;
   #closed = false;
 
-  private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string) {
+  private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string, rtc: RtcAddresses, certificate: ServerCertificate | undefined) {
     this.config = config;
     this.pool = pool;
     this.authSecret = authSecret;
+    this.rtc = rtc;
+    this.certificate = certificate;
     this.plugins = new PluginHost(new Logger('PluginHost'));
     this.registry = new ChannelRegistry(pool, this.plugins);
-    this.#http = http.createServer((request, response) => void this.#serveHttp(request, response));
-    // ws closes a socket (code 1009) beyond maxPayload; below that, Connection answers an
-    // oversized message with MESSAGE_TOO_LARGE and keeps the socket.
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: Math.max(config.signaling.maxMessageBytes * 4, 1024 * 1024),
-    });
-    this.#wss.on('connection', (socket) => this.#accept(socket));
     // Upgrades are routed by path: '/ws' is signaling; other paths are added with addUpgradeRoute().
-    this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head));
+    this.#http = new PortListener(
+      { request: (request, response) => void this.#serveHttp(request, response), upgrade: (request, socket, head) => this.#upgrade(request, socket, head) },
+      certificate,
+    );
+    this.#limiter = new ConnectionLimiter(config.signaling);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadFor(config.signaling) });
+    this.#wss.on('connection', (socket, request: http.IncomingMessage) => this.#accept(socket, request));
   }
 
   static async start(config: ServerConfig, options: { plugins?: PluginFactory[] } = {}): Promise<MediaServer> {
@@ -81,7 +92,19 @@ export class MediaServer {
       rtcMinPort: config.mediasoup.rtcMinPort,
       rtcMaxPort: config.mediasoup.rtcMaxPort,
     });
-    const server = new MediaServer(config, pool, authSecret);
+    let server: MediaServer;
+    try {
+      const rtc = await RtcAddresses.resolve(config.mediasoup);
+      const certificate = config.http.tls === 'off' ? undefined : loadServerCertificate(
+        { certFile: config.http.tlsCert, keyFile: config.http.tlsKey },
+        config.recording.stateDir,
+        certificateNames(rtc.announcedIp, config.http.listenIp),
+      );
+      server = new MediaServer(config, pool, authSecret, rtc, certificate);
+    } catch (error) {
+      pool.close();
+      throw error;
+    }
     try {
       const context = {
         config,
@@ -95,20 +118,28 @@ export class MediaServer {
         },
       };
       for (const factory of options.plugins ?? []) server.plugins.add(await factory(context));
-      await new Promise<void>((resolve, reject) => {
-        server.#http.once('error', reject);
-        server.#http.listen(config.http.port, config.http.listenIp, () => resolve());
-      });
+      await server.#http.listen(config.http.port, config.http.listenIp);
     } catch (error) {
       await server.close();
       throw error;
     }
-    logger.info(`start() | listening on http://${config.http.listenIp}:${server.port} (signaling at /ws) [mediasoup:${mediasoup.version}]`);
+    const scheme = server.certificate ? 'https' : 'http';
+    logger.info(`start() | listening on ${scheme}://${config.http.listenIp}:${server.port} (signaling at /ws) [mediasoup:${mediasoup.version}]`);
+    logger.info(`start() | WebRTC on ${server.rtc.listenIp} UDP+TCP ${config.mediasoup.rtcMinPort}-${config.mediasoup.rtcMaxPort}, announcing ${server.rtc.announcedIp} [${server.rtc.origin}]`);
+    if (server.certificate) {
+      const { certificate } = server;
+      logger.info(`start() | TLS certificate ${certificate.source === 'config' ? certificate.certFile : `self-signed (${certificate.source}, ${certificate.certFile})`} SHA-256 ${certificate.fingerprint256}`);
+    }
     return server;
   }
 
+  /** WebSocket connections open now, on every path (tests, health). */
+  get connectionCount(): number {
+    return this.#limiter.total;
+  }
+
   get port(): number {
-    return (this.#http.address() as AddressInfo).port;
+    return this.#http.port;
   }
 
   /** Adds an HTTP handler (web page, HTTP API); routes are tried in order. */
@@ -128,16 +159,18 @@ export class MediaServer {
     for (const connection of this.#connections) connection.close();
     this.#wss.close();
     for (const route of this.#upgradeRoutes.values()) route.close();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.#http.close();
     this.#http.closeAllConnections();
     this.registry.closeAll('the server is shutting down');
     await this.plugins.close();
     this.pool.close();
   }
 
-  #accept(socket: import('ws').WebSocket): void {
+  #accept(socket: import('ws').WebSocket, request: http.IncomingMessage): void {
     const context: SessionContext = {
       config: this.config,
+      rtcListenIp: this.rtc.listenIp,
+      rtcAnnouncedIp: this.rtc.announcedFor(request.socket.localAddress),
       authSecret: this.authSecret,
       registry: this.registry,
       plugins: this.plugins,
@@ -149,6 +182,10 @@ export class MediaServer {
       maxRequestsPerSecond: this.config.signaling.maxRequestsPerSecond,
       handle: (method, data) => session.handle(method, data),
       extraMethods: (method) => this.plugins.findHandler(method) !== undefined,
+      limits: socketLimits(this.config.signaling),
+      // The session is created right after the connection, which asks already while constructing.
+      established: () => session?.joined ?? false,
+      label: `signaling ${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
       onClose: () => {
         this.#connections.delete(connection);
         session.close();
@@ -162,13 +199,11 @@ export class MediaServer {
     const url = request.url ?? '/';
     const index = url.indexOf('?');
     const pathname = index === -1 ? url : url.slice(0, index);
-    if (pathname === '/ws') {
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
-      return;
-    }
     const route = this.#upgradeRoutes.get(pathname);
-    if (route && !this.#closed) {
-      route.handleUpgrade(request, socket, head);
+    if ((pathname === '/ws' || route) && !this.#closed) {
+      if (!this.#limiter.admit(socket)) return;
+      if (route) route.handleUpgrade(request, socket, head);
+      else this.#wss.handleUpgrade(request, socket, head, (ws) => this.#wss.emit('connection', ws, request));
       return;
     }
     socket.on('error', () => undefined);
@@ -196,6 +231,14 @@ export class MediaServer {
       sendErrorBody(response, 500, SignalingErrorCode.Internal, 'internal error');
     }
   }
+}
+
+/** What a generated certificate names: this machine's names and the addresses clients use. */
+function certificateNames(announcedIp: string, listenIp: string): { dnsNames: string[]; ipAddresses: string[] } {
+  const addresses = ['127.0.0.1', '::1', announcedIp, ...(isWildcard(listenIp) ? [] : [listenIp])];
+  // A host name that is not a valid DNS name would make the certificate malformed to strict clients.
+  const hostName = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(os.hostname()) ? [os.hostname()] : [];
+  return { dnsNames: [...new Set(['localhost', ...hostName])], ipAddresses: [...new Set(addresses)] };
 }
 
 /**

@@ -16,6 +16,9 @@ const MAX_CONSUMERS = 400;
 
 export interface SessionContext {
   config: ServerConfig;
+  /** Where this connection's WebRTC and plain transports listen, and the address they announce to it. */
+  rtcListenIp: string;
+  rtcAnnouncedIp: string;
   authSecret: string;
   registry: ChannelRegistry;
   plugins: PluginHost;
@@ -48,6 +51,11 @@ export class PeerSession {
     if (!plugin?.handleRequest) throw new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${method}`);
     const { channel, peer } = this.#joined();
     return plugin.handleRequest(method, data, channel, peer);
+  }
+
+  /** Joined to a channel now (a socket that is not gets closed after signaling.joinTimeoutMs). */
+  get joined(): boolean {
+    return this.#isJoined();
   }
 
   /** The socket went away: leave the channel. */
@@ -171,9 +179,9 @@ export class PeerSession {
     createWebRtcTransport: async (data) => {
       const { channel, peer } = this.#joined();
       this.#assertCanCreateTransport(peer);
-      const { listenIp, announcedIp } = this.#context.config.mediasoup;
+      const { rtcListenIp, rtcAnnouncedIp } = this.#context;
       const transport = await channel.router.createWebRtcTransport({
-        listenIps: [{ ip: listenIp, announcedIp: announcedIp || undefined }],
+        listenIps: [{ ip: rtcListenIp, announcedIp: rtcAnnouncedIp }],
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
@@ -199,10 +207,10 @@ export class PeerSession {
     createPlainTransport: async (data) => {
       const { channel, peer } = this.#joined();
       this.#assertCanCreateTransport(peer);
-      const { listenIp, announcedIp } = this.#context.config.mediasoup;
+      const { rtcListenIp, rtcAnnouncedIp } = this.#context;
       const rtcpMux = data.rtcpMux ?? true;
       const transport = await channel.router.createPlainTransport({
-        listenIp: { ip: listenIp, announcedIp: announcedIp || undefined },
+        listenIp: { ip: rtcListenIp, announcedIp: rtcAnnouncedIp },
         rtcpMux,
         comedia: data.comedia ?? data.direction === 'send',
         appData: { direction: data.direction, plain: true } satisfies TransportInfo,
@@ -210,7 +218,7 @@ export class PeerSession {
       this.#addTransport(peer, transport);
       return {
         transportId: transport.id,
-        ip: announcedIp || transport.tuple.localIp,
+        ip: rtcAnnouncedIp,
         port: transport.tuple.localPort,
         rtcpPort: transport.rtcpTuple?.localPort,
       };

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_CONFIG, SECRET_PATHS, ServerConfig } from '../config/defaults';
 import { findProjectRoot } from './projectRoot';
@@ -40,6 +41,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
   validate(resolved);
   for (const section of ['recordingsDir', 'stateDir'] as const) {
     resolved.recording[section] = path.resolve(root, resolved.recording[section]);
+  }
+  for (const file of ['tlsCert', 'tlsKey'] as const) {
+    if (resolved.http[file]) resolved.http[file] = path.resolve(root, resolved.http[file]);
   }
   return resolved;
 }
@@ -110,6 +114,14 @@ function validate(config: ServerConfig): void {
     if (!Number.isInteger(value) || value < (allowZero ? 0 : 1) || value > 65535) throw new ConfigError(field, 'must be a port number');
   };
   port('http.port', config.http.port, true);
+  if (!['auto', 'off'].includes(config.http.tls)) throw new ConfigError('http.tls', 'must be auto or off');
+  if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
+    throw new ConfigError(config.http.tlsCert ? 'http.tlsKey' : 'http.tlsCert', 'give both http.tlsCert and http.tlsKey, or neither (self-signed)');
+  }
+  for (const field of ['listenIp', 'announcedIp'] as const) {
+    const value = config.mediasoup[field];
+    if ((value || field === 'listenIp') && net.isIP(value) === 0) throw new ConfigError(`mediasoup.${field}`, `${JSON.stringify(value)} is not an IP address`);
+  }
   port('mediasoup.rtcMinPort', config.mediasoup.rtcMinPort, false);
   port('mediasoup.rtcMaxPort', config.mediasoup.rtcMaxPort, false);
   if (config.mediasoup.rtcMinPort > config.mediasoup.rtcMaxPort) throw new ConfigError('mediasoup.rtcMaxPort', 'must be >= rtcMinPort');
@@ -123,6 +135,15 @@ function validate(config: ServerConfig): void {
     throw new ConfigError('signaling.maxMessageBytes', 'must be between 1024 and 16777216');
   }
   if (config.signaling.maxRequestsPerSecond < 1) throw new ConfigError('signaling.maxRequestsPerSecond', 'must be at least 1');
+  const atLeast = (field: keyof ServerConfig['signaling'], min: number): void => {
+    if (!Number.isInteger(config.signaling[field]) || config.signaling[field] < min) throw new ConfigError(`signaling.${field}`, `must be an integer >= ${min}`);
+  };
+  atLeast('maxBufferedBytes', 64 * 1024);
+  atLeast('joinTimeoutMs', 100);
+  atLeast('pingIntervalMs', 100);
+  atLeast('pingTimeoutMs', 100);
+  atLeast('maxConnectionsPerIp', 1);
+  atLeast('maxConnections', 1);
   if (!config.auth.appId) throw new ConfigError('auth.appId', 'must not be empty');
   if (config.auth.secret && config.auth.secret.length < 16) throw new ConfigError('auth.secret', 'must be at least 16 characters');
   if (!['local', 'none'].includes(config.recording.defaultStorage)) {

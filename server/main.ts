@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config';
 import { installWebRoutes } from './http/webRoutes';
 import { Logger } from './logger';
 import { MediaServer } from './MediaServer';
+import { describeStart } from './startBanner';
 import { attachDefaultApis, attachMetrics, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
@@ -22,9 +23,7 @@ async function main(): Promise<void> {
   const backend = attachDefaultApis(server);
   const metrics = attachMetrics(server, backend);
   installWebRoutes(server);
-  const address = config.http.listenIp === '0.0.0.0' ? 'localhost' : config.http.listenIp;
-  console.log(`confrec is running: http://${address}:${server.port}/  (WebSocket signaling: ws://${address}:${server.port}/ws)`);
-  console.log(`Get a join token:   npm run token -- --channel demo --uid alice`);
+  console.log(describeStart(server));
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

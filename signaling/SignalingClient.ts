@@ -38,14 +38,27 @@ export class SignalingClient {
     socket.onerror = () => undefined;
   }
 
+  /**
+   * Opens the socket. A refused upgrade (TOO_MANY_CONNECTIONS: HTTP 429 per IP, 503 in total) rejects
+   * with CONNECTION_CLOSED; in Node the message names the status, browsers do not expose it.
+   */
   static connect(url: string, factory: WebSocketFactory, options: { timeoutMs?: number } = {}): Promise<SignalingClient> {
     const socket = factory(url);
     const client = new SignalingClient(socket, options.timeoutMs ?? 15_000);
+    let failure = '';
     return new Promise((resolve, reject) => {
-      socket.onopen = () => resolve(client);
+      socket.onopen = () => {
+        socket.onerror = () => undefined;
+        resolve(client);
+      };
+      socket.onerror = (event) => {
+        const message = (event as { message?: unknown } | null)?.message;
+        if (typeof message === 'string') failure = message;
+      };
       socket.onclose = (event) => {
         client.#onClose(event?.code ?? 1006, event?.reason ?? '');
-        reject(new CodedError(SignalingErrorCode.ConnectionClosed, `cannot connect to ${url} (close code ${event?.code ?? 1006})`));
+        const why = [event?.reason, failure].filter(Boolean).join(': ');
+        reject(new CodedError(SignalingErrorCode.ConnectionClosed, `cannot connect to ${url} (close code ${event?.code ?? 1006}${why ? `, ${why}` : ''})`));
       };
     });
   }
@@ -101,6 +114,11 @@ export class SignalingClient {
     });
   }
 
+  /**
+   * Called once when the socket closes, with the close code and reason: besides 1000/1001, the
+   * server's SocketCloseCode (4001 join timeout, 4002 ping timeout, 4008 slow consumer) or ws's 1009
+   * for a message over the size limit.
+   */
   onClose(listener: (code: number, reason: string) => void): void {
     this.#closeListeners.add(listener);
   }

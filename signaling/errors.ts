@@ -23,6 +23,8 @@ export const SignalingErrorCode = {
   CannotConsume: 'CANNOT_CONSUME',
   ChannelClosed: 'CHANNEL_CLOSED',
   RateLimited: 'RATE_LIMITED',
+  /** WebSocket upgrade refused: the client's IP (HTTP 429) or the server (HTTP 503) has its maximum of sockets open. */
+  TooManyConnections: 'TOO_MANY_CONNECTIONS',
   Internal: 'INTERNAL',
   /** Client side: the socket closed before the answer came. */
   ConnectionClosed: 'CONNECTION_CLOSED',
@@ -30,6 +32,30 @@ export const SignalingErrorCode = {
   Timeout: 'TIMEOUT',
 } as const;
 export type SignalingErrorCode = (typeof SignalingErrorCode)[keyof typeof SignalingErrorCode];
+
+/**
+ * Close codes the server ends a WebSocket with, on both socket paths (channel signaling and the
+ * recorder SDK), each with the reason text sent beside it. ws itself closes with 1009 when a message
+ * (a fragmented one counted whole) passes twice signaling.maxMessageBytes.
+ */
+export const SocketCloseCode = {
+  /** The server is shutting down. */
+  ServerShutdown: 1001,
+  /** No join (recorder SDK: no start, attach or resume) within signaling.joinTimeoutMs. */
+  JoinTimeout: 4001,
+  /** A ping went unanswered for signaling.pingTimeoutMs. */
+  PingTimeout: 4002,
+  /** More than signaling.maxBufferedBytes were waiting for the client to read them. */
+  SlowConsumer: 4008,
+} as const;
+export type SocketCloseCode = (typeof SocketCloseCode)[keyof typeof SocketCloseCode];
+
+export const SOCKET_CLOSE_REASONS: Readonly<Record<SocketCloseCode, string>> = {
+  [SocketCloseCode.ServerShutdown]: 'server shutting down',
+  [SocketCloseCode.JoinTimeout]: 'join timeout',
+  [SocketCloseCode.PingTimeout]: 'ping timeout',
+  [SocketCloseCode.SlowConsumer]: 'slow consumer',
+};
 
 export const RecordingErrorCode = {
   Ok: 'Ok',

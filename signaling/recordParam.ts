@@ -101,10 +101,12 @@ const FORBIDDEN_FILE_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u206
  * InvalidParameter naming `field`. Hostile names are refused rather than rewritten: a recording
  * silently renamed is, for its owner, a lost recording.
  *
- * Safe means: '/'-separated segments, none empty, '.' or '..'; no leading '/' (absolute), no
- * backslash (Windows separators), no NUL or other control characters; at most 512 bytes in total and
- * 255 per segment. Such a name joined under a prefix (bucket prefix or recordings directory) can
- * never resolve outside it.
+ * Safe means: '/'-separated segments, none empty, none starting with '.' ('.', '..' and hidden
+ * names); no leading '/' (absolute), no backslash (Windows separators), no NUL or other control
+ * characters; at most 512 bytes in total and 255 per segment. The same rules hold for the name's
+ * percent-decoded form: stores, consoles and web servers that show or serve an object key may decode
+ * it, and `..%2fx` must not become `../x` there (nor a hidden `.…` file here). Such a name joined
+ * under a prefix (bucket prefix or recordings directory) can never resolve outside it.
  */
 export function sanitizeFileName(name: unknown, field = 'fileName'): string {
   if (typeof name !== 'string') throw invalid(field, 'must be a string');
@@ -113,21 +115,45 @@ export function sanitizeFileName(name: unknown, field = 'fileName'): string {
   if (name.length > MAX_FILE_NAME_BYTES) throw invalid(field, `longer than ${MAX_FILE_NAME_BYTES} bytes`);
   const normalised = name.normalize('NFC');
   if (utf8Length(normalised) > MAX_FILE_NAME_BYTES) throw invalid(field, `longer than ${MAX_FILE_NAME_BYTES} bytes`);
-  if (FORBIDDEN_FILE_NAME_CHARS.test(normalised)) {
-    throw invalid(field, 'contains a control character or backslash');
+  checkFileNameShape(normalised, field, '');
+  const decoded = percentDecoded(normalised);
+  if (decoded !== normalised) checkFileNameShape(decoded, field, ' once percent-decoded');
+  return normalised;
+}
+
+function checkFileNameShape(name: string, field: string, context: string): void {
+  if (FORBIDDEN_FILE_NAME_CHARS.test(name)) {
+    throw invalid(field, `contains a control character or backslash${context}`);
   }
-  if (normalised.startsWith('/')) throw invalid(field, 'must be relative (no leading "/")');
-  const segments = normalised.split('/');
-  if (segments.length > MAX_FILE_NAME_SEGMENTS) throw invalid(field, `more than ${MAX_FILE_NAME_SEGMENTS} path segments`);
+  if (name.startsWith('/')) throw invalid(field, `must be relative (no leading "/")${context}`);
+  const segments = name.split('/');
+  if (segments.length > MAX_FILE_NAME_SEGMENTS) throw invalid(field, `more than ${MAX_FILE_NAME_SEGMENTS} path segments${context}`);
   for (const segment of segments) {
-    if (segment === '') throw invalid(field, 'has an empty path segment');
-    if (segment === '.' || segment === '..') throw invalid(field, 'has a "." or ".." path segment');
-    if (segment.trim() !== segment) throw invalid(field, 'a path segment starts or ends with whitespace');
+    if (segment === '') throw invalid(field, `has an empty path segment${context}`);
+    if (segment === '.' || segment === '..') throw invalid(field, `has a "." or ".." path segment${context}`);
+    if (segment.startsWith('.')) throw invalid(field, `a path segment starts with "." (hidden name)${context}`);
+    if (segment.trim() !== segment) throw invalid(field, `a path segment starts or ends with whitespace${context}`);
     if (utf8Length(segment) > MAX_FILE_NAME_SEGMENT_BYTES) {
       throw invalid(field, `a path segment is longer than ${MAX_FILE_NAME_SEGMENT_BYTES} bytes`);
     }
   }
-  return normalised;
+}
+
+/** `%XX` escapes decoded until none is left (`%252f` → `%2f` → `/`); bytes that are not UTF-8 stay escaped. */
+function percentDecoded(name: string): string {
+  let current = name;
+  for (let round = 0; round < 4 && /%[0-9A-Fa-f]{2}/.test(current); round++) {
+    const next = current.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => (parseInt(hex, 16) < 0x80 ? String.fromCharCode(parseInt(hex, 16)) : `%${hex}`));
+      }
+    });
+    if (next === current) break;
+    current = next;
+  }
+  return current.normalize('NFC');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { CodedError, getUserTracks, MediaAccessError, MediaChannel } from '../signaling/client/index';
-import { describeJoinError, describeLeft, describeMediaError, describeRecordError } from './messages';
+import { describeInsecurePage, describeJoinError, describeLeft, describeMediaError, describeRecordError, describeSelfSigned } from './messages';
 import { RecordControl } from './RecordControl';
 import { RecordingList } from './RecordingList';
 import { TileGrid } from './TileGrid';
@@ -11,6 +11,13 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 type MessageKind = 'error' | 'warning' | 'info';
+
+/** GET /tls.json: what the server's certificate is. */
+interface TlsInfo {
+  https: boolean;
+  selfSigned: boolean;
+  fingerprint256?: string;
+}
 
 /**
  * The conference page: a join form (prefilled from ?channel=&token=&name=), video tiles, the record
@@ -60,6 +67,24 @@ class ConferencePage {
     document.addEventListener('click', () => this.#tiles.resumePlayback());
     this.#wireChannel();
     this.#record.setJoined(false, false);
+    void this.#explainConnectionSecurity();
+  }
+
+  /**
+   * Off localhost, browsers give the camera only to https:// pages; a self-signed certificate is
+   * accepted once by the user, who should compare its fingerprint with the one the server printed.
+   */
+  async #explainConnectionSecurity(): Promise<void> {
+    const note = $('tls-note');
+    if (!window.isSecureContext) {
+      this.#say('warning', describeInsecurePage(location.host));
+      return;
+    }
+    if (location.protocol !== 'https:') return;
+    const info = (await fetch('/tls.json').then((response) => (response.ok ? response.json() : undefined)).catch(() => undefined)) as TlsInfo | undefined;
+    if (!info?.selfSigned) return;
+    note.textContent = describeSelfSigned(info.fingerprint256);
+    note.hidden = false;
   }
 
   #wireChannel(): void {

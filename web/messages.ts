@@ -83,3 +83,18 @@ function safeUid(name: string): string {
   const uid = name.replace(/[^A-Za-z0-9_.:-]/g, '').slice(0, 64);
   return uid || 'alice';
 }
+
+/** Plain http:// from another machine: the camera is off limits until the page is opened over https://. */
+export function describeInsecurePage(host: string): string {
+  return (
+    `This page was opened over plain http://, so the browser will not give it your camera or microphone.\n` +
+    `Open https://${host}/ instead (the server serves HTTPS on the same port unless http.tls is off).`
+  );
+}
+
+export function describeSelfSigned(fingerprint256: string | undefined): string {
+  return (
+    `This server uses a self-signed certificate; your browser asked you to accept it once. ` +
+    `It is the right one if its SHA-256 fingerprint is ${fingerprint256 ?? '(unknown)'} — the server prints it at start.`
+  );
+}

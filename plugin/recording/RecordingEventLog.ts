@@ -83,7 +83,7 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
     listen('backuped', (recordingId, fileName) => ({ recordingId, fileName }));
     listen('uploadingProgress', (recordingId, progress, fileName) => ({ recordingId, progress, fileName }));
     listen('uploaderFailure', (recordingId, code, message) => ({ recordingId, code, message }));
-    listen('fatalError', (recordingId, channelId, code) => ({ recordingId, channelId, code }));
+    listen('fatalError', (recordingId, channelId, code, message) => ({ recordingId, channelId, code, message }));
   }
 
   has(recordingId: string): boolean {

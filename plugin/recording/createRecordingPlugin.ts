@@ -5,10 +5,12 @@ import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
 import { RecordingPlugin } from './RecordingPlugin';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
+import type { RecordingEventLogOptions } from './RecordingEventLog';
 
 export interface RecordingPluginOverrides {
   uploads?: Partial<UploadManagerOptions>;
   recorder?: RecorderProcessOptions;
+  eventLog?: RecordingEventLogOptions;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function createRecordingPlugin(context: PluginContext & { config: S
     maxConcurrentRecordings: recording.maxConcurrentRecordings,
     allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
+    eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
   const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
   await engine.recoverInterrupted();

@@ -5,8 +5,9 @@ import type { JobFiles } from './recorder/filesOnDisk';
 
 /**
  * What a running recording writes beside its files so that a server that dies mid-recording can
- * still deliver them after a restart: where they go (target, key stem) and which files to expect.
- * Removed once every file is in the durable upload queue. Holds storage keys: 0600, like the queue.
+ * still deliver them after a restart: where they go (target, key stem), which files to expect, and
+ * what the restarted server shows of it (start, who started it, who was recorded). Rewritten as those
+ * change, removed once every file is in the durable upload queue. Holds storage keys: 0600, like the queue.
  */
 export interface RecordingManifest {
   version: 1;
@@ -15,7 +16,11 @@ export interface RecordingManifest {
   keyStem: string;
   target: StorageTarget;
   job: JobFiles;
+  /** The recorder's start once it runs (the engine's clock before that). */
   startedAt: string;
+  startedBy?: string;
+  /** uids recorded so far: what a recovered recording lists. */
+  participants?: string[];
 }
 
 const MANIFEST_NAME = 'recording.manifest.json';

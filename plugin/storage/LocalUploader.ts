@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { CodedError } from '../../signaling/errors';
 import { Logger } from '../../server/logger';
@@ -14,7 +16,10 @@ export type LocalUploaderOptions = {
   recordingsDir: string;
 };
 
-/** The embedded default store: an atomic copy into the recordings directory. */
+/**
+ * The embedded default store: an atomic copy into the recordings directory that never replaces an
+ * existing file (a file there with other content is a conflict, reported as a user error).
+ */
 export class LocalUploader implements Uploader {
   readonly vendor = 'local' as const;
   readonly #recordingsDir: string;
@@ -42,9 +47,14 @@ export class LocalUploader implements Uploader {
       return { location: `local:${request.objectKey}` };
     }
     try {
-      await copyFileAtomic(source, target, (copied) => onProgress(copied, request.size), request.signal);
+      await copyFileAtomic(source, target, (copied) => onProgress(copied, request.size), request.signal, { exclusive: true });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        // Ours when an earlier attempt of this job got the file home and the answer was lost.
+        if (await sameContent(source, target)) return { location: `local:${request.objectKey}` };
+        throw StorageError.user(`the recordings dir already holds ${request.objectKey} with other content: refusing to overwrite it`);
+      }
       const message = `copy to recordings dir failed: ${firstLine(String((error as Error).message ?? error))}`;
       logger.warn(`upload() | ${message} [job:${request.jobId}]`);
       // A full or read-only disk will not heal on its own within a retry window.
@@ -57,4 +67,17 @@ export class LocalUploader implements Uploader {
   async close(): Promise<void> {
     // Nothing held between uploads.
   }
+}
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [statA, statB] = await Promise.all([fsp.stat(a), fsp.stat(b).catch(() => undefined)]);
+  if (!statB?.isFile() || statA.size !== statB.size) return false;
+  const [hashA, hashB] = await Promise.all([sha256Of(a), sha256Of(b)]);
+  return hashA === hashB;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -1,7 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as qiniu from 'qiniu';
-import { Logger, registerSecret } from '../../server/logger';
+import { Logger, type SecretHold } from '../../server/logger';
+import { holdTargetSecret } from './secrets';
 import type { StorageTarget } from '../../signaling/recordParam';
 import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
 import { StorageError, firstLine } from './StorageError';
@@ -35,6 +36,7 @@ export const DEFAULT_QINIU_REQUEST_TIMEOUT_MS = 120_000;
 const USER_STATUSES = new Set([400, 401, 403, 404, 413, 614, 631]);
 // 612: the uploadId is unknown or expired. The resume state is stale; drop it and start over.
 const NO_SUCH_UPLOAD = 612;
+const FILE_EXISTS = 614;
 
 /**
  * Qiniu Kodo through the official SDK: form upload for small files, resumable v2 (`putFileV2` with
@@ -50,6 +52,7 @@ export class QiniuUploader implements Uploader {
   readonly #formUploadLimit: number;
   readonly #partSize: number;
   readonly #tokenTtlSeconds: number;
+  readonly #secretHold: SecretHold;
 
   constructor(options: QiniuUploaderOptions) {
     const { target, resumeDir, formUploadLimit = DEFAULT_QINIU_FORM_UPLOAD_LIMIT, partSize = DEFAULT_QINIU_PART_SIZE, tokenTtlSeconds = 3600, requestTimeoutMs = DEFAULT_QINIU_REQUEST_TIMEOUT_MS } = options;
@@ -60,7 +63,7 @@ export class QiniuUploader implements Uploader {
       throw new TypeError('partSize must be an integer between 1 MiB and 1 GiB');
     }
     if (!(requestTimeoutMs > 0)) throw new TypeError('requestTimeoutMs must be > 0');
-    registerSecret(target.secretKey);
+    this.#secretHold = holdTargetSecret(target);
     (qiniu.conf as { RPC_TIMEOUT: number }).RPC_TIMEOUT = requestTimeoutMs;
     this.#bucket = target.bucket;
     this.#mac = new qiniu.auth.digest.Mac(target.accessKey, target.secretKey);
@@ -81,9 +84,13 @@ export class QiniuUploader implements Uploader {
     }
   }
 
-  /** bucket:key scope lets a retry overwrite what an interrupted attempt may already have stored (no 614). */
+  /**
+   * `insertOnly`: an existing key is never overwritten (Qiniu answers 614 "file exists"). Qiniu lets
+   * an upload of identical content through, so a retry after an attempt that stored the object but
+   * lost the answer still succeeds.
+   */
   #uploadToken(objectKey: string): string {
-    const policy = new qiniu.rs.PutPolicy({ scope: `${this.#bucket}:${objectKey}`, expires: this.#tokenTtlSeconds });
+    const policy = new qiniu.rs.PutPolicy({ scope: `${this.#bucket}:${objectKey}`, expires: this.#tokenTtlSeconds, insertOnly: 1 });
     return policy.uploadToken(this.#mac);
   }
 
@@ -109,6 +116,7 @@ export class QiniuUploader implements Uploader {
       await fsp.rm(this.resumeFileFor(request.jobId), { force: true });
       throw StorageError.transient(message, status);
     }
+    if (status === FILE_EXISTS) throw StorageError.user(`Qiniu already holds ${request.objectKey} with other content: refusing to overwrite it (614)`, status);
     if (USER_STATUSES.has(status)) throw StorageError.user(message, status);
     throw StorageError.transient(message, status);
   }
@@ -146,6 +154,7 @@ export class QiniuUploader implements Uploader {
 
   async close(): Promise<void> {
     // Stateless between uploads; resume files stay for the next attempt.
+    this.#secretHold.release();
   }
 }
 

@@ -5,11 +5,13 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Logger, registerSecret } from '../../server/logger';
+import { Logger, type SecretHold } from '../../server/logger';
+import { holdTargetSecret } from './secrets';
 import type { StorageTarget } from '../../signaling/recordParam';
 import { writeFileAtomic } from './atomicFile';
 import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
@@ -76,6 +78,11 @@ const MAX_REFUSED_RESUMES = 3;
  * Checksums are WHEN_REQUIRED: since 3.729 the SDK otherwise frames streamed bodies as aws-chunked,
  * which S3-compatible servers (s3rver among them) store verbatim — corrupted. Path-style addressing
  * when an endpoint is given.
+ *
+ * An existing key is never overwritten: PutObject and CompleteMultipartUpload carry `If-None-Match: *`
+ * (S3's conditional write, 412 when the key exists), and since S3-compatible stores may ignore that
+ * header (s3rver 3.7.1 does) a HeadObject looks first. Each object carries its upload job's id as
+ * metadata, so a retry after a write whose answer was lost recognises its own object and succeeds.
  */
 export class S3Uploader implements Uploader {
   readonly vendor = 's3' as const;
@@ -84,6 +91,7 @@ export class S3Uploader implements Uploader {
   readonly #resumeDir: string;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #secretHold: SecretHold;
   #closed = false;
 
   constructor(options: S3UploaderOptions) {
@@ -93,7 +101,7 @@ export class S3Uploader implements Uploader {
     }
     if (!Number.isInteger(partSize) || partSize < 5 * 1024 * 1024) throw new TypeError('partSize must be an integer >= 5 MiB');
     if (!Number.isInteger(queueSize) || queueSize < 1) throw new TypeError('queueSize must be an integer >= 1');
-    registerSecret(target.secretKey);
+    this.#secretHold = holdTargetSecret(target);
     this.#bucket = target.bucket;
     this.#resumeDir = resumeDir;
     this.#partSize = partSize;
@@ -117,11 +125,24 @@ export class S3Uploader implements Uploader {
     if (this.#closed) throw StorageError.transient('uploader closed');
     if (request.signal?.aborted) throw StorageError.transient('upload aborted');
     try {
+      // Stores that ignore If-None-Match (s3rver does) are only protected by looking first.
+      if ((await this.#existing(request)) === 'ours') {
+        onProgress(request.size, request.size);
+        return { location: `s3:${this.#bucket}/${request.objectKey}` };
+      }
       if (request.size <= this.#partSize) await this.#putObject(request);
       else await this.#multipart(request, onProgress);
     } catch (error) {
       if (error instanceof StorageError) throw error;
       if (request.signal?.aborted) throw StorageError.transient('upload aborted');
+      if (isPreconditionFailed(error)) {
+        // The key exists: ours if an earlier attempt of this job stored it and lost the answer.
+        if ((await this.#existing(request)) === 'ours') {
+          onProgress(request.size, request.size);
+          return { location: `s3:${this.#bucket}/${request.objectKey}` };
+        }
+        throw keyExists(request.objectKey, 412);
+      }
       if ((error as { name?: string }).name === 'NoSuchUpload') {
         await fsp.rm(this.resumeFileFor(request.jobId), { force: true });
         throw StorageError.transient(`S3 NoSuchUpload: the store forgot the multipart upload; starting over`);
@@ -132,8 +153,38 @@ export class S3Uploader implements Uploader {
     return { location: `s3:${this.#bucket}/${request.objectKey}` };
   }
 
+  /**
+   * 'absent', or 'ours' when the key holds what an earlier attempt of this same job stored (its job
+   * id in the metadata, same size); throws the conflict when it holds anything else. A store that
+   * will not tell (403 without s3:GetObject, network trouble) gives 'unknown': the conditional write
+   * decides then.
+   */
+  async #existing(request: UploadRequest): Promise<'absent' | 'ours' | 'unknown'> {
+    let head;
+    try {
+      head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: request.objectKey }), { abortSignal: request.signal });
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as { name?: string }).name === 'NotFound') return 'absent';
+      logger.debug(`existing() | [job:${request.jobId}] HeadObject answered ${status ?? (error as Error).message}: relying on If-None-Match`);
+      return 'unknown';
+    }
+    if (head.Metadata?.[JOB_METADATA] === request.jobId && head.ContentLength === request.size) {
+      logger.info(`upload() | [job:${request.jobId}] ${request.objectKey} is already stored by an earlier attempt of this job`);
+      return 'ours';
+    }
+    throw keyExists(request.objectKey);
+  }
+
   async #putObject(request: UploadRequest): Promise<void> {
-    const command = new PutObjectCommand({ Bucket: this.#bucket, Key: request.objectKey, Body: fs.createReadStream(request.localPath), ContentLength: request.size });
+    const command = new PutObjectCommand({
+      Bucket: this.#bucket,
+      Key: request.objectKey,
+      Body: fs.createReadStream(request.localPath),
+      ContentLength: request.size,
+      IfNoneMatch: '*',
+      Metadata: { [JOB_METADATA]: request.jobId },
+    });
     await this.#client.send(command, { abortSignal: request.signal });
   }
 
@@ -190,13 +241,13 @@ export class S3Uploader implements Uploader {
     await Promise.all(Array.from({ length: Math.min(this.#queueSize, pending.length) }, () => sendNext()));
     const parts = [...state.parts].sort((a, b) => a.PartNumber - b.PartNumber);
     await this.#client.send(
-      new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: request.objectKey, UploadId: state.uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({ Bucket: this.#bucket, Key: request.objectKey, UploadId: state.uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: '*' }),
       { abortSignal: request.signal },
     );
   }
 
   async #createUpload(request: UploadRequest): Promise<ResumeState> {
-    const answer = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: request.objectKey }), { abortSignal: request.signal });
+    const answer = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: request.objectKey, Metadata: { [JOB_METADATA]: request.jobId } }), { abortSignal: request.signal });
     if (!answer.UploadId) throw StorageError.transient('S3 answered CreateMultipartUpload without an UploadId');
     const state: ResumeState = { version: 1, bucket: this.#bucket, objectKey: request.objectKey, size: request.size, partSize: this.#partSize, uploadId: answer.UploadId, parts: [] };
     await this.#saveState(request.jobId, state);
@@ -234,6 +285,7 @@ export class S3Uploader implements Uploader {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.destroy();
+    this.#secretHold.release();
   }
 }
 
@@ -247,6 +299,19 @@ async function readPart(file: string, offset: number, length: number): Promise<B
   } finally {
     await handle.close();
   }
+}
+
+/** Object metadata naming the upload job that wrote the object: how a retry recognises its own write. */
+const JOB_METADATA = 'confrec-job';
+
+function isPreconditionFailed(error: unknown): boolean {
+  const err = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412;
+}
+
+/** Never overwritten: a user error (backup, slow background retries in case the object is removed). */
+function keyExists(objectKey: string, status?: number): StorageError {
+  return StorageError.user(`S3 already holds ${objectKey} (not written by this upload): refusing to overwrite it`, status);
 }
 
 function classifyS3Error(error: unknown): StorageError {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName, validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
-import { Logger, maskSecrets } from '../../server/logger';
+import { Logger, maskSecrets, registerSecret, type SecretHold } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import type { Uploader, UploadResult } from './Uploader';
 import { StorageError, toStorageError, firstLine } from './StorageError';
@@ -11,7 +11,7 @@ import { createUploader, RESUME_DIRS, type UploaderTuning } from './createUpload
 import { JobStore } from './JobStore';
 import { UploadJob, type UploadJobRecord, type UploadJobStatus } from './UploadJob';
 import { copyFileAtomic } from './atomicFile';
-import { registerTargetSecrets } from './secrets';
+import { holdTargetSecret } from './secrets';
 import {
   DEFAULT_BACKGROUND_RETRY,
   DEFAULT_RETRY,
@@ -56,6 +56,8 @@ export type EnqueueRequest = {
   /** Name in the store (bucket key / path under recordingsDir); validated like a record param's fileName. */
   objectKey: string;
   target: StorageTarget;
+  /** Queued held (Release(false) came first): copied to backup, not uploaded until resume(). */
+  held?: boolean;
 };
 
 export type UploadManagerEvents = {
@@ -94,6 +96,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
   readonly #tuning: UploaderTuning | undefined;
   readonly #random: () => number;
   readonly #jobs = new Map<string, UploadJob>();
+  /** Each unfinished job keeps its target's secret masked until it is stored or given up. */
+  readonly #secretHolds = new Map<string, SecretHold>();
   readonly #queue: Array<{ job: UploadJob; mode: RunMode }> = [];
   readonly #running = new Set<Promise<void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -126,7 +130,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       throw new TypeError('concurrency must be an integer >= 1');
     }
     const backupTarget = options.backupTarget ? validateStorageTarget(options.backupTarget, 'backupTarget') : undefined;
-    registerTargetSecrets(backupTarget);
+    registerSecret(backupTarget?.secretKey);
     let qiniuUpHost: string | undefined;
     if (options.qiniuUpHost !== undefined) {
       qiniuUpHost = validateStorageTarget({ vendor: 'qiniu', bucket: 'probe', accessKey: 'probe', secretKey: 'probe', endpoint: options.qiniuUpHost }, 'qiniuUpHost').endpoint;
@@ -138,14 +142,17 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     const manager = new UploadManager(store, { ...options, backupTarget, qiniuUpHost });
     const records = await store.loadAll();
     for (const record of records) {
-      registerTargetSecrets(record.target);
       const job = new UploadJob(record);
       manager.#jobs.set(job.id, job);
+      manager.#secretHolds.set(job.id, holdTargetSecret(record.target));
     }
     if (records.length > 0) logger.info(`open() | resuming ${records.length} unfinished upload(s)`);
     // Start once the caller has had the chance to attach listeners (it resumes in a microtask; this runs after).
     setImmediate(() => {
-      for (const job of manager.#jobs.values()) manager.#schedule(job, job.record.phase === 'backedUp' ? 'background' : 'primary');
+      for (const job of manager.#jobs.values()) {
+        if (job.record.held) void manager.#park(job);
+        else manager.#schedule(job, job.record.phase === 'backedUp' ? 'background' : 'primary');
+      }
     });
     return manager;
   }
@@ -163,7 +170,6 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (typeof channelId !== 'string' || !ID_FIELD.test(channelId)) throw invalid('channelId', 'must be 1-256 printable ASCII characters');
     const objectKey = sanitizeFileName(rawKey, 'objectKey');
     const target = validateStorageTarget(rawTarget, 'target');
-    registerTargetSecrets(target);
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) throw invalid('localPath', 'must be an absolute path');
     const stat = await fsp.stat(localPath).catch(() => undefined);
     if (!stat?.isFile()) throw invalid('localPath', 'is not a readable file');
@@ -179,14 +185,53 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       size: stat.size,
       createdAt: new Date().toISOString(),
       phase: 'pending',
+      ...(request.held ? { held: true as const } : {}),
     };
     await this.#store.save(record);
     // close() may have run while we were writing: the record stays on disk for the next process.
     const job = new UploadJob(record);
     this.#jobs.set(job.id, job);
+    this.#secretHolds.set(job.id, holdTargetSecret(target));
     logger.info(`enqueue() | [job:${job.id}] [vendor:${target.vendor}] [bucket:${target.bucket ?? '-'}] [key:${objectKey}] [bytes:${stat.size}]`);
-    if (!this.#closed) this.#schedule(job, 'primary');
+    if (!this.#closed) {
+      if (job.record.held) await this.#park(job);
+      else this.#schedule(job, 'primary');
+    }
     return job.status();
+  }
+
+  /**
+   * Release(false) of the seed — stop uploading: every unfinished upload of the recording stops
+   * (a running attempt is aborted; S3/Qiniu keep their resume state) and its file waits in the
+   * backup dir, never deleted, shown as 'held', until resume(). Persisted: a restart keeps it held.
+   */
+  async hold(recordingId: string): Promise<UploadJobStatus[]> {
+    const jobs = [...this.#jobs.values()].filter((job) => job.record.recordingId === recordingId && !job.finished && !job.record.held);
+    for (const job of jobs) {
+      job.hold();
+      clearTimeout(this.#timers.get(job.id));
+      this.#timers.delete(job.id);
+      const queued = this.#queue.findIndex((entry) => entry.job === job);
+      if (queued >= 0) this.#queue.splice(queued, 1);
+      await this.#store.save(job.record).catch((error) => logger.error(`hold() | [job:${job.id}] cannot persist: ${firstLine(String(error))}`));
+      logger.info(`hold() | [job:${job.id}] uploading stopped; the file stays in backup`);
+    }
+    // A running job is parked by its run loop once the aborted attempt returns.
+    await Promise.all(jobs.filter((job) => !job.running).map((job) => this.#park(job)));
+    return jobs.map((job) => job.status());
+  }
+
+  /** Uploads what hold() stopped, from the backup copy (with the usual retries and backup loop). */
+  async resume(recordingId: string): Promise<UploadJobStatus[]> {
+    if (this.#closed) throw new CodedError(RecordingErrorCode.InvalidOperation, 'upload manager is closed');
+    const jobs = [...this.#jobs.values()].filter((job) => job.record.recordingId === recordingId && job.record.held);
+    for (const job of jobs) {
+      job.release();
+      await this.#store.save(job.record).catch((error) => logger.error(`resume() | [job:${job.id}] cannot persist: ${firstLine(String(error))}`));
+      logger.info(`resume() | [job:${job.id}] uploading resumed`);
+      if (!job.running) this.#schedule(job, 'primary');
+    }
+    return jobs.map((job) => job.status());
   }
 
   /** Every job this process knows (unfinished ones from disk included). No secrets. */
@@ -207,13 +252,15 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     this.#timers.clear();
     this.#queue.length = 0;
     await Promise.allSettled([...this.#running]);
+    for (const hold of this.#secretHolds.values()) hold.release();
+    this.#secretHolds.clear();
     logger.debug('close() | closed');
   }
 
   // ------------------------------------------------------------------------------------------------
 
   #schedule(job: UploadJob, mode: RunMode): void {
-    if (this.#closed || job.finished) return;
+    if (this.#closed || job.finished || job.record.held) return;
     if (mode === 'primary') job.state = 'queued';
     this.#queue.push({ job, mode });
     this.#pump();
@@ -222,12 +269,20 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
   #pump(): void {
     while (!this.#closed && this.#running.size < this.#concurrency && this.#queue.length > 0) {
       const { job, mode } = this.#queue.shift()!;
-      const run = (mode === 'primary' ? this.#runPrimary(job) : this.#runBackground(job)).catch((error) => {
-        logger.error(`pump() | [job:${job.id}] unexpected: ${firstLine(String(error))}`);
-      });
+      job.running = true;
+      const run = (mode === 'primary' ? this.#runPrimary(job) : this.#runBackground(job))
+        .then(async () => {
+          if (job.record.held && !this.#closed) await this.#park(job);
+        })
+        .catch((error) => {
+          logger.error(`pump() | [job:${job.id}] unexpected: ${firstLine(String(error))}`);
+        });
       this.#running.add(run);
       void run.finally(() => {
+        job.running = false;
         this.#running.delete(run);
+        // resume() during the run: the loop above returned because of the hold; go on now.
+        if (!job.record.held && !job.finished && job.state === 'held') this.#schedule(job, 'primary');
         this.#pump();
       });
     }
@@ -244,15 +299,16 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
         await this.#finish(job, outcome.result);
         return;
       }
+      if (job.record.held) return;
       failure = outcome.error;
       if (failure.kind === 'user' || attempt === this.#retry.attempts) break;
       job.state = 'retrying';
       const delay = backoffDelay(attempt, this.#retry, this.#random);
       logger.debug(`runPrimary() | [job:${job.id}] retry ${attempt + 1}/${this.#retry.attempts} in ${delay} ms`);
       try {
-        await sleep(delay, this.#abort.signal);
+        await sleep(delay, AbortSignal.any([this.#abort.signal, job.signal]));
       } catch {
-        return; // closing
+        return; // closing, or held
       }
     }
     const error = failure ?? StorageError.transient('upload failed');
@@ -277,6 +333,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       await this.#finish(job, outcome.result);
       return;
     }
+    if (job.record.held) return;
     job.state = job.record.phase === 'backedUp' ? 'backedUp' : 'retrying';
     this.#scheduleBackground(job);
   }
@@ -304,6 +361,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     job.state = 'failed';
     job.record.lastError = { code: RecordingErrorCode.UploaderFailed, kind: 'user', message };
     await this.#store.remove(job.id);
+    this.#releaseSecret(job);
     this.#pruneFinished();
     this.safeEmit('uploaderFailure', job.status(), RecordingErrorCode.UploaderFailed, message);
     return false;
@@ -337,14 +395,14 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
           localPath: job.sourcePath,
           objectKey: job.record.objectKey,
           size: job.record.size,
-          signal: this.#abort.signal,
+          signal: AbortSignal.any([this.#abort.signal, job.signal]),
         },
         primary ? (uploaded, total) => this.#onProgress(job, uploaded, total) : () => undefined,
       );
       return { result };
     } catch (error) {
       const storageError = toStorageError(error);
-      if (!this.#closed && primary) {
+      if (!this.#closed && primary && !job.record.held) {
         logger.warn(`attempt() | [job:${job.id}] attempt ${job.attempts} failed (${storageError.kind}): ${storageError.message}`);
         job.record.lastError = {
           code: storageError.code as RecordingErrorCode,
@@ -364,6 +422,20 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     // 100 is kept for the acknowledgement: the last part sent is not yet the object stored.
     const percent = Math.min(99, Math.floor((uploaded * 100) / total));
     if (job.raisePercent(percent)) this.safeEmit('progress', job.status(), job.percent);
+  }
+
+  /** A held job: its file into backup (if not there yet), then it waits for resume(). */
+  async #park(job: UploadJob): Promise<void> {
+    if (job.finished || !job.record.held) return;
+    job.running = true;
+    try {
+      await this.#backup(job);
+    } finally {
+      job.running = false;
+    }
+    if (this.#closed || job.finished) return;
+    if (job.record.held) job.state = 'held';
+    else this.#schedule(job, 'primary');
   }
 
   /** Copies the file to the backup dir (and the optional backup bucket); emits 'backuped' or BackupFailed. */
@@ -421,8 +493,14 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     for (const resumeDir of Object.values(RESUME_DIRS)) await fsp.rm(path.join(this.#stateDir, resumeDir, `${job.id}.json`), { force: true }).catch(() => undefined);
     await this.#store.remove(job.id);
     logger.info(`finish() | [job:${job.id}] uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
+    this.#releaseSecret(job);
     this.#pruneFinished();
     this.safeEmit('uploaded', job.status(), job.record.objectKey);
+  }
+
+  #releaseSecret(job: UploadJob): void {
+    this.#secretHolds.get(job.id)?.release();
+    this.#secretHolds.delete(job.id);
   }
 
   #pruneFinished(): void {

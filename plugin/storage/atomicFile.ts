@@ -51,12 +51,16 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
 
 /**
  * Copies `source` to `target` atomically, reporting bytes copied. The target's directory must exist.
+ * `exclusive`: never replaces an existing target — the finished temp file is hard-linked into place
+ * (link fails with EEXIST where rename would overwrite), so the target is absent or complete, and
+ * nobody's file is ever replaced. Rejects with an EEXIST error when the target exists.
  */
 export async function copyFileAtomic(
   source: string,
   target: string,
   onProgress?: (copied: number) => void,
   signal?: AbortSignal,
+  { exclusive = false }: { exclusive?: boolean } = {},
 ): Promise<void> {
   const temp = tempPathFor(target);
   let copied = 0;
@@ -76,10 +80,27 @@ export async function copyFileAtomic(
     } finally {
       await handle.close();
     }
-    await fsp.rename(temp, target);
+    if (exclusive) await linkExclusive(temp, target);
+    else await fsp.rename(temp, target);
   } catch (error) {
     await fsp.rm(temp, { force: true });
     throw error;
   }
   await fsyncDir(path.dirname(target));
+}
+
+async function linkExclusive(temp: string, target: string): Promise<void> {
+  try {
+    await fsp.link(temp, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    // A file system without hard links: look, then rename (exclusive but for a tiny race).
+    if (await fsp.lstat(target).then(() => true, () => false)) {
+      throw Object.assign(new Error(`EEXIST: file already exists, ${target}`), { code: 'EEXIST' });
+    }
+    await fsp.rename(temp, target);
+    return;
+  }
+  await fsp.rm(temp, { force: true });
 }

@@ -1,10 +1,12 @@
-import { registerSecret } from '../../server/logger';
+import { holdSecret, type SecretHold } from '../../server/logger';
 import type { StorageTarget } from '../../signaling/recordParam';
 
-/** Registers a target's secret with the log masker (must happen before anything about the target is logged). */
-export function registerTargetSecrets(target: StorageTarget | undefined): void {
-  if (!target) return;
-  registerSecret(target.secretKey);
+/**
+ * Masks a target's secret in every log line until the hold is released. Taken only for a target in
+ * use (an authorised recording, a queued upload, a running uploader), never for one merely received.
+ */
+export function holdTargetSecret(target: StorageTarget | undefined): SecretHold {
+  return holdSecret(target?.secretKey);
 }
 
 /** A target as it may be shown: vendor, bucket, region, endpoint — never keys. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RecordingEventLog, RecordingEventLogOptions } from '../../plugin/recording/RecordingEventLog';
+import type { RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
 import { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
 import { WebhookDispatcher, WebhookDispatcherOptions } from '../../plugin/webhooks/WebhookDispatcher';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
@@ -7,6 +7,7 @@ import { RECORDER_SOCKET_PATH } from '../../signaling/recorder/protocol';
 import { verifyToken } from '../auth/token';
 import { webhookUrls } from '../config';
 import { Logger, registerSecret } from '../logger';
+import { maxPayloadFor, socketLimits } from '../socketLimits';
 import type { MediaServer } from '../MediaServer';
 import { ApiAuthenticator } from './apiAuth';
 import { RecorderSocketServer } from './recorderSocket';
@@ -17,7 +18,6 @@ const logger = new Logger('BackendControl');
 export interface BackendControlOptions {
   /** Overrides of the webhooks config section (tests: short backoff, explicit URLs). */
   webhooks?: Partial<WebhookDispatcherOptions>;
-  eventLog?: RecordingEventLogOptions;
 }
 
 /**
@@ -39,7 +39,8 @@ export class BackendControl {
     const engine = recording.engine;
     // Every SDK connection listens to the log (and, while starting, to the engine): not a leak.
     engine.setMaxListeners(0);
-    this.log = new RecordingEventLog(engine, { dir: path.join(config.recording.stateDir, 'events'), ...options.eventLog });
+    // The engine's own log: it exists before the recovery of interrupted recordings logs their end.
+    this.log = engine.eventLog;
     this.log.setMaxListeners(0);
     this.recorderSockets = new RecorderSocketServer(
       {
@@ -59,7 +60,12 @@ export class BackendControl {
         },
         resumeSecret: apiSecret,
       },
-      { maxMessageBytes: config.signaling.maxMessageBytes, maxRequestsPerSecond: config.signaling.maxRequestsPerSecond },
+      {
+        maxMessageBytes: config.signaling.maxMessageBytes,
+        maxRequestsPerSecond: config.signaling.maxRequestsPerSecond,
+        maxPayload: maxPayloadFor(config.signaling),
+        limits: socketLimits(config.signaling),
+      },
     );
     this.api = new RecordingsApi({
       engine,

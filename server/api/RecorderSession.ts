@@ -86,6 +86,11 @@ export class RecorderSession {
     }
   }
 
+  /** Follows a recording: started, attached to or resumed one (a socket that does not gets closed after signaling.joinTimeoutMs). */
+  get established(): boolean {
+    return this.#following.size > 0;
+  }
+
   /** Stops following; the recordings go on. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -149,8 +154,8 @@ export class RecorderSession {
   async #release({ keepRecordingInBackground, recordingId }: RecorderRequestData<'release'>): Promise<RecorderResponses['release']> {
     if (!keepRecordingInBackground && recordingId) {
       if (!this.#following.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder does not control ${recordingId}`);
-      const recording = this.#context.engine.get(recordingId);
-      if (recording?.active) await recording.stop('released by backend');
+      // Stops recording and uploading (files not yet stored stay in backup): the seed's Release(false).
+      await this.#context.engine.release(recordingId);
     }
     this.close();
     return {};

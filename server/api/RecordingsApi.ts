@@ -91,7 +91,7 @@ export class RecordingsApi {
       if (method === 'GET') return [200, { recordings: this.#options.engine.list().map((status) => this.#view(status)) }];
       return [201, await this.#start(await readJsonBody(request, this.#options.maxBodyBytes))];
     }
-    const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events)?$/.exec(path);
+    const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events|\/resume-uploads)?$/.exec(path);
     if (!match) throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path || '/'}`);
     const recordingId = match[1]!;
     switch (match[2]) {
@@ -110,15 +110,26 @@ export class RecordingsApi {
       case '/stop': {
         allow(method, ['POST']);
         await readJsonBody(request, this.#options.maxBodyBytes);
-        if (!this.#options.engine.get(recordingId)) throw notFound(recordingId);
+        if (!this.#options.engine.status(recordingId)) throw notFound(recordingId);
         await this.#options.engine.stop(recordingId, 'stopped through the HTTP API');
+        // The answer lists the final files and their uploads.
+        await this.#options.engine.handedOff(recordingId);
         return [200, this.#viewOf(recordingId)];
+      }
+      case '/resume-uploads': {
+        allow(method, ['POST']);
+        await readJsonBody(request, this.#options.maxBodyBytes);
+        // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
+        const resumed = await this.#options.engine.resumeUploads(recordingId);
+        if (!this.#options.engine.get(recordingId) && resumed.length === 0) throw notFound(recordingId);
+        logger.info(`resume-uploads | [recording:${recordingId}] ${resumed.length} upload(s) resumed`);
+        return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
       case '/events': {
         allow(method, ['GET']);
         const after = url.searchParams.get('after') ?? '0';
         if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
-        if (!this.#options.log.has(recordingId) && !this.#options.engine.get(recordingId)) throw notFound(recordingId);
+        if (!this.#options.log.has(recordingId) && !this.#options.engine.status(recordingId)) throw notFound(recordingId);
         const { entries, complete } = this.#options.log.since(recordingId, Number(after));
         return [200, { recordingId, events: entries, lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
@@ -139,6 +150,8 @@ export class RecordingsApi {
       ...(fileName ? { fileName } : {}),
       startedBy: `api:${body.uid ?? 'backend'}`,
     });
+    // "201 once the recorder writes": the first bytes are on disk and the channel's streams are wired.
+    await this.#options.engine.firstWrite(recording.recordingId);
     return this.#viewOf(recording.recordingId);
   }
 

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { CodedError, ErrorCode, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../signaling/jsonDepth';
 import { sendErrorBody } from '../http/json';
 
 /** An error answered as `{ error: { code, message } }` with an HTTP status. */
@@ -43,7 +44,8 @@ export function sendError(response: http.ServerResponse, error: ApiError, header
 
 /**
  * Reads a JSON object body of at most `limit` bytes: 413 MESSAGE_TOO_LARGE beyond (the rest of the
- * upload is not read), 415 for other content types, 400 BAD_JSON for bad JSON. An empty body is {}.
+ * upload is not read), 415 for other content types, 400 BAD_JSON for bad JSON or JSON nested deeper
+ * than MAX_JSON_DEPTH. An empty body is {}.
  */
 export async function readJsonBody(request: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const type = String(request.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
@@ -59,6 +61,7 @@ export async function readJsonBody(request: http.IncomingMessage, limit: number)
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
   if (type !== 'application/json') throw new ApiError(415, HttpErrorCode.UnsupportedMediaType, 'send the body as application/json');
+  if (jsonNestsDeeperThan(text)) throw new ApiError(400, SignalingErrorCode.BadJson, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -57,7 +57,8 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       post: {
-        summary: 'Start recording a channel (created if nobody joined it yet); answers once the recorder writes the file',
+        summary:
+          'Start recording a channel (created if nobody joined it yet); answers once the recorder has written its first bytes to disk (composite: the file; per participant: the first stream file, or at once when nobody publishes), at most 5 s after the recorder started, with the streams it records wired (participants)',
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/StartRequest' } } } },
         responses: {
           '201': recordingResponse('Started'),
@@ -89,8 +90,21 @@ export const OPENAPI_DOCUMENT = {
     '/recordings/{recordingId}/stop': {
       parameters: [idParameter],
       post: {
-        summary: 'Stop a recording: the file is finalized and queued for upload (watch uploads[] or the uploaded webhook)',
+        summary: 'Stop a recording: answers once the files are finalized and in the upload queue (files[] and uploads[] are final; watch uploads[] or the uploaded webhook)',
         responses: { '200': recordingResponse('Stopped'), '409': errorResponse('InvalidOperation: not running'), ...commonErrors },
+      },
+    },
+    '/recordings/{recordingId}/resume-uploads': {
+      parameters: [idParameter],
+      post: {
+        summary: 'Upload the files Release(false) held in backup (state held); they go through the usual retries',
+        responses: {
+          '200': {
+            description: 'Resumed',
+            content: { 'application/json': { schema: { type: 'object', properties: { recordingId: { type: 'string' }, resumed: { type: 'integer' }, uploads: { type: 'array', items: { $ref: '#/components/schemas/Upload' } } } } } },
+          },
+          ...commonErrors,
+        },
       },
     },
     '/recordings/{recordingId}/events': {
@@ -167,12 +181,12 @@ export const OPENAPI_DOCUMENT = {
       },
       CloudStorageConfig: {
         type: 'object',
-        required: ['vendor'],
         additionalProperties: false,
-        description: 'Where the file goes; default { "vendor": "Local" }. Keys are never shown back.',
+        description: 'Where the file goes; default { "vendor": "Local" }. vendor (or the seed spelling vender) is required. Keys are never shown back.',
         properties: {
-          vendor: { type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] },
-          region: { type: 'string' },
+          vendor: { oneOf: [{ type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] }, { type: 'integer', enum: [0, 1], description: "Agora's numbers: 0 Qiniu, 1 AWS" }] },
+          vender: { description: 'The seed spelling of vendor; if both are given they must agree', oneOf: [{ type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] }, { type: 'integer', enum: [0, 1] }] },
+          region: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 0, description: "Agora's region number of the vendor (README: region table)" }] },
           bucket: { type: 'string' },
           accessKey: { type: 'string' },
           secretKey: { type: 'string', writeOnly: true },
@@ -191,10 +205,15 @@ export const OPENAPI_DOCUMENT = {
           recordingId: { type: 'string' },
           channelId: { type: 'string' },
           phase: { type: 'string', enum: ['starting', 'running', 'stopping', 'stopped', 'failed'] },
+          recovered: {
+            type: 'boolean',
+            enum: [true],
+            description: 'Present for a recording a previous server process never finished (killed, crashed): phase failed, files recovered from disk after the restart',
+          },
           mode: { type: 'string', enum: ['composite', 'individual'] },
-          startedAt: { type: 'string', format: 'date-time' },
+          startedAt: { type: 'string', format: 'date-time', description: 'When the recorder started the file: the instant files[].startOffsetMs (and recording.json) count from' },
           startedBy: { type: 'string' },
-          participants: { type: 'array', items: { type: 'string' } },
+          participants: { type: 'array', items: { type: 'string' }, description: 'uids whose streams were recorded at any time (kept after stop)' },
           layout: { type: 'object', properties: { layout: { type: 'string' }, maxResolutionUid: { type: 'string' } } },
           files: {
             type: 'array',
@@ -209,7 +228,7 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           id: { type: 'string' },
           objectKey: { type: 'string' },
-          state: { type: 'string', enum: ['queued', 'uploading', 'retrying', 'backingUp', 'backedUp', 'uploaded', 'failed'] },
+          state: { type: 'string', enum: ['queued', 'uploading', 'retrying', 'backingUp', 'backedUp', 'held', 'uploaded', 'failed'], description: 'held: uploading stopped by Release(false); the file waits in backup until resume-uploads' },
           percent: { type: 'integer', minimum: 0, maximum: 100 },
           attempts: { type: 'integer' },
           size: { type: 'integer' },

@@ -1,9 +1,11 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { SOCKET_CLOSE_REASONS, SocketCloseCode } from '../../signaling/errors';
 import { isRecorderMethod } from '../../signaling/recorder/protocol';
 import { Connection } from '../Connection';
 import { Logger } from '../logger';
+import type { SocketLimits } from '../SocketSupervisor';
 import { RecorderSession, RecorderSessionContext } from './RecorderSession';
 
 const logger = new Logger('RecorderSocketServer');
@@ -11,6 +13,9 @@ const logger = new Logger('RecorderSocketServer');
 export interface RecorderSocketServerOptions {
   maxMessageBytes: number;
   maxRequestsPerSecond: number;
+  /** ws maxPayload: the bound on one message, a fragmented one counted whole. */
+  maxPayload: number;
+  limits: SocketLimits;
 }
 
 /**
@@ -27,7 +32,7 @@ export class RecorderSocketServer {
   constructor(context: RecorderSessionContext, options: RecorderSocketServerOptions) {
     this.#context = context;
     this.#options = options;
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(options.maxMessageBytes * 4, 1024 * 1024) });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   }
 
   get connectionCount(): number {
@@ -39,7 +44,7 @@ export class RecorderSocketServer {
       socket.destroy();
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
   }
 
   /** Cuts every SDK connection without a close handshake (what a network failure looks like). */
@@ -50,13 +55,13 @@ export class RecorderSocketServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const socket of this.#sockets) socket.close(1001, 'server shutting down');
+    for (const socket of this.#sockets) socket.close(SocketCloseCode.ServerShutdown, SOCKET_CLOSE_REASONS[SocketCloseCode.ServerShutdown]);
     // Sockets that do not answer the close handshake would hold the HTTP server open.
     for (const socket of this.#sockets) setTimeout(() => socket.terminate(), 1000).unref();
     this.#wss.close();
   }
 
-  #accept(socket: WebSocket): void {
+  #accept(socket: WebSocket, request: http.IncomingMessage): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     let session: RecorderSession;
@@ -65,6 +70,10 @@ export class RecorderSocketServer {
       maxRequestsPerSecond: this.#options.maxRequestsPerSecond,
       handle: (method, data) => session.handle(method, data),
       extraMethods: isRecorderMethod,
+      limits: this.#options.limits,
+      // The session is created right after the connection, which asks already while constructing.
+      established: () => session?.established ?? false,
+      label: `recorder SDK ${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
       onClose: () => session.close(),
     });
     session = new RecorderSession(this.#context, (notification, data) => connection.notify(notification, data));

@@ -4,7 +4,7 @@ import type { HttpRoute, MediaServer } from '../MediaServer';
 import { createRecordingRoutes } from './recordingRoutes';
 import { webDistDir } from './repoRoot';
 import { SignalingErrorCode } from '../../signaling/errors';
-import { sendErrorBody } from './json';
+import { sendErrorBody, sendJson } from './json';
 import { sendFile } from './sendFile';
 
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -45,8 +45,19 @@ export function createWebRoutes(options: { webDir?: string } = {}): HttpRoute {
   };
 }
 
-/** Everything the page needs from the server: the page itself and the recordings API. */
+/** GET /tls.json: whether the port serves HTTPS and the certificate's fingerprint, for the page to show. */
+export function createTlsInfoRoute(server: MediaServer): HttpRoute {
+  return (request, response) => {
+    if (request.method !== 'GET' || new URL(request.url ?? '/', 'http://localhost').pathname !== '/tls.json') return false;
+    const { certificate } = server;
+    sendJson(response, 200, certificate ? { https: true, selfSigned: certificate.selfSigned, fingerprint256: certificate.fingerprint256 } : { https: false, selfSigned: false });
+    return true;
+  };
+}
+
+/** Everything the page needs from the server: the page itself, its certificate note and the recordings API. */
 export function installWebRoutes(server: MediaServer, options: { webDir?: string } = {}): void {
   server.addRoute(createWebRoutes(options));
+  server.addRoute(createTlsInfoRoute(server));
   server.addRoute(createRecordingRoutes(server));
 }

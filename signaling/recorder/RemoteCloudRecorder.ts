@@ -29,7 +29,16 @@ export interface CloudRecorderOptions {
 
 /** Plain-object configs as the SDK sends them (validated by the server; errors name the field). */
 export type RecordingConfigInput = Record<string, unknown>;
-export type CloudStorageConfigInput = { vendor: 'Qiniu' | 'AWS' | 'S3' | 'Local'; region?: string; bucket?: string; accessKey?: string; secretKey?: string; endpoint?: string };
+/** `vender` is the seed's spelling of `vendor`; 0/1 and numeric regions are Agora's numbers (README). */
+export type CloudStorageConfigInput = {
+  vendor?: 'Qiniu' | 'AWS' | 'S3' | 'Local' | 0 | 1;
+  vender?: 'Qiniu' | 'AWS' | 'S3' | 'Local' | 0 | 1;
+  region?: string | number;
+  bucket?: string;
+  accessKey?: string;
+  secretKey?: string;
+  endpoint?: string;
+};
 
 interface Followed {
   resumeKey?: string;
@@ -149,15 +158,26 @@ export class RemoteCloudRecorder {
   }
 
   /**
-   * Release: true leaves the recording running (and uploading) on the server; false stops it first.
+   * Release: true leaves the recording running (and uploading) on the server; false (the default,
+   * the seed's 停止录制与上传) stops it and its uploads — files not yet stored stay in the server's
+   * backup (listed by the HTTP API) until `POST /api/v1/recordings/{id}/resume-uploads`. The
+   * observer hears nothing more either way, so wait for onRecordingUploaded before release().
    * The instance refuses every call afterwards. Rejects (after releasing) only when a stop was
    * asked for and could not be delivered.
    */
   async release(keepRecordingInBackground = false): Promise<void> {
     if (this.#released) return;
-    const stop = !keepRecordingInBackground && this.#current !== undefined && !this.#followed.get(this.#current)?.ended;
+    // Also after the recording stopped: its uploads may still run, and false stops them.
+    const stop = !keepRecordingInBackground && this.#current !== undefined;
+    const running = this.#current !== undefined && !this.#followed.get(this.#current)?.ended;
     try {
-      if (stop) await this.#request('release', { keepRecordingInBackground: false, recordingId: this.#current! });
+      if (stop) {
+        await this.#request('release', { keepRecordingInBackground: false, recordingId: this.#current! }).catch((error: unknown) => {
+          // Stopping a running recording must be delivered; stopping the uploads of an ended one is
+          // best effort (the server may be gone, and with it any upload of ours).
+          if (running) throw error;
+        });
+      }
       else if (this.#client && !this.#client.closed) await this.#client.request('release', { keepRecordingInBackground: true }).catch(() => undefined);
     } finally {
       this.#released = true;
@@ -222,7 +242,7 @@ export class RemoteCloudRecorder {
     }
     client.on('recordingAttached', (data: RecorderNotifications['recordingAttached']) => this.#onAttached(data));
     client.on('recordingEvent', (data: RecordingEventNotification) => this.#onEvent(data));
-    client.onClose(() => this.#onClose(client));
+    client.onClose((code, reason) => this.#onClose(client, code, reason));
     this.#client = client;
     // Catch up on every recording followed before the link dropped, in order, before anything else.
     for (const [recordingId, followed] of [...this.#followed]) {
@@ -242,15 +262,17 @@ export class RemoteCloudRecorder {
     return client;
   }
 
-  #onClose(client: SignalingClient): void {
+  #onClose(client: SignalingClient, code: number, reason: string): void {
     if (this.#client !== client) return;
     this.#client = undefined;
     if (this.#released) return;
-    if ([...this.#followed.values()].some((followed) => followed.resumeKey)) this.#scheduleReconnect();
-    else this.#setState('disconnected');
+    // The server says why it closed (e.g. 4001 join timeout, 4008 slow consumer); the observer hears it.
+    const error = code === 1000 ? undefined : new CloudRecordingError(RecordingErrorCode.Disconnected, `the link closed (${code}${reason ? ` ${reason}` : ''})`);
+    if ([...this.#followed.values()].some((followed) => followed.resumeKey)) this.#scheduleReconnect(error);
+    else this.#setState('disconnected', error);
   }
 
-  #scheduleReconnect(): void {
+  #scheduleReconnect(cause?: CloudRecordingError): void {
     if (this.#released || this.#reconnectTimer) return;
     if (this.#attempt >= this.#reconnect.maxAttempts) {
       this.#setState('disconnected', new CloudRecordingError(RecordingErrorCode.Disconnected, `gave up reconnecting after ${this.#attempt} attempts`));
@@ -258,7 +280,7 @@ export class RemoteCloudRecorder {
     }
     const delay = Math.min(this.#reconnect.maxDelayMs, this.#reconnect.baseDelayMs * 2 ** this.#attempt) * (0.5 + Math.random() * 0.5);
     this.#attempt++;
-    this.#setState('reconnecting');
+    this.#setState('reconnecting', cause);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       this.#connect().catch(() => this.#scheduleReconnect());

@@ -50,6 +50,8 @@ t.test('HTTP API: authentication, validation with field names, errors with codes
     ['odd width', { channelName: 'room', recordingConfig: { transcodingConfig: { width: 321 } } }, /recordingConfig\.transcodingConfig\.width/],
     ['bad vendor', { channelName: 'room', cloudStorageConfig: { vendor: 'Dropbox' } }, /cloudStorageConfig\.vendor/],
     ['hostile file name', { channelName: 'room', fileName: '../../etc/passwd' }, /fileName/],
+    ['percent-encoded traversal', { channelName: 'room', fileName: '..%2fx' }, /fileName/],
+    ['hidden file name', { channelName: 'room', fileName: 'dir/.x' }, /fileName/],
   ];
   for (const [name, body, field] of cases) {
     const answer = await env.api.request('POST', '/recordings', body);
@@ -119,7 +121,7 @@ t.test('HTTP API: start, query, layout change while running (BestFit → Vertica
   );
   const [entry] = listed.recordings;
   t.equal(entry.recordingId, recordingId);
-  t.match(entry.files[0].objectKey, /^api\/layout_\d{8}-\d{6}\.mp4$/, 'the file named after fileName');
+  t.match(entry.files[0].objectKey, /^api\/layout_\d{8}-\d{6}_[0-9a-f]{8}\.mp4$/, 'the file named after fileName');
   t.equal(entry.uploads[0].percent, 100);
   t.notOk(JSON.stringify(listed).includes('secretKey'), 'no keys in answers');
   const events = await env.api.request('GET', `/recordings/${recordingId}/events?after=1`);

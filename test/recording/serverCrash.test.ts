@@ -106,6 +106,32 @@ t.test('a server killed mid-recording: the recorder finalizes its file and the r
   const decoded = await decodedDurationS(stored);
   t.ok(decoded >= recordedS - 2, `it decodes ${decoded.toFixed(2)} s of the ${recordedS.toFixed(2)} s recorded before the kill`);
   t.ok((await probe(stored)).durationS > 0, 'and its duration is known (finalized)');
+
+  // The restarted server still answers for the interrupted recording: listed, failed and recovered,
+  // with its file and upload, and its event log ends with the failure and the upload.
+  const api = async (apiPath: string): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1${apiPath}`, { headers: { authorization: `Basic ${Buffer.from(`confrec:${TEST_SECRET}`).toString('base64')}` } });
+    return { status: response.status, body: await response.json() };
+  };
+  let view: any;
+  t.ok(
+    await until(() => {
+      void api(`/recordings/${recordingId}`).then((answer) => (view = answer));
+      return view?.body?.uploads?.[0]?.state === 'uploaded';
+    }, 20_000),
+    'GET /recordings/{id} answers for the interrupted recording, its upload finished',
+  );
+  t.equal(view.status, 200);
+  t.match(view.body, { recordingId, channelId: 'crashy', phase: 'failed', recovered: true, startedBy: 'peer:host', participants: ['host'] });
+  t.equal(view.body.files.length, 1, 'its recovered file');
+  t.equal(path.join(dir, 'recordings', view.body.files[0].objectKey), stored, 'is the stored one');
+  t.equal(view.body.uploads[0].objectKey, view.body.files[0].objectKey, 'with its upload');
+  t.ok((await api('/recordings')).body.recordings.some((entry: { recordingId: string }) => entry.recordingId === recordingId), 'the list includes it');
+  const events = (await api(`/recordings/${recordingId}/events`)).body.events as Array<{ event: string; code?: string; message?: string; seq: number }>;
+  const milestones = events.filter((event) => event.event !== 'uploadingProgress');
+  t.same(milestones.map((event) => event.event), ['connecting', 'started', 'fatalError', 'uploaded'], 'its event log: started, then the failure and the upload');
+  t.match(milestones[2], { code: 'RecorderFailed', message: /server stopped/ }, 'the failure says the server stopped');
+  t.same(events.map((event) => event.seq), events.map((_, index) => index + 1), 'numbered on from the previous run');
   second.kill('SIGTERM');
   await new Promise((resolve) => second.once('exit', resolve));
   t.ok(await outputClosed(second, 15_000), 'the restarted server exited cleanly');

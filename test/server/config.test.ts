@@ -40,3 +40,34 @@ t.test('the printed config masks secrets', async (t) => {
   t.match(printed, /"secret":"\*\*\*"/, 'masked in place');
 });
 
+
+t.test('socket limits come from the environment and are validated by name', async (t) => {
+  const config = loadConfig({
+    env: {
+      CONFREC_SIGNALING_MAX_BUFFERED_BYTES: '131072',
+      CONFREC_SIGNALING_JOIN_TIMEOUT_MS: '3000',
+      CONFREC_SIGNALING_PING_INTERVAL_MS: '5000',
+      CONFREC_SIGNALING_PING_TIMEOUT_MS: '4000',
+      CONFREC_SIGNALING_MAX_CONNECTIONS_PER_IP: '7',
+      CONFREC_SIGNALING_MAX_CONNECTIONS: '70',
+    },
+    file: undefined,
+    projectRoot: os.tmpdir(),
+  });
+  t.same(
+    [config.signaling.maxBufferedBytes, config.signaling.joinTimeoutMs, config.signaling.pingIntervalMs, config.signaling.pingTimeoutMs, config.signaling.maxConnectionsPerIp, config.signaling.maxConnections],
+    [131072, 3000, 5000, 4000, 7, 70],
+  );
+  const refused = (env: Record<string, string>): string | undefined => refusedField(() => loadConfig({ env, file: undefined, projectRoot: os.tmpdir() }));
+  t.equal(refused({ CONFREC_SIGNALING_MAX_BUFFERED_BYTES: '1000' }), 'signaling.maxBufferedBytes', 'below 64 KiB');
+  t.equal(refused({ CONFREC_SIGNALING_JOIN_TIMEOUT_MS: '0' }), 'signaling.joinTimeoutMs');
+  t.equal(refused({ CONFREC_SIGNALING_PING_TIMEOUT_MS: '1.5' }), 'signaling.pingTimeoutMs', 'not an integer');
+  t.equal(refused({ CONFREC_SIGNALING_MAX_CONNECTIONS_PER_IP: '0' }), 'signaling.maxConnectionsPerIp');
+  t.equal(refused({ CONFREC_SIGNALING_MAX_CONNECTIONS: 'many' }), 'signaling.maxConnections');
+});
+
+t.test('config/example.json shows every signaling default', async (t) => {
+  const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'config', 'example.json'), 'utf8'));
+  const defaults = loadConfig({ env: {}, file: undefined, projectRoot: os.tmpdir() });
+  t.same(example.signaling, defaults.signaling);
+});

@@ -48,6 +48,9 @@ t.test('form upload: token, scope, deadline, crc32 and 614 are enforced like Qin
   const exists = await put(token('bucket-a'), 'k1', Buffer.from('different'));
   t.equal(exists.resp.statusCode, 614, 'insert-only scope on an existing different object → 614');
   t.equal((await put(token('bucket-a:k1'), 'k1', Buffer.from('overwrite'))).resp.statusCode, 200, 'bucket:key scope overwrites');
+  t.equal((await put(token('bucket-a:k1', { insertOnly: 1 }), 'k1', Buffer.from('other'))).resp.statusCode, 614, 'bucket:key with insertOnly: an existing different object → 614');
+  t.same(server.getObject('bucket-a', 'k1'), Buffer.from('overwrite'), 'and it stays as it was');
+  t.equal((await put(token('bucket-a:k1', { insertOnly: 1 }), 'k1', Buffer.from('overwrite'))).resp.statusCode, 200, 'insertOnly with identical content succeeds (as Qiniu does)');
 
   // crc32 mismatch: send a raw multipart with a wrong crc32 field.
   const form = new FormData();

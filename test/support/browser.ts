@@ -30,15 +30,16 @@ export interface TestBrowser {
  * One person's browser: Debian's Chromium with a fresh profile (its own --user-data-dir) and, by
  * default, the fake camera (moving pattern) and microphone (beeps) granted without a prompt.
  * `media: 'denied'` keeps the fake devices but refuses the permission, like a user clicking Block.
+ * `extraArgs` go to Chromium as they are (e.g. trusting one self-signed certificate).
  */
-export async function launchBrowser(options: { media?: 'granted' | 'denied' } = {}): Promise<TestBrowser> {
+export async function launchBrowser(options: { media?: 'granted' | 'denied'; extraArgs?: string[] } = {}): Promise<TestBrowser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh --test\` (installs Debian's chromium)`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-chromium-'));
   const denied = options.media === 'denied';
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...ARGS, '--use-fake-device-for-media-stream', ...(denied ? ['--deny-permission-prompts'] : FAKE_MEDIA.slice(1))],
+    args: [...ARGS, '--use-fake-device-for-media-stream', ...(denied ? ['--deny-permission-prompts'] : FAKE_MEDIA.slice(1)), ...(options.extraArgs ?? [])],
     viewport: { width: 1100, height: 900 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -131,6 +131,13 @@ export class QiniuTestServer extends EventEmitter {
     return object ? Buffer.from(object.data) : undefined;
   }
 
+  /** Stores an object directly, as another writer of the bucket would have. */
+  putObject(bucket: string, key: string, data: Buffer): void {
+    const objects = this.#buckets.get(bucket);
+    if (!objects) throw new Error(`no bucket ${bucket}`);
+    objects.set(key, { data: Buffer.from(data), hash: qetag(data), mimeType: 'application/octet-stream', putTime: Date.now() });
+  }
+
   objectKeys(bucket: string): string[] {
     return [...(this.#buckets.get(bucket)?.keys() ?? [])];
   }

@@ -7,7 +7,7 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver');
 // s3rver only knows the key pair S3RVER/S3RVER; its account registry is how others are added.
@@ -22,6 +22,8 @@ export type S3TestServer = {
   directory: string;
   /** The stored object's bytes, or undefined when there is no such object. */
   getObject(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Stores an object as another writer of the bucket would (plain PutObject, overwriting). */
+  putObject(bucket: string, key: string, data: Buffer): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -64,6 +66,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3TestSer
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
         throw error;
       }
+    },
+    async putObject(bucket, key, data) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
     },
     async close() {
       if (closed) return;

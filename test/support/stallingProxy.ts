@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ProxiedRequest = { method: string; url: URL; status?: number };
+export type ProxiedRequest = { method: string; url: URL; headers: http.IncomingHttpHeaders; status?: number };
 
 export class StallingProxy extends EventEmitter {
   readonly requests: ProxiedRequest[] = [];
@@ -51,7 +51,7 @@ export class StallingProxy extends EventEmitter {
   }
 
   #forward(incoming: http.IncomingMessage, outgoing: http.ServerResponse): void {
-    const record: ProxiedRequest = { method: incoming.method ?? 'GET', url: new URL(incoming.url ?? '/', this.endpoint) };
+    const record: ProxiedRequest = { method: incoming.method ?? 'GET', url: new URL(incoming.url ?? '/', this.endpoint), headers: incoming.headers };
     this.requests.push(record);
     if (this.#stallWhen?.(record)) {
       this.#stallWhen = undefined;

@@ -77,7 +77,7 @@ t.test('MediaChannel in Node: join with a record param, recordState, enableRecor
   t.equal(await host.enableRecord(false, null), true, 'enableRecord(false) accepted');
   t.equal(watcher.recordState, 'Ready', 'back to Ready');
   const [{ fileName }] = await uploaded;
-  t.match(fileName, /^sdk\/meeting_\d{8}-\d{6}\.mp4$/, `recordingEvent uploaded names the file (${fileName})`);
+  t.match(fileName, /^sdk\/meeting_\d{8}-\d{6}_[0-9a-f]{8}\.mp4$/, `recordingEvent uploaded names the file (${fileName})`);
   t.same(
     changes.filter((change) => change.recordState).map((change) => change.properties.recordState),
     ['Ready', 'Running', 'Ready'],

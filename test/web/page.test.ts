@@ -118,7 +118,7 @@ t.test('two browsers see each other, record from the page, and the file has both
   const stored = env.recording.engine.list().flatMap((status) => status.uploads).filter((upload) => upload.state === 'uploaded');
   t.equal(stored.length, 1, 'one recording file stored');
   const file = path.join(env.server.config.recording.recordingsDir, stored[0]!.objectKey);
-  t.match(stored[0]!.objectKey, new RegExp(`^${CHANNEL}/recording_\\d{8}-\\d{6}\\.mp4$`), `default local storage key (${stored[0]!.objectKey})`);
+  t.match(stored[0]!.objectKey, new RegExp(`^${CHANNEL}/recording_\\d{8}-\\d{6}_[0-9a-f]{8}\\.mp4$`), `default local storage key (${stored[0]!.objectKey})`);
   t.ok(fs.existsSync(file), 'the file is in the recordings directory');
   const info = await probe(file);
   t.ok(info.video && info.audio, 'video and audio tracks');
