@@ -63,6 +63,8 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   readonly #inputs = new Map<string, Input>();
   readonly #wiring = new Set<Promise<void>>();
   #recorder: RecorderProcess | undefined;
+  /** The recorder being spawned: a stop() in the meantime must wait for it, or the process leaks. */
+  #spawning: Promise<RecorderProcess> | undefined;
   #phase: RecordingPhase = 'starting';
   #idleTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<RecordedFile[]> | undefined;
@@ -109,35 +111,23 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     return [...new Set(this.channel.producers().filter((handle) => this.#inputs.has(handle.producer.id)).map((handle) => handle.peer.uid))];
   }
 
-  /** Spawns the recorder and wires every current producer. Rejects with RecorderInitFailed. */
+  /**
+   * Spawns the recorder and wires every current producer. Rejects with RecorderInitFailed. A stop()
+   * while the recorder is still spawning waits for the spawn and then stops it: start() then
+   * resolves without 'started' (the phase tells), and no recorder process is left behind.
+   */
   async start(): Promise<void> {
-    const { config } = this;
+    if (this.#phase !== 'starting') return;
     this.channel.retain(this.recordingId);
+    this.#spawning = this.#spawn();
     try {
-      this.#recorder = await RecorderProcess.spawn(
-        {
-          recordingId: this.recordingId,
-          mode: config.recordingMode,
-          outputDir: this.#options.workDir,
-          fileBaseName: this.#options.fileBaseName,
-          streamTypes: config.recordingStreamTypes,
-          canvas: {
-            width: config.transcodingConfig.width,
-            height: config.transcodingConfig.height,
-            fps: config.transcodingConfig.fps,
-            bitrateKbps: config.transcodingConfig.bitrate,
-          },
-          layout: config.transcodingConfig.layout,
-          ...(config.transcodingConfig.maxResolutionUid ? { maxResolutionUid: config.transcodingConfig.maxResolutionUid } : {}),
-          audioProfile: config.audioProfile,
-          bindIp: this.#options.recorderIp,
-        },
-        this.#options.recorderOptions,
-      );
+      this.#recorder = await this.#spawning;
     } catch (error) {
       this.#phase = 'failed';
       this.channel.release(this.recordingId);
       throw error instanceof CodedError ? error : new CodedError(RecordingErrorCode.RecorderInitFailed, String(error));
+    } finally {
+      this.#spawning = undefined;
     }
     const recorder = this.#recorder;
     recorder.on('firstFrame', (inputId) => this.#stopKeyFrames(inputId));
@@ -151,6 +141,30 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     this.safeEmit('started');
     for (const handle of this.channel.producers()) this.addProducer(handle);
     this.updateIdle(this.channel.peers().length);
+  }
+
+  #spawn(): Promise<RecorderProcess> {
+    const { config } = this;
+    return RecorderProcess.spawn(
+      {
+        recordingId: this.recordingId,
+        mode: config.recordingMode,
+        outputDir: this.#options.workDir,
+        fileBaseName: this.#options.fileBaseName,
+        streamTypes: config.recordingStreamTypes,
+        canvas: {
+          width: config.transcodingConfig.width,
+          height: config.transcodingConfig.height,
+          fps: config.transcodingConfig.fps,
+          bitrateKbps: config.transcodingConfig.bitrate,
+        },
+        layout: config.transcodingConfig.layout,
+        ...(config.transcodingConfig.maxResolutionUid ? { maxResolutionUid: config.transcodingConfig.maxResolutionUid } : {}),
+        audioProfile: config.audioProfile,
+        bindIp: this.#options.recorderIp,
+      },
+      this.#options.recorderOptions,
+    );
   }
 
   addProducer(handle: ProducerHandle): void {
@@ -188,17 +202,25 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     if (maxResolutionUid) this.config.transcodingConfig.maxResolutionUid = maxResolutionUid;
   }
 
-  /** Counts users in the channel: with nobody for maxIdleTime seconds the recording stops itself. */
+  /**
+   * Counts users in the channel: with nobody for maxIdleTime seconds the recording stops itself.
+   * The seed's codes tell why: NoUsers (onRecorderFailure) when the channel is empty — at start or
+   * when the last user leaves — and RecorderExpireExit (onRecorderFailure, then onRecordingStopped)
+   * when maxIdleTime ran out and the recorder exits.
+   */
   updateIdle(peerCount: number): void {
     if (!this.active) return;
     if (peerCount > 0) {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     } else if (!this.#idleTimer) {
+      const seconds = this.config.maxIdleTime;
+      this.safeEmit('recorderFailure', RecordingErrorCode.NoUsers, `no users in the channel: the recording stops in ${seconds} s unless someone joins`);
       this.#idleTimer = setTimeout(() => {
-        logger.info(`nobody in the channel for ${this.config.maxIdleTime} s: stopping`, { recordingId: this.recordingId });
+        logger.info(`nobody in the channel for ${seconds} s: stopping`, { recordingId: this.recordingId });
+        this.safeEmit('recorderFailure', RecordingErrorCode.RecorderExpireExit, `nobody in the channel for maxIdleTime (${seconds} s): the recording stopped itself`);
         void this.stop('maxIdleTime');
-      }, this.config.maxIdleTime * 1000);
+      }, seconds * 1000);
     }
   }
 
@@ -214,7 +236,11 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     this.#teardownMedia();
     let files: RecordedFile[] = [];
     try {
-      files = (await this.#recorder?.stop()) ?? [];
+      const spawning = this.#spawning;
+      const spawned = spawning ? await spawning.catch(() => undefined) : this.#recorder;
+      // A spawn that failed is start()'s to report (RecorderInitFailed); it also released the channel.
+      if (spawning && !spawned) return [];
+      files = (await spawned?.stop()) ?? [];
     } finally {
       this.#recorder?.close();
       this.channel.release(this.recordingId);

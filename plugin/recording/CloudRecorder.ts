@@ -13,7 +13,7 @@ const logger = new Logger('CloudRecorder');
 /**
  * ICloudRecorder of the Agora seed, in process: one instance drives at most one recording at a
  * time. Release(true) leaves the recording running on the server (its files still upload);
- * release(false) stops it. After release the instance refuses every call.
+ * release(false) stops it and its uploads. After release the instance refuses every call.
  */
 export class CloudRecorder {
   readonly #engine: RecordingEngine;
@@ -107,13 +107,17 @@ export class CloudRecorder {
     await this.#engine.stop(this.#recordingId, 'stopped by backend');
   }
 
-  /** Release: true keeps the recording running (and uploading) on the server without this instance. */
+  /**
+   * Release. true: the recording goes on recording and uploading on the server without this
+   * instance. false (the default, the seed's 停止录制与上传): recording and uploading stop; files
+   * not yet stored stay in the server's backup until resumed (RecordingEngine.resumeUploads).
+   * Either way the observer hears nothing more.
+   */
   async release(keepRecordingInBackground = false): Promise<void> {
     if (this.#released) return;
     this.#released = true;
-    const recording = this.#recordingId ? this.#engine.get(this.#recordingId) : undefined;
-    if (!keepRecordingInBackground && recording?.active) await recording.stop('released by backend');
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    if (!keepRecordingInBackground && this.#recordingId) await this.#engine.release(this.#recordingId);
   }
 
   #assertUsable(): void {

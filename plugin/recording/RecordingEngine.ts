@@ -98,6 +98,8 @@ interface Entry {
   progress: number;
   /** Settles once the files are in the upload queue (or failed to get there). */
   handedOff?: Promise<void>;
+  /** Release(false): files of this recording are queued held (kept in backup, not uploaded). */
+  uploadsHeld: boolean;
 }
 
 /**
@@ -203,6 +205,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       objectKeys: new Map(),
       percents: new Map(),
       progress: 0,
+      uploadsHeld: false,
     };
     this.#entries.set(recordingId, entry);
     writeManifest(manifest);
@@ -228,9 +231,13 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     try {
       await recording.start();
     } catch (error) {
-      this.#entries.delete(recordingId);
       removeManifest(workDir);
       secretHold.release();
+      // Observers heard Connecting: the recording must end in a final callback, not silence. The
+      // entry stays (phase failed) so the API shows what became of it.
+      const code = error instanceof CodedError ? (error.code as RecordingErrorCode) : RecordingErrorCode.RecorderInitFailed;
+      log.error(`start() | failed to start (${code}): ${(error as Error).message}`);
+      this.safeEmit('fatalError', recordingId, channel.channelId, code, (error as Error).message);
       throw error;
     }
     // The recorder's clock is the recording's: offsets in its files count from it.
@@ -299,6 +306,27 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
    */
   async handedOff(recordingId: string): Promise<void> {
     await this.#entries.get(recordingId)?.handedOff;
+  }
+
+  /**
+   * Release(false) of the seed, 停止录制与上传: stops the recording if it runs and stops uploading
+   * its files — those not yet stored stay in the backup dir (listed, never deleted) until
+   * resumeUploads(). Files the stop hands over later are queued held too.
+   */
+  async release(recordingId: string, reason = 'released by backend'): Promise<void> {
+    // A recording of a previous run is known to the upload queue only: its uploads are held all the same.
+    const entry = this.#entries.get(recordingId);
+    if (entry) entry.uploadsHeld = true;
+    if (entry?.recording?.active) await entry.recording.stop(reason);
+    await this.#options.uploads.hold(recordingId);
+    logger.info('release() | released: recording and uploading stopped', { recordingId });
+  }
+
+  /** Uploads again what release() held (also for recordings of a previous run, known only to the queue). */
+  async resumeUploads(recordingId: string): Promise<UploadJobStatus[]> {
+    const entry = this.#entries.get(recordingId);
+    if (entry) entry.uploadsHeld = false;
+    return this.#options.uploads.resume(recordingId);
   }
 
   status(recordingId: string): RecordingStatus | undefined {
@@ -381,7 +409,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     });
     for (const { objectKey, file } of keyed) {
       try {
-        await this.#options.uploads.enqueue({ recordingId, channelId, localPath: file.path, objectKey, target });
+        await this.#options.uploads.enqueue({ recordingId, channelId, localPath: file.path, objectKey, target, ...(entry.uploadsHeld ? { held: true } : {}) });
       } catch (error) {
         entry.percents.delete(objectKey);
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.UploaderInitFailed, String(error));
@@ -414,6 +442,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
         objectKeys: new Map(),
         percents: new Map(),
         progress: 0,
+        uploadsHeld: false,
       };
       this.#entries.set(recordingId, entry);
       const log = logger.child({ recordingId, channelId });

@@ -7,7 +7,8 @@
  * - BestFit: equal tiles on a near-square grid (cols = ceil(sqrt(n))), resizing with the count.
  * - Vertical: maxResolutionUid (else the first) large on the left, the others small on the right in at
  *   most two columns of eight.
- * All layouts hold at most MAX_LAYOUT_USERS users; extra uids are dropped (not drawn).
+ * All layouts hold at most MAX_LAYOUT_USERS users; extra uids are dropped (not drawn), but never
+ * maxResolutionUid: the chosen user is kept first and the cut falls on the last of the others.
  */
 
 export type MixedVideoLayout = 'Float' | 'BestFit' | 'Vertical';
@@ -43,15 +44,19 @@ export function computeLayout(
   if (!Number.isInteger(canvas.width) || !Number.isInteger(canvas.height) || canvas.width < 16 || canvas.height < 16) {
     throw new TypeError(`canvas must be at least 16x16 integers, got ${canvas.width}x${canvas.height}`);
   }
-  const unique = [...new Set(uids)].slice(0, MAX_LAYOUT_USERS);
-  if (unique.length === 0) return [];
+  const unique = [...new Set(uids)];
+  const drawn = withPrimaryFirst(unique, maxResolutionUid).slice(0, MAX_LAYOUT_USERS);
+  if (drawn.length === 0) return [];
   switch (layout) {
-    case 'BestFit':
-      return bestFit(canvas, unique);
+    case 'BestFit': {
+      // BestFit has no large tile: users keep their order, only who is drawn follows maxResolutionUid.
+      const kept = new Set(drawn);
+      return bestFit(canvas, unique.filter((uid) => kept.has(uid)));
+    }
     case 'Vertical':
-      return vertical(canvas, withPrimaryFirst(unique, maxResolutionUid));
+      return vertical(canvas, drawn);
     case 'Float':
-      return float(canvas, withPrimaryFirst(unique, maxResolutionUid));
+      return float(canvas, drawn);
     default:
       throw new TypeError(`unknown layout ${String(layout)}`);
   }

@@ -18,6 +18,8 @@ export type UploadJobRecord = {
   phase: 'pending' | 'backedUp';
   backup?: UploadJobBackup;
   lastError?: UploadJobError;
+  /** Release(false) of the seed: no upload is attempted until someone resumes it (the file waits in backup). */
+  held?: true;
 };
 
 export type UploadJobBackup = {
@@ -35,6 +37,7 @@ export type UploadJobState =
   | 'retrying' // waiting out a backoff delay before the next attempt
   | 'backingUp' // primary gave up; copying to backup
   | 'backedUp' // safe in backup; the background loop re-uploads to the primary
+  | 'held' // uploading stopped by Release(false): kept in backup, never deleted, until resumed
   | 'uploaded' // the primary store acknowledged the object
   | 'failed'; // nothing left to upload (the local file vanished before any store had it)
 
@@ -65,11 +68,29 @@ export class UploadJob {
   /** Re-upload attempts made by the background loop since the backup (drives its backoff). */
   backgroundAttempts = 0;
   location: string | undefined;
+  /** True while an attempt or backup of this job runs (the run loop, not hold(), then parks it). */
+  running = false;
   #percent = 0;
+  #abort = new AbortController();
 
   constructor(record: UploadJobRecord) {
     this.record = record;
-    this.state = record.phase === 'backedUp' ? 'backedUp' : 'queued';
+    this.state = record.held ? 'held' : record.phase === 'backedUp' ? 'backedUp' : 'queued';
+  }
+
+  /** Aborted when the job is held: cuts its running attempt or backoff wait. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  hold(): void {
+    this.record.held = true;
+    this.#abort.abort();
+  }
+
+  release(): void {
+    delete this.record.held;
+    this.#abort = new AbortController();
   }
 
   get id(): string {

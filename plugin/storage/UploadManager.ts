@@ -64,6 +64,8 @@ export type EnqueueRequest = {
   /** Name in the store (bucket key / path under recordingsDir); validated like a record param's fileName. */
   objectKey: string;
   target: StorageTarget;
+  /** Queued held (Release(false) came first): copied to backup, not uploaded until resume(). */
+  held?: boolean;
 };
 
 export type UploadManagerEvents = {
@@ -155,7 +157,10 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (records.length > 0) logger.info(`open() | resuming ${records.length} unfinished upload(s)`);
     // Start once the caller has had the chance to attach listeners (it resumes in a microtask; this runs after).
     setImmediate(() => {
-      for (const job of manager.#jobs.values()) manager.#schedule(job, job.record.phase === 'backedUp' ? 'background' : 'primary');
+      for (const job of manager.#jobs.values()) {
+        if (job.record.held) void manager.#park(job);
+        else manager.#schedule(job, job.record.phase === 'backedUp' ? 'background' : 'primary');
+      }
     });
     return manager;
   }
@@ -188,6 +193,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       size: stat.size,
       createdAt: new Date().toISOString(),
       phase: 'pending',
+      ...(request.held ? { held: true as const } : {}),
     };
     await this.#store.save(record);
     // close() may have run while we were writing: the record stays on disk for the next process.
@@ -195,8 +201,45 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     this.#jobs.set(job.id, job);
     this.#secretHolds.set(job.id, holdTargetSecret(target));
     logOf(job).info('enqueue() | queued', { vendor: target.vendor, bucket: target.bucket ?? '-', objectKey, bytes: stat.size });
-    if (!this.#closed) this.#schedule(job, 'primary');
+    if (!this.#closed) {
+      if (job.record.held) await this.#park(job);
+      else this.#schedule(job, 'primary');
+    }
     return job.status();
+  }
+
+  /**
+   * Release(false) of the seed — stop uploading: every unfinished upload of the recording stops
+   * (a running attempt is aborted; S3/Qiniu keep their resume state) and its file waits in the
+   * backup dir, never deleted, shown as 'held', until resume(). Persisted: a restart keeps it held.
+   */
+  async hold(recordingId: string): Promise<UploadJobStatus[]> {
+    const jobs = [...this.#jobs.values()].filter((job) => job.record.recordingId === recordingId && !job.finished && !job.record.held);
+    for (const job of jobs) {
+      job.hold();
+      clearTimeout(this.#timers.get(job.id));
+      this.#timers.delete(job.id);
+      const queued = this.#queue.findIndex((entry) => entry.job === job);
+      if (queued >= 0) this.#queue.splice(queued, 1);
+      await this.#store.save(job.record).catch((error) => logOf(job).error(`hold() | cannot persist: ${firstLine(String(error))}`));
+      logOf(job).info(`hold() | uploading stopped; the file stays in backup`);
+    }
+    // A running job is parked by its run loop once the aborted attempt returns.
+    await Promise.all(jobs.filter((job) => !job.running).map((job) => this.#park(job)));
+    return jobs.map((job) => job.status());
+  }
+
+  /** Uploads what hold() stopped, from the backup copy (with the usual retries and backup loop). */
+  async resume(recordingId: string): Promise<UploadJobStatus[]> {
+    if (this.#closed) throw new CodedError(RecordingErrorCode.InvalidOperation, 'upload manager is closed');
+    const jobs = [...this.#jobs.values()].filter((job) => job.record.recordingId === recordingId && job.record.held);
+    for (const job of jobs) {
+      job.release();
+      await this.#store.save(job.record).catch((error) => logOf(job).error(`resume() | cannot persist: ${firstLine(String(error))}`));
+      logOf(job).info(`resume() | uploading resumed`);
+      if (!job.running) this.#schedule(job, 'primary');
+    }
+    return jobs.map((job) => job.status());
   }
 
   /** Every job this process knows (unfinished ones from disk included). No secrets. */
@@ -225,7 +268,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
   // ------------------------------------------------------------------------------------------------
 
   #schedule(job: UploadJob, mode: RunMode): void {
-    if (this.#closed || job.finished) return;
+    if (this.#closed || job.finished || job.record.held) return;
     if (mode === 'primary') job.state = 'queued';
     this.#queue.push({ job, mode });
     this.#pump();
@@ -234,12 +277,20 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
   #pump(): void {
     while (!this.#closed && this.#running.size < this.#concurrency && this.#queue.length > 0) {
       const { job, mode } = this.#queue.shift()!;
-      const run = (mode === 'primary' ? this.#runPrimary(job) : this.#runBackground(job)).catch((error) => {
-        logOf(job).error(`pump() | unexpected: ${firstLine(String(error))}`);
-      });
+      job.running = true;
+      const run = (mode === 'primary' ? this.#runPrimary(job) : this.#runBackground(job))
+        .then(async () => {
+          if (job.record.held && !this.#closed) await this.#park(job);
+        })
+        .catch((error) => {
+          logOf(job).error(`pump() | unexpected: ${firstLine(String(error))}`);
+        });
       this.#running.add(run);
       void run.finally(() => {
+        job.running = false;
         this.#running.delete(run);
+        // resume() during the run: the loop above returned because of the hold; go on now.
+        if (!job.record.held && !job.finished && job.state === 'held') this.#schedule(job, 'primary');
         this.#pump();
       });
     }
@@ -256,15 +307,16 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
         await this.#finish(job, outcome.result);
         return;
       }
+      if (job.record.held) return;
       failure = outcome.error;
       if (failure.kind === 'user' || attempt === this.#retry.attempts) break;
       job.state = 'retrying';
       const delay = backoffDelay(attempt, this.#retry, this.#random);
       logOf(job).debug(`runPrimary() | retry ${attempt + 1}/${this.#retry.attempts} in ${delay} ms`);
       try {
-        await sleep(delay, this.#abort.signal);
+        await sleep(delay, AbortSignal.any([this.#abort.signal, job.signal]));
       } catch {
-        return; // closing
+        return; // closing, or held
       }
     }
     const error = failure ?? StorageError.transient('upload failed');
@@ -289,6 +341,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       await this.#finish(job, outcome.result);
       return;
     }
+    if (job.record.held) return;
     job.state = job.record.phase === 'backedUp' ? 'backedUp' : 'retrying';
     this.#scheduleBackground(job);
   }
@@ -351,14 +404,14 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
           localPath: job.sourcePath,
           objectKey: job.record.objectKey,
           size: job.record.size,
-          signal: this.#abort.signal,
+          signal: AbortSignal.any([this.#abort.signal, job.signal]),
         },
         primary ? (uploaded, total) => this.#onProgress(job, uploaded, total) : () => undefined,
       );
       return { result };
     } catch (error) {
       const storageError = toStorageError(error);
-      if (!this.#closed && primary) {
+      if (!this.#closed && primary && !job.record.held) {
         logOf(job).warn(`attempt() | attempt ${job.attempts} failed (${storageError.kind}): ${storageError.message}`);
         job.record.lastError = {
           code: storageError.code as RecordingErrorCode,
@@ -378,6 +431,20 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     // 100 is kept for the acknowledgement: the last part sent is not yet the object stored.
     const percent = Math.min(99, Math.floor((uploaded * 100) / total));
     if (job.raisePercent(percent)) this.safeEmit('progress', job.status(), job.percent);
+  }
+
+  /** A held job: its file into backup (if not there yet), then it waits for resume(). */
+  async #park(job: UploadJob): Promise<void> {
+    if (job.finished || !job.record.held) return;
+    job.running = true;
+    try {
+      await this.#backup(job);
+    } finally {
+      job.running = false;
+    }
+    if (this.#closed || job.finished) return;
+    if (job.record.held) job.state = 'held';
+    else this.#schedule(job, 'primary');
   }
 
   /** Copies the file to the backup dir (and the optional backup bucket); emits 'backuped' or BackupFailed. */

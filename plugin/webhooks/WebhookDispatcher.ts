@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../../server/logger';
+import { TypedEmitter } from '../../server/TypedEmitter';
 import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
 import { signWebhook } from './signature';
 
@@ -26,6 +27,11 @@ export interface WebhookDispatcherOptions {
 /** url → recordingId → the last seq delivered or given up on. */
 type Cursors = Map<string, Map<string, number>>;
 
+export type WebhookDispatcherEvents = {
+  /** One POST of `entry` to `url`: 2xx (delivered), failed with another try to come (retrying), or failed for the last time (gaveUp). */
+  delivery: [outcome: 'delivered' | 'retrying' | 'gaveUp', url: string, entry: RecordingEventEntry];
+};
+
 /** The JSON body of every webhook POST: the event log entry plus a delivery id. */
 export type WebhookPayload = RecordingEventEntry & { id: string };
 
@@ -44,7 +50,7 @@ interface Queue {
  * coalesced (only the newest waiting one is sent). With a stateFile (and a log that survives
  * restarts) what is queued at shutdown is delivered after the next start, in order, with its own seq.
  */
-export class WebhookDispatcher {
+export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
   readonly #options: Required<Omit<WebhookDispatcherOptions, 'stateFile'>> & Pick<WebhookDispatcherOptions, 'stateFile'>;
   readonly #cursors: Cursors;
   readonly #log: RecordingEventLog;
@@ -55,6 +61,7 @@ export class WebhookDispatcher {
   #closed = false;
 
   constructor(log: RecordingEventLog, options: WebhookDispatcherOptions) {
+    super();
     this.#options = { timeoutMs: 5000, maxAttempts: 10, retryBaseDelayMs: 500, retryMaxDelayMs: 30_000, maxQueuedPerRecording: 1000, ...options };
     this.#log = log;
     this.#onEntry = (entry) => {
@@ -161,12 +168,16 @@ export class WebhookDispatcher {
           signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]),
         });
         await response.arrayBuffer().catch(() => undefined);
-        if (response.status >= 200 && response.status < 300) return;
+        if (response.status >= 200 && response.status < 300) {
+          this.safeEmit('delivery', 'delivered', url, entry);
+          return;
+        }
         failure = `HTTP ${response.status}`;
       } catch (error) {
         if (this.#closed) return;
         failure = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).message ?? error);
       }
+      this.safeEmit('delivery', attempt === maxAttempts ? 'gaveUp' : 'retrying', url, entry);
       if (attempt === maxAttempts) {
         logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`, { recordingId: entry.recordingId });
         return;

@@ -154,8 +154,8 @@ export class RecorderSession {
   async #release({ keepRecordingInBackground, recordingId }: RecorderRequestData<'release'>): Promise<RecorderResponses['release']> {
     if (!keepRecordingInBackground && recordingId) {
       if (!this.#following.has(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder does not control ${recordingId}`);
-      const recording = this.#context.engine.get(recordingId);
-      if (recording?.active) await recording.stop('released by backend');
+      // Stops recording and uploading (files not yet stored stay in backup): the seed's Release(false).
+      await this.#context.engine.release(recordingId);
     }
     this.close();
     return {};

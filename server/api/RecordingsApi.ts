@@ -91,7 +91,7 @@ export class RecordingsApi {
       if (method === 'GET') return [200, { recordings: this.#options.engine.list().map((status) => this.#view(status)) }];
       return [201, await this.#start(await readJsonBody(request, this.#options.maxBodyBytes))];
     }
-    const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events)?$/.exec(path);
+    const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events|\/resume-uploads)?$/.exec(path);
     if (!match) throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path || '/'}`);
     const recordingId = match[1]!;
     switch (match[2]) {
@@ -115,6 +115,15 @@ export class RecordingsApi {
         // The answer lists the final files and their uploads.
         await this.#options.engine.handedOff(recordingId);
         return [200, this.#viewOf(recordingId)];
+      }
+      case '/resume-uploads': {
+        allow(method, ['POST']);
+        await readJsonBody(request, this.#options.maxBodyBytes);
+        // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
+        const resumed = await this.#options.engine.resumeUploads(recordingId);
+        if (!this.#options.engine.get(recordingId) && resumed.length === 0) throw notFound(recordingId);
+        logger.info(`resume-uploads | ${resumed.length} upload(s) resumed`, { recordingId });
+        return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
       case '/events': {
         allow(method, ['GET']);

@@ -94,6 +94,19 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': recordingResponse('Stopped'), '409': errorResponse('InvalidOperation: not running'), ...commonErrors },
       },
     },
+    '/recordings/{recordingId}/resume-uploads': {
+      parameters: [idParameter],
+      post: {
+        summary: 'Upload the files Release(false) held in backup (state held); they go through the usual retries',
+        responses: {
+          '200': {
+            description: 'Resumed',
+            content: { 'application/json': { schema: { type: 'object', properties: { recordingId: { type: 'string' }, resumed: { type: 'integer' }, uploads: { type: 'array', items: { $ref: '#/components/schemas/Upload' } } } } } },
+          },
+          ...commonErrors,
+        },
+      },
+    },
     '/recordings/{recordingId}/events': {
       parameters: [idParameter, { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } }],
       get: {
@@ -168,12 +181,12 @@ export const OPENAPI_DOCUMENT = {
       },
       CloudStorageConfig: {
         type: 'object',
-        required: ['vendor'],
         additionalProperties: false,
-        description: 'Where the file goes; default { "vendor": "Local" }. Keys are never shown back.',
+        description: 'Where the file goes; default { "vendor": "Local" }. vendor (or the seed spelling vender) is required. Keys are never shown back.',
         properties: {
-          vendor: { type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] },
-          region: { type: 'string' },
+          vendor: { oneOf: [{ type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] }, { type: 'integer', enum: [0, 1], description: "Agora's numbers: 0 Qiniu, 1 AWS" }] },
+          vender: { description: 'The seed spelling of vendor; if both are given they must agree', oneOf: [{ type: 'string', enum: ['Qiniu', 'AWS', 'S3', 'Local'] }, { type: 'integer', enum: [0, 1] }] },
+          region: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 0, description: "Agora's region number of the vendor (README: region table)" }] },
           bucket: { type: 'string' },
           accessKey: { type: 'string' },
           secretKey: { type: 'string', writeOnly: true },
@@ -215,7 +228,7 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           id: { type: 'string' },
           objectKey: { type: 'string' },
-          state: { type: 'string', enum: ['queued', 'uploading', 'retrying', 'backingUp', 'backedUp', 'uploaded', 'failed'] },
+          state: { type: 'string', enum: ['queued', 'uploading', 'retrying', 'backingUp', 'backedUp', 'held', 'uploaded', 'failed'], description: 'held: uploading stopped by Release(false); the file waits in backup until resume-uploads' },
           percent: { type: 'integer', minimum: 0, maximum: 100 },
           attempts: { type: 'integer' },
           size: { type: 'integer' },

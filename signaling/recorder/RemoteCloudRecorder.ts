@@ -29,7 +29,16 @@ export interface CloudRecorderOptions {
 
 /** Plain-object configs as the SDK sends them (validated by the server; errors name the field). */
 export type RecordingConfigInput = Record<string, unknown>;
-export type CloudStorageConfigInput = { vendor: 'Qiniu' | 'AWS' | 'S3' | 'Local'; region?: string; bucket?: string; accessKey?: string; secretKey?: string; endpoint?: string };
+/** `vender` is the seed's spelling of `vendor`; 0/1 and numeric regions are Agora's numbers (README). */
+export type CloudStorageConfigInput = {
+  vendor?: 'Qiniu' | 'AWS' | 'S3' | 'Local' | 0 | 1;
+  vender?: 'Qiniu' | 'AWS' | 'S3' | 'Local' | 0 | 1;
+  region?: string | number;
+  bucket?: string;
+  accessKey?: string;
+  secretKey?: string;
+  endpoint?: string;
+};
 
 interface Followed {
   resumeKey?: string;
@@ -149,15 +158,26 @@ export class RemoteCloudRecorder {
   }
 
   /**
-   * Release: true leaves the recording running (and uploading) on the server; false stops it first.
+   * Release: true leaves the recording running (and uploading) on the server; false (the default,
+   * the seed's 停止录制与上传) stops it and its uploads — files not yet stored stay in the server's
+   * backup (listed by the HTTP API) until `POST /api/v1/recordings/{id}/resume-uploads`. The
+   * observer hears nothing more either way, so wait for onRecordingUploaded before release().
    * The instance refuses every call afterwards. Rejects (after releasing) only when a stop was
    * asked for and could not be delivered.
    */
   async release(keepRecordingInBackground = false): Promise<void> {
     if (this.#released) return;
-    const stop = !keepRecordingInBackground && this.#current !== undefined && !this.#followed.get(this.#current)?.ended;
+    // Also after the recording stopped: its uploads may still run, and false stops them.
+    const stop = !keepRecordingInBackground && this.#current !== undefined;
+    const running = this.#current !== undefined && !this.#followed.get(this.#current)?.ended;
     try {
-      if (stop) await this.#request('release', { keepRecordingInBackground: false, recordingId: this.#current! });
+      if (stop) {
+        await this.#request('release', { keepRecordingInBackground: false, recordingId: this.#current! }).catch((error: unknown) => {
+          // Stopping a running recording must be delivered; stopping the uploads of an ended one is
+          // best effort (the server may be gone, and with it any upload of ours).
+          if (running) throw error;
+        });
+      }
       else if (this.#client && !this.#client.closed) await this.#client.request('release', { keepRecordingInBackground: true }).catch(() => undefined);
     } finally {
       this.#released = true;

@@ -6,7 +6,8 @@
  *   }, { tls: { ca: fs.readFileSync('server-cert.pem') } });   // only for a self-signed server
  *   const id = await recorder.startCloudRecording(appId, channel, token, uid, recordingConfig, storageConfig);
  *   await recorder.stopCloudRecording();
- *   await recorder.release();            // or release(true): the recording goes on without us
+ *   await recorder.release();            // stops recording and uploading (files not yet stored wait in
+ *                                        // the server's backup); release(true): both go on without us
  *
  * Browsers: import from './browser' (uses the global WebSocket).
  */

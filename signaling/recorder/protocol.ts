@@ -37,7 +37,7 @@ export const recorderRequestSchemas = {
   resume: obj({ recordingId, resumeKey, afterSeq: seq }),
   /** Follow (and be allowed to stop) a recording another controller started; needs a record token. */
   attach: obj({ appId: str({ min: 1, max: 128 }), recordingId, token: str({ min: 0, max: 4096 }), afterSeq: optional(seq) }),
-  /** Release: stops following; false also stops `recordingId` if it still runs. */
+  /** Release: stops following; false also stops `recordingId` if it still runs, and holds its uploads. */
   release: obj({ keepRecordingInBackground: bool(), recordingId: optional(recordingId) }),
 } as const;
 

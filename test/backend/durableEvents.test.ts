@@ -68,9 +68,11 @@ t.test('webhooks queued at shutdown are delivered after the restart; the event l
   const second = await startBackendServer(options);
   t.teardown(() => second.close());
   t.ok(await until(() => receiver.accepted.some((delivery) => JSON.parse(delivery.raw).event === 'uploaded'), 20_000), 'after the restart the backlog is delivered');
-  const payloads = receiver.accepted.map((delivery) => JSON.parse(delivery.raw) as { recordingId: string; seq: number; event: string; id: string });
+  const payloads = receiver.accepted.map((delivery) => JSON.parse(delivery.raw) as { recordingId: string; seq: number; event: string; id: string; code?: string });
   t.ok(payloads.every((payload) => payload.recordingId === recordingId), 'all of the recording from before the restart');
-  t.same(milestones(payloads.map((payload) => payload.event)), ['connecting', 'started', 'stopped', 'uploaded'], 'every milestone, in order');
+  // The channel has nobody in it: the seed's NoUsers (onRecorderFailure) follows Started.
+  t.same(milestones(payloads.map((payload) => payload.event)), ['connecting', 'started', 'recorderFailure', 'stopped', 'uploaded'], 'every milestone, in order');
+  t.equal(payloads.find((payload) => payload.event === 'recorderFailure')?.code, 'NoUsers', 'the failure is NoUsers');
   t.same(payloads.map((payload) => payload.seq), seqsBefore.filter((seq) => payloads.some((payload) => payload.seq === seq)), 'with the sequence numbers they had, increasing');
   t.equal(new Set(payloads.map((payload) => payload.id)).size, payloads.length, 'none twice');
   t.ok(receiver.accepted.every((delivery) => verifyWebhookSignature(SECRET, delivery.raw, delivery.signature)), 'signed');

@@ -66,7 +66,9 @@ t.test('webhooks: a receiver failing its first attempts still gets every event, 
 
   const payloads = accepted().map((delivery) => JSON.parse(delivery.raw));
   t.ok(payloads.every((payload) => payload.recordingId === recordingId), 'every payload names the recording');
-  t.same(milestones(payloads.map((payload) => payload.event)), ['connecting', 'started', 'stopped', 'uploaded'], 'in order');
+  // The channel has nobody in it: the seed's NoUsers (onRecorderFailure) follows Started.
+  t.same(milestones(payloads.map((payload) => payload.event)), ['connecting', 'started', 'recorderFailure', 'stopped', 'uploaded'], 'in order');
+  t.equal(payloads.find((payload) => payload.event === 'recorderFailure')?.code, 'NoUsers', 'the failure is NoUsers');
   const seqs = payloads.map((payload) => payload.seq as number);
   t.ok(seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!), `seq increasing (${seqs.join(',')})`);
   t.equal(new Set(payloads.map((payload) => payload.id)).size, payloads.length, 'no event accepted twice');

@@ -109,3 +109,20 @@ t.test('Float: the first user fills the canvas; a layout change and a pause show
   t.same(await tileColors(file, bestFitAt + 1, bestFit), { red: 'red', blue: 'blue' }, 'layout changed mid-file');
   t.same(await tileColors(file, pausedAt + 1, bestFit), { red: 'red', blue: 'grey' }, 'paused video shows the placeholder');
 });
+
+t.test('Vertical: a maxResolutionUid who joined after 17 other video users fills the large region', async (t) => {
+  const dir = tmpDir('vertical18');
+  const job = compositeJob(dir, { layout: 'Vertical', maxResolutionUid: 'blue', canvas: { width: 360, height: 640, fps: 15, bitrateKbps: 500 } });
+  const { recorder, frames, publishers } = await withRecorder(t, job);
+  // 17 users whose cameras send nothing (black tiles) came first; the chosen one is the 18th.
+  const early = Array.from({ length: 17 }, (_, index) => `quiet${index}`);
+  for (const uid of early) await recorder.addInput(videoInput(`v${uid}`, uid));
+  const blue = await recorder.addInput(videoInput('vblue', 'blue'));
+  publishers.push(startVideoPublisher({ port: blue.rtpPort, color: BLUE }));
+  const blueAt = (await frames.waitFor('vblue') - recorder.startedAt) / 1000;
+  await sleep(1500);
+  const files = await recorder.stop();
+  const tiles = computeLayout(job.canvas, 'Vertical', [...early, 'blue'], 'blue');
+  t.equal(tiles[0].uid, 'blue', 'the layout puts the 18th user first');
+  t.same(await tileColors(files[0].path, blueAt + 0.8, [tiles[0]]), { blue: 'blue' }, 'and the file shows them in the large region');
+});

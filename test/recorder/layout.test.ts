@@ -76,3 +76,17 @@ t.test('Float: the first user fills the canvas, the others float above it withou
   for (let i = 0; i < small.length; i++) for (let j = i + 1; j < small.length; j++) if (overlaps(small[i], small[j])) t.fail('overlap');
   t.equal(computeLayout(landscape, 'Float', ['a', 'b'], 'b')[0].uid, 'b', 'maxResolutionUid is the full-canvas user when given');
 });
+
+t.test('maxResolutionUid beyond the first 17 users is still drawn, as the large tile', async (t) => {
+  const many = uids(20);
+  for (const layout of ['Vertical', 'Float'] as const) {
+    const tiles = computeLayout(portrait, layout, many, 'u19');
+    t.equal(tiles.length, MAX_LAYOUT_USERS, `${layout}: 17 tiles`);
+    t.equal(tiles[0].uid, 'u19', `${layout}: the 20th user is the large tile`);
+    t.same(tiles.slice(1).map((tile) => tile.uid), many.slice(0, MAX_LAYOUT_USERS - 1), `${layout}: the others in order, the cut after the 16th`);
+  }
+  const bestFit = computeLayout(portrait, 'BestFit', many, 'u19');
+  t.equal(bestFit.length, MAX_LAYOUT_USERS);
+  t.same(bestFit.map((tile) => tile.uid), [...many.slice(0, MAX_LAYOUT_USERS - 1), 'u19'], 'BestFit: the chosen user is drawn, order kept');
+  t.same(computeLayout(portrait, 'BestFit', many).map((tile) => tile.uid), many.slice(0, MAX_LAYOUT_USERS), 'without maxResolutionUid the first 17');
+});

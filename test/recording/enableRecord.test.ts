@@ -56,7 +56,7 @@ t.test('over the wire: record param → Ready, enableRecord → Running → Read
   t.ok(colors.has('red') && colors.has('blue'), `both publishers visible (${[...colors].join(', ')})`);
 });
 
-t.test('maxIdleTime: the recording stops itself when the channel stays empty', async (t) => {
+t.test('maxIdleTime: the recording stops itself when the channel stays empty (NoUsers, then RecorderExpireExit)', async (t) => {
   const env = await startRecordingServer();
   t.teardown(() => env.close());
   const events: string[] = [];
@@ -64,6 +64,7 @@ t.test('maxIdleTime: the recording stops itself when the channel stays empty', a
     onRecordingConnecting: () => events.push('connecting'),
     onRecordingStarted: () => events.push('started'),
     onRecordingStopped: () => events.push('stopped'),
+    onRecorderFailure: (_id, code) => events.push(`recorderFailure:${code}`),
     onRecordingUploaded: () => events.push('uploaded'),
   });
   const token = env.token({ channelId: 'idle-room', uid: 'backend' });
@@ -71,7 +72,7 @@ t.test('maxIdleTime: the recording stops itself when the channel stays empty', a
   t.match(recordingId, /^rec_/, 'recording id returned');
   t.ok(await until(() => events.includes('stopped'), 20_000), 'stopped by itself with nobody in the channel');
   t.ok(await until(() => events.includes('uploaded'), 20_000), 'and its file was stored');
-  t.same(events.slice(0, 3), ['connecting', 'started', 'stopped'], 'callbacks in order');
+  t.same(events.slice(0, 5), ['connecting', 'started', 'recorderFailure:NoUsers', 'recorderFailure:RecorderExpireExit', 'stopped'], 'callbacks in order, with the codes of why');
   await recorder.release();
 });
 

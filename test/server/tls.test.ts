@@ -14,19 +14,8 @@ import { RtcAddresses } from '../../server/network/RtcAddresses';
 import { generateSelfSignedCertificate } from '../../server/tls/selfSignedCertificate';
 import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
 import { startTestServer } from '../support/server';
+import { httpGet } from '../support/httpGet';
 
-function request(url: string, options: https.RequestOptions = {}): Promise<{ status: number; body: string }> {
-  const client = url.startsWith('https:') ? https : http;
-  return new Promise((resolve, reject) => {
-    client
-      .get(url, options, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += String(chunk)));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 function servedFingerprint(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -87,9 +76,9 @@ t.test('a self-signed certificate is generated on the first start and reused aft
   t.equal(await servedFingerprint(port), certificate.fingerprint256, 'HTTPS serves it');
   t.equal(new crypto.X509Certificate(certificate.cert).checkHost('localhost'), 'localhost', 'it names localhost');
 
-  t.equal(await errorCode(request(`https://localhost:${port}/healthz`)), 'DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted by default: verification stays on');
-  t.equal((await request(`https://localhost:${port}/healthz`, { ca: certificate.cert })).status, 200, 'HTTPS with the certificate as ca');
-  t.equal((await request(`${first.httpUrl}/healthz`)).status, 200, 'plain HTTP from this machine on the same port');
+  t.equal(await errorCode(httpGet(`https://localhost:${port}/healthz`)), 'DEPTH_ZERO_SELF_SIGNED_CERT', 'untrusted by default: verification stays on');
+  t.equal((await httpGet(`https://localhost:${port}/healthz`, { ca: certificate.cert })).status, 200, 'HTTPS with the certificate as ca');
+  t.equal((await httpGet(`${first.httpUrl}/healthz`)).status, 200, 'plain HTTP from this machine on the same port');
 
   const secure = await SignalingClient.connect(`wss://localhost:${port}/ws`, (url) => new WebSocket(url, { ca: certificate.cert }) as unknown as WebSocketLike);
   const joined = await secure.request('join', { channelId: 'tls-room', displayName: 'a', token: first.token({ channelId: 'tls-room', uid: 'a' }) });
@@ -138,8 +127,8 @@ t.test('http.tls off: plain HTTP only, nothing generated', async (t) => {
   t.teardown(() => env.close());
   t.equal(env.server.certificate, undefined);
   t.notOk(fs.existsSync(path.join(env.tmpDir, 'state', 'tls')), 'no certificate generated');
-  t.equal((await request(`${env.httpUrl}/healthz`)).status, 200, 'plain HTTP');
-  t.not(await errorCode(request(`https://127.0.0.1:${env.server.port}/healthz`, { rejectUnauthorized: false })), 'ok', 'no TLS on the port');
+  t.equal((await httpGet(`${env.httpUrl}/healthz`)).status, 200, 'plain HTTP');
+  t.not(await errorCode(httpGet(`https://127.0.0.1:${env.server.port}/healthz`, { rejectUnauthorized: false })), 'ok', 'no TLS on the port');
 });
 
 t.test('MediaServer.start refuses an unreadable certificate and closes its workers (the process can exit)', async (t) => {
@@ -159,8 +148,8 @@ t.test('neither a connection that never sends a byte nor idle keep-alive ones ho
     plainAgent.destroy();
     secureAgent.destroy();
   });
-  t.equal((await request(`${env.httpUrl}/healthz`, { agent: plainAgent })).status, 200);
-  t.equal((await request(`https://localhost:${env.server.port}/healthz`, { agent: secureAgent })).status, 200);
+  t.equal((await httpGet(`${env.httpUrl}/healthz`, { agent: plainAgent })).status, 200);
+  t.equal((await httpGet(`https://localhost:${env.server.port}/healthz`, { agent: secureAgent })).status, 200);
   const closedBy = new Promise<string>((resolve) => silent.once('close', () => resolve('closed by the server')));
   const started = Date.now();
   await env.close();

@@ -174,6 +174,32 @@ t.test('CloudStorageConfig maps onto the same targets and rules', async (t) => {
   rejectsField(t, () => cloudStorageConfigToTarget(null), 'cloudStorageConfig');
 });
 
+t.test("CloudStorageConfig: the seed's numeric region and its spelling vender", async (t) => {
+  const qiniu = { bucket: 'rec', accessKey: QINIU_AK, secretKey: QINIU_SK };
+  const aws = { bucket: 'rec', accessKey: 'AKIA1', secretKey: 's/k+1' };
+  t.match(cloudStorageConfigToTarget({ vendor: 'Qiniu', region: 0, ...qiniu }), { vendor: 'qiniu', region: 'z0' }, 'Qiniu 0 → z0 (East China)');
+  t.match(cloudStorageConfigToTarget({ vendor: 'Qiniu', region: 3, ...qiniu }), { vendor: 'qiniu', region: 'na0' }, 'Qiniu 3 → na0 (North America)');
+  t.match(cloudStorageConfigToTarget({ vendor: 'AWS', region: 0, ...aws }), { vendor: 's3', region: 'us-east-1' }, 'AWS 0 → us-east-1');
+  t.match(cloudStorageConfigToTarget({ vendor: 'AWS', region: 4, ...aws }), { vendor: 's3', region: 'eu-west-1' }, 'AWS 4 → eu-west-1');
+  t.match(cloudStorageConfigToTarget({ vendor: 'AWS', region: 25, ...aws }), { vendor: 's3', region: 'eu-south-1' }, 'AWS 25 → eu-south-1');
+  t.match(cloudStorageConfigToTarget({ vendor: 'AWS', region: 'ap-south-1', ...aws }), { region: 'ap-south-1' }, 'names still work');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'AWS', region: 17, ...aws }), 'cloudStorageConfig.region', 'a number missing from the table');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'Qiniu', region: 9, ...qiniu }), 'cloudStorageConfig.region', 'out of range');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'AWS', region: 1.5, ...aws }), 'cloudStorageConfig.region', 'not an integer');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'AWS', region: -1, ...aws }), 'cloudStorageConfig.region', 'negative');
+  t.same(cloudStorageConfigToTarget({ vendor: 'Local', region: 0 }), { vendor: 'local' }, "Local with the struct's default region 0");
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'Local', region: 2 }), 'cloudStorageConfig.region', 'Local has no regions');
+
+  t.match(cloudStorageConfigToTarget({ vender: 'Qiniu', region: 1, ...qiniu }), { vendor: 'qiniu', region: 'z1' }, 'vender alone');
+  t.match(cloudStorageConfigToTarget({ vender: 1, region: 7, ...aws }), { vendor: 's3', region: 'eu-central-1' }, "Agora's vendor number 1 = AWS");
+  t.match(cloudStorageConfigToTarget({ vendor: 0, region: 2, ...qiniu }), { vendor: 'qiniu', region: 'z2' }, "Agora's vendor number 0 = Qiniu");
+  t.match(cloudStorageConfigToTarget({ vendor: 'AWS', vender: 1, region: 0, ...aws }), { vendor: 's3' }, 'both, agreeing');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 'AWS', vender: 'Qiniu', region: 0, ...aws }), 'cloudStorageConfig.vender', 'both, disagreeing');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vender: 'Dropbox' }), 'cloudStorageConfig.vender', 'bad vender');
+  rejectsField(t, () => cloudStorageConfigToTarget({ vendor: 7 }), 'cloudStorageConfig.vendor', 'unknown vendor number');
+  rejectsField(t, () => cloudStorageConfigToTarget({ region: 0, ...aws }), 'cloudStorageConfig.vendor', 'neither');
+});
+
 t.test('a local upload of a hostile name cannot write outside the recordings dir', async (t) => {
   const root = await makeTempDir('recparam-local');
   t.teardown(() => fsp.rm(root, { recursive: true, force: true }));

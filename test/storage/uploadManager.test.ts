@@ -78,3 +78,50 @@ t.test('a corrupt job file is moved aside, not deleted, and does not stop the qu
   t.same(manager.list(), []);
   t.same(fs.readdirSync(path.join(dirs.stateDir, 'jobs')).sort(), ['broken.json.corrupt']);
 });
+
+t.test('held uploads (Release(false)) wait in backup across a restart and go only when resumed', async (t) => {
+  const { root, dirs } = await setup(t);
+  const file = await makeRandomFile(root, 'work/held.bin', 200_000);
+  const stored = path.join(dirs.recordingsDir, 'rooms/held.bin');
+  let manager = await UploadManager.open({ ...dirs, backgroundRetry: { baseDelayMs: 50, maxDelayMs: 100 } });
+  const queued = await manager.enqueue({ recordingId: 'r-held', channelId: 'c', localPath: file, objectKey: 'rooms/held.bin', target: { vendor: 'local' }, held: true });
+  t.equal(queued.state, 'held', 'queued held');
+  t.ok(queued.backup?.localPath?.startsWith(dirs.backupDir + path.sep), 'with its copy in the backup dir');
+  t.equal(await sha256File(queued.backup!.localPath!), await sha256File(file), 'the whole file');
+  await manager.close();
+
+  manager = await UploadManager.open({ ...dirs, backgroundRetry: { baseDelayMs: 50, maxDelayMs: 100 } });
+  t.teardown(() => manager.close());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const [afterRestart] = manager.list();
+  t.equal(afterRestart?.state, 'held', 'still held after a restart');
+  t.notOk(fs.existsSync(stored), 'nothing stored');
+  t.ok(fs.existsSync(afterRestart!.backup!.localPath!), 'backup kept');
+
+  const uploaded = once(manager, 'uploaded');
+  const resumed = await manager.resume('r-held');
+  t.equal(resumed.length, 1, 'resume() takes it');
+  await uploaded;
+  t.equal(await sha256File(stored), await sha256File(file), 'stored once resumed');
+  t.same(await manager.resume('r-held'), [], 'nothing left to resume');
+});
+
+t.test('hold() stops a running upload and its retries; resume() finishes it', async (t) => {
+  const { root, dirs } = await setup(t);
+  const file = await makeRandomFile(root, 'work/big.bin', 5_000_000);
+  const manager = await UploadManager.open({ ...dirs, backgroundRetry: { baseDelayMs: 50, maxDelayMs: 100 } });
+  t.teardown(() => manager.close());
+  const stored = path.join(dirs.recordingsDir, 'big.bin');
+  await manager.enqueue({ recordingId: 'r-run', channelId: 'c', localPath: file, objectKey: 'big.bin', target: { vendor: 'local' } });
+  const held = await manager.hold('r-run');
+  t.equal(held.length, 1, 'one job held');
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const [job] = manager.list();
+  t.equal(job?.state, 'held', `held (${job?.state})`);
+  t.notOk(fs.existsSync(stored), 'not stored');
+  t.ok(job?.backup?.localPath && fs.existsSync(job.backup.localPath), 'in backup');
+  const uploaded = once(manager, 'uploaded');
+  await manager.resume('r-run');
+  await uploaded;
+  t.equal(await sha256File(stored), await sha256File(file), 'stored after resume');
+});

@@ -1,8 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -19,6 +17,7 @@ import { NetworkNamespace } from '../support/netns';
 import { sleep } from '../support/recordingServer';
 import { TEST_SECRET } from '../support/server';
 import { buildWeb } from '../support/web';
+import { httpGet } from '../support/httpGet';
 
 /**
  * `npm start` on one machine, used from another: the server runs with its default config (only
@@ -94,18 +93,6 @@ function presentedCertificate(host: string): Promise<crypto.X509Certificate> {
   });
 }
 
-function get(url: string, options: https.RequestOptions = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  const client = url.startsWith('https:') ? https : http;
-  return new Promise((resolve, reject) => {
-    client
-      .get(url, options, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += String(chunk)));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 function joinToken(channelId: string, uid: string): string {
   return mintToken(TEST_SECRET, { appId: 'confrec', channelId, uid, role: 'host', privileges: { publish: true, record: true }, exp: Math.floor(Date.now() / 1000) + 3600 });
@@ -221,17 +208,17 @@ t.test('npm start on a server, used from another machine: HTTPS/WSS, announced a
   t.equal(certificate.fingerprint256, printed, 'the certificate served is the one whose fingerprint was printed');
   t.ok(certificate.checkIP(host), 'it names the announced address (subjectAltName)');
   const ca = certificate.toString();
-  const untrusted = await get(`${base}/healthz`).then(
+  const untrusted = await httpGet(`${base}/healthz`).then(
     () => 'accepted',
     (error: NodeJS.ErrnoException) => error.code,
   );
   t.equal(untrusted, 'DEPTH_ZERO_SELF_SIGNED_CERT', 'clients verify certificates by default: the self-signed one is refused until trusted');
-  const health = await get(`${base}/healthz`, { ca });
+  const health = await httpGet(`${base}/healthz`, { ca });
   t.equal(health.status, 200, 'HTTPS works once the certificate is trusted (hostname check included)');
-  const tlsInfo = JSON.parse((await get(`${base}/tls.json`, { ca })).body) as { fingerprint256: string; selfSigned: boolean };
+  const tlsInfo = JSON.parse((await httpGet(`${base}/tls.json`, { ca })).body) as { fingerprint256: string; selfSigned: boolean };
   t.same(tlsInfo, { https: true, selfSigned: true, fingerprint256: printed }, 'the page can show the fingerprint to compare');
 
-  const plain = await get(`http://${host}:${PORT}/?channel=x`);
+  const plain = await httpGet(`http://${host}:${PORT}/?channel=x`);
   t.equal(plain.status, 308, 'plain http:// from another machine is redirected');
   t.equal(plain.headers.location, `${base}/?channel=x`, '… to the same page over https://');
   const insecureSocket = await new Promise<string>((resolve) => {
