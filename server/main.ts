@@ -1,11 +1,12 @@
 import { ConfigError, loadConfig } from './config';
 import { installWebRoutes } from './http/webRoutes';
-import { Logger } from './logger';
+import { Logger, routeProcessWarnings } from './logger';
 import { MediaServer } from './MediaServer';
 import { describeStart } from './startBanner';
-import { attachDefaultApis, defaultPlugins } from './plugins';
+import { attachDefaultApis, attachMetrics, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
+routeProcessWarnings();
 
 /** Process entry: config → server → signal handling. The process survives worker deaths. */
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   }
   const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
   const backend = attachDefaultApis(server);
+  const metrics = attachMetrics(server, backend);
   installWebRoutes(server);
   console.log(describeStart(server));
   let stopping = false;
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
       .close()
       // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most.
       .then(() => backend?.close({ drainMs: 5000 }))
+      .then(() => metrics?.close())
       .then(
         () => process.exit(0),
         (error) => {

@@ -33,7 +33,7 @@ export class CloudRecorder {
         try {
           call(...args);
         } catch (error) {
-          logger.warn(`observer threw in ${event}: ${String(error)}`);
+          logger.warn(`observer threw in ${event}: ${String(error)}`, { recordingId: args[0] as string });
         }
       };
       engine.on(event, listener);

@@ -171,6 +171,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     if (!secretHold) {
       throw new CodedError(RecordingErrorCode.InvalidOperation, `${MAX_HELD_SECRETS} distinct storage secrets are in use by recordings and uploads on this server; start again when some have finished`);
     }
+    const log = logger.child({ recordingId, channelId: channel.channelId });
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
     const recording = new ChannelRecording({
@@ -217,16 +218,16 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     recording.on('recorderFailure', (code, message) => this.safeEmit('recorderFailure', recordingId, code, message));
     recording.on('stopped', (files, reason) => {
       this.safeEmit('stopped', recordingId, channel.channelId, reason);
-      entry.handedOff = this.#handOff(this.#compact(files).then(() => this.#upload(entry, files)).finally(() => secretHold.release()));
+      entry.handedOff = this.#handOff(log, this.#compact(log, files).then(() => this.#upload(entry, files)).finally(() => secretHold.release()));
     });
     recording.on('fatalError', (code, message, files) => {
-      logger.error(`[recording:${recordingId}] fatal ${code}: ${message}`);
+      log.error(`fatal ${code}: ${message}`);
       this.safeEmit('fatalError', recordingId, channel.channelId, code, message);
       // What the recorder wrote before it died is still a recording: keep and upload it.
-      entry.handedOff = this.#handOff(this.#upload(entry, files).finally(() => secretHold.release()));
+      entry.handedOff = this.#handOff(log, this.#upload(entry, files).finally(() => secretHold.release()));
     });
     this.safeEmit('connecting', recordingId, channel.channelId);
-    logger.info(`start() | [recording:${recordingId}] channel ${channel.channelId} by ${request.startedBy} (${request.config.recordingMode}, ${request.config.recordingStreamTypes})`);
+    log.info(`start() | ${request.config.recordingMode}, ${request.config.recordingStreamTypes}`, { startedBy: request.startedBy });
     try {
       await recording.start();
     } catch (error) {
@@ -235,7 +236,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
       // Observers heard Connecting: the recording must end in a final callback, not silence. The
       // entry stays (phase failed) so the API shows what became of it.
       const code = error instanceof CodedError ? (error.code as RecordingErrorCode) : RecordingErrorCode.RecorderInitFailed;
-      logger.error(`start() | [recording:${recordingId}] failed to start (${code}): ${(error as Error).message}`);
+      log.error(`start() | failed to start (${code}): ${(error as Error).message}`);
       this.safeEmit('fatalError', recordingId, channel.channelId, code, (error as Error).message);
       throw error;
     }
@@ -272,7 +273,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     try {
       writeManifest(entry.manifest);
     } catch (error) {
-      logger.warn(`[recording:${entry.recordingId}] manifest not updated: ${String(error)}`);
+      logger.warn(`manifest not updated: ${String(error)}`, { recordingId: entry.recordingId });
     }
   }
 
@@ -318,7 +319,7 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     if (entry) entry.uploadsHeld = true;
     if (entry?.recording?.active) await entry.recording.stop(reason);
     await this.#options.uploads.hold(recordingId);
-    logger.info(`release() | [recording:${recordingId}] released: recording and uploading stopped`);
+    logger.info('release() | released: recording and uploading stopped', { recordingId });
   }
 
   /** Uploads again what release() held (also for recordings of a previous run, known only to the queue). */
@@ -364,8 +365,8 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
     await Promise.allSettled([...this.#handOffs]);
   }
 
-  #handOff(work: Promise<void>): Promise<void> {
-    const tracked = work.catch((error) => logger.error(`handOff() | a recorded file did not reach the upload queue: ${String(error)}`));
+  #handOff(log: Logger, work: Promise<void>): Promise<void> {
+    const tracked = work.catch((error) => log.error(`handOff() | a recorded file did not reach the upload queue: ${String(error)}`));
     this.#handOffs.add(tracked);
     void tracked.finally(() => this.#handOffs.delete(tracked));
     return tracked;
@@ -380,15 +381,15 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
   }
 
   /** Normally finalized MP4s lose their crash-safety padding before upload (see mp4Compact). */
-  async #compact(files: RecordedFile[]): Promise<void> {
+  async #compact(log: Logger, files: RecordedFile[]): Promise<void> {
     for (const file of files) {
       if (!/\.(mp4|m4a)$/.test(file.path)) continue;
       try {
         const result = await compactMp4(file.path);
-        if (result.compacted) logger.debug(`compact() | ${path.basename(file.path)} ${result.bytesBefore} → ${result.bytesAfter} bytes`);
+        if (result.compacted) log.debug(`compact() | ${path.basename(file.path)} ${result.bytesBefore} → ${result.bytesAfter} bytes`);
       } catch (error) {
         // The file is still valid as it was; only its padding stays.
-        logger.warn(`compact() | ${path.basename(file.path)} left as is: ${String(error)}`);
+        log.warn(`compact() | ${path.basename(file.path)} left as is: ${String(error)}`);
       }
     }
   }
@@ -444,11 +445,12 @@ export class RecordingEngine extends TypedEmitter<RecordingEngineEvents> {
         uploadsHeld: false,
       };
       this.#entries.set(recordingId, entry);
-      logger.warn(`recoverInterrupted() | [recording:${recordingId}] interrupted by a server stop: queueing ${files.length} file(s)`);
+      const log = logger.child({ recordingId, channelId });
+      log.warn(`recoverInterrupted() | interrupted by a server stop: queueing ${files.length} file(s)`);
       if (!ended) {
         this.safeEmit('fatalError', recordingId, channelId, RecordingErrorCode.RecorderFailed, `the server stopped during the recording; ${files.length} file(s) recovered from disk after its restart`);
       }
-      entry.handedOff = this.#handOff(this.#upload(entry, files));
+      entry.handedOff = this.#handOff(log, this.#upload(entry, files));
       await entry.handedOff;
     }
     return manifests.length;

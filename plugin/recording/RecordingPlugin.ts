@@ -139,7 +139,7 @@ export class RecordingPlugin implements ServerPlugin {
       channelType: channel.type,
     });
     const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` });
-    logger.info(`enableRecord | ${peer.uid} started ${recording.recordingId} in ${channel.channelId}`);
+    logger.info('enableRecord | started', { recordingId: recording.recordingId, channelId: channel.channelId, uid: peer.uid });
     return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
   }
 
