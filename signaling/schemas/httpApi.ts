@@ -96,6 +96,18 @@ const ResumeUploadsAnswerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a webhook receiver gets: one recording event, POSTed as JSON, signed (X-Confrec-Signature). */
+export const WebhookPayloadSchema = Type.Object(
+  { id: Type.String({ description: '<recordingId>:<seq>, the same on retries (deduplicate on it)' }), ...RecordingEventEntrySchema.properties },
+  { additionalProperties: false, description: RecordingEventEntrySchema.description },
+);
+export type WebhookPayload = Static<typeof WebhookPayloadSchema>;
+export const WEBHOOK_HEADERS = {
+  'x-confrec-signature': 't=<unix seconds>,v1=<hex HMAC-SHA256(webhooks.secret, "<t>." + raw body)>',
+  'x-confrec-event': 'the event name',
+  'x-confrec-delivery': 'the payload id',
+} as const;
+
 export interface ApiRoute {
   method: 'get' | 'post' | 'put';
   /** OpenAPI path template under /api/v1. */

@@ -4,7 +4,7 @@
  * referenced by $ref wherever they occur. Browser-safe.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { ErrorAnswerSchema, LayoutRequestSchema, RecordingSchema, StartRequestSchema, UploadSchema, apiRoutes } from './httpApi';
+import { ErrorAnswerSchema, LayoutRequestSchema, RecordingSchema, StartRequestSchema, UploadSchema, WEBHOOK_HEADERS, WebhookPayloadSchema, apiRoutes } from './httpApi';
 import { RecordingEventEntrySchema } from './recordingEvent';
 import { CloudStorageConfigSchema, RecordingConfigSchema, TranscodingConfigSchema } from './recordingConfig';
 
@@ -19,6 +19,7 @@ export const OPENAPI_COMPONENTS: ReadonlyArray<[string, TSchema]> = [
   ['Recording', RecordingSchema],
   ['Upload', UploadSchema],
   ['RecordingEvent', RecordingEventEntrySchema],
+  ['WebhookPayload', WebhookPayloadSchema],
 ];
 
 const DESCRIPTION =
@@ -70,6 +71,16 @@ export function buildOpenApiDocument(): Record<string, Json> {
     servers: [{ url: '/api/v1' }],
     security: [{ basic: [] }],
     paths,
+    webhooks: {
+      recordingEvent: {
+        post: {
+          summary: 'Every event of every recording, POSTed to each of webhooks.urls; per URL and recording in order, retried with backoff until a 2xx',
+          parameters: Object.entries(WEBHOOK_HEADERS).map(([name, description]) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } })),
+          requestBody: { required: true, content: { 'application/json': { schema: schema(WebhookPayloadSchema) } } },
+          responses: { '200': { description: 'Any 2xx: delivered; anything else (or no answer within webhooks.timeoutMs) is retried' } },
+        },
+      },
+    },
     components: {
       securitySchemes: { basic: { type: 'http', scheme: 'basic' } },
       schemas: Object.fromEntries(OPENAPI_COMPONENTS.map(([name, component]) => [name, toJson(component, refs, component)])),

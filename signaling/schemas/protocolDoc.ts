@@ -6,7 +6,7 @@
  */
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { HttpErrorCode, RecordingErrorCode, SignalingErrorCode, SocketCloseCode, SOCKET_CLOSE_REASONS, type ErrorCode } from '../errors';
-import { apiRoutes } from './httpApi';
+import { apiRoutes, WEBHOOK_HEADERS, WebhookPayloadSchema } from './httpApi';
 import { RecordParamPayloadSchema } from './recordParam';
 import { recorderMethods, recorderNotifications } from './recorderSdk';
 import { RecordingEventEntrySchema, RecordingEventSchema } from './recordingEvent';
@@ -242,6 +242,18 @@ export function renderProtocolDoc(): string {
     '| method | path | does | answers |',
     '| --- | --- | --- | --- |',
     ...apiRoutes.map((route) => `| ${route.method.toUpperCase()} | \`/api/v1${route.path}\` | ${route.summary} | ${Object.keys(route.responses).join(', ')} |`),
+    '',
+    '## Webhooks',
+    '',
+    'With `webhooks.urls` set, every recording event is POSTed as JSON to each URL, per URL and recording in order, retried with backoff until the receiver answers 2xx. Headers:',
+    '',
+    '| header | value |',
+    '| --- | --- |',
+    ...Object.entries(WEBHOOK_HEADERS).map(([name, value]) => `| \`${name}\` | ${value.includes('<') ? `\`${value}\`` : value} |`),
+    '',
+    'Verify the signature over the raw body bytes, in constant time, and refuse old timestamps. The body:',
+    '',
+    block(WebhookPayloadSchema),
     '',
   );
   return out.join('\n');

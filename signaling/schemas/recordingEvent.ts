@@ -17,6 +17,8 @@ const base = {
   at: IsoTime,
 };
 const ChannelId = Type.String({ minLength: 1, maxLength: 64, description: 'The recorded channel' });
+/** The event log names the channel on every event once it knows it (from connecting on). */
+const KnownChannel = Type.Optional(ChannelId);
 const Code = RecordingErrorCodeSchema;
 const Message = Type.String({ description: 'What happened, for people' });
 const FileName = Type.String({ description: 'The stored object key' });
@@ -31,11 +33,11 @@ export const RecordingEventSchema = Type.Union(
     variant('connecting', { channelId: ChannelId }, 'The recorder is being set up (onRecordingConnecting)'),
     variant('started', { channelId: ChannelId }, 'The recorder writes the file (onRecordingStarted)'),
     variant('stopped', { channelId: ChannelId, message: Type.Optional(Message) }, 'The recording ended; message: why (onRecordingStopped)'),
-    variant('recorderFailure', { code: Code, message: Message }, 'A recoverable recorder problem (onRecorderFailure)'),
-    variant('uploaded', { fileName: FileName }, 'A file is in the store (onRecordingUploaded)'),
-    variant('backuped', { fileName: FileName }, 'A file went to backup; it is re-uploaded later (onRecordingBackuped)'),
-    variant('uploadingProgress', { progress: Progress, fileName: Type.Optional(FileName) }, 'Upload progress (onRecordingUploadingProgress)'),
-    variant('uploaderFailure', { code: Code, message: Message }, 'An upload failed (onUploaderFailure)'),
+    variant('recorderFailure', { channelId: KnownChannel, code: Code, message: Message }, 'A recoverable recorder problem (onRecorderFailure)'),
+    variant('uploaded', { channelId: KnownChannel, fileName: FileName }, 'A file is in the store (onRecordingUploaded)'),
+    variant('backuped', { channelId: KnownChannel, fileName: FileName }, 'A file went to backup; it is re-uploaded later (onRecordingBackuped)'),
+    variant('uploadingProgress', { channelId: KnownChannel, progress: Progress, fileName: Type.Optional(FileName) }, 'Upload progress (onRecordingUploadingProgress)'),
+    variant('uploaderFailure', { channelId: KnownChannel, code: Code, message: Message }, 'An upload failed (onUploaderFailure)'),
     variant('fatalError', { channelId: ChannelId, code: Code, message: Type.Optional(Message) }, 'The recording cannot go on (onRecordingFatalError)'),
   ],
   { description: 'One event of one recording' },
@@ -62,7 +64,7 @@ export const RecordingEventEntrySchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      'One event of one recording, numbered from 1. connecting/started: channelId; stopped: channelId, message (why); recorderFailure, ' +
+      'One event of one recording, numbered from 1; channelId on every event once known. connecting/started: channelId; stopped: channelId, message (why); recorderFailure, ' +
       'uploaderFailure: code, message; uploaded, backuped: fileName; uploadingProgress: progress (and fileName); fatalError: channelId, code, message',
   },
 );

@@ -149,7 +149,7 @@ function alternatives(schema: Record<string, unknown>): string[] {
     if (variant.const !== undefined) return [JSON.stringify(variant.const)];
     if (Array.isArray(variant.enum)) return variant.enum.map((value) => JSON.stringify(value));
     const type = (variant.properties as Record<string, { const?: unknown }> | undefined)?.type?.const;
-    if (variant.type === 'object' && typeof type === 'string') return [`a ${type} object`];
+    if (variant.type === 'object' && typeof type === 'string') return [`${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} object`];
     if (variant.type === 'null') return ['null'];
     const name = String(variant.type ?? 'value');
     return [/^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`];

@@ -1,16 +1,20 @@
 // The schema source is the only description of the wire: docs/protocol.md and the OpenAPI document
 // are generated from it, and these tests fail when either drifts from the schemas (or the schemas
 // from what the server really answers).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { requestSchemas } from '../../signaling/protocol';
 import { recorderRequestSchemas } from '../../signaling/recorder/protocol';
-import { apiRoutes } from '../../signaling/schemas/httpApi';
+import { apiRoutes, WebhookPayloadSchema } from '../../signaling/schemas/httpApi';
+import { RecordingEventSchema } from '../../signaling/schemas/recordingEvent';
 import { buildOpenApiDocument } from '../../signaling/schemas/openapi';
 import { renderProtocolDoc } from '../../signaling/schemas/protocolDoc';
 import { recorderMethods, recorderNotifications } from '../../signaling/schemas/recorderSdk';
 import { signalingMethods, signalingNotifications } from '../../signaling/schemas/signaling';
 import { checker } from '../../signaling/schemas/validate';
 import { startBackendServer } from '../backend/support';
+import { until } from '../support/recordingServer';
 import { docSection, readProtocolDoc } from '../support/protocolDoc';
 
 t.test('docs/protocol.md is what the schemas generate (run npm run docs after changing a schema)', async (t) => {
@@ -42,7 +46,19 @@ t.test('the protocol reference lists every signaling method with its request, it
 });
 
 t.test('GET /api/v1/openapi.json is the generated document; every route has its body and answer shapes, and the answers match them', async (t) => {
-  const env = await startBackendServer();
+  // A webhook receiver: what it is sent must match the webhook payload schema.
+  const deliveries: unknown[] = [];
+  const receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      deliveries.push(JSON.parse(body));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+  const env = await startBackendServer({ overrides: { webhooks: { urls: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` } } });
   t.teardown(() => env.close());
   const served = await (await fetch(`${env.httpUrl}/api/v1/openapi.json`)).json();
   t.same(served, JSON.parse(JSON.stringify(buildOpenApiDocument())), 'served = generated from the schemas');
@@ -55,6 +71,7 @@ t.test('GET /api/v1/openapi.json is the generated document; every route has its 
     t.ok(operation.responses[success]?.content?.['application/json']?.schema, `${route.method} ${route.path}: ${success} answer shape`);
   }
   t.equal(served.components.schemas.StartRequest.additionalProperties, false, 'bodies refuse unknown fields');
+  t.same(served.webhooks.recordingEvent.post.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/WebhookPayload' }, 'the webhook body is described');
 
   // The answers the server really gives match the answer schemas of the route table.
   const answerOf = (method: string, pathTemplate: string) => {
@@ -72,7 +89,11 @@ t.test('GET /api/v1/openapi.json is the generated document; every route has its 
   const id = started.body.recordingId as string;
   conforms('list', await env.api.request('GET', '/recordings'), 'get', '/recordings');
   conforms('one', await env.api.request('GET', `/recordings/${id}`), 'get', '/recordings/{recordingId}');
-  conforms('events', await env.api.request('GET', `/recordings/${id}/events?after=0`), 'get', '/recordings/{recordingId}/events');
+  const events = await env.api.request('GET', `/recordings/${id}/events?after=0`);
+  conforms('events', events, 'get', '/recordings/{recordingId}/events');
+  // The event model (a union on `type`) holds every logged event, field for field.
+  const union = checker(RecordingEventSchema);
+  for (const { event, ...fields } of events.body.events) t.doesNotThrow(() => union.parse({ type: event, ...fields }, event), `${event} fits the RecordingEvent union`);
   conforms('stop', await env.api.request('POST', `/recordings/${id}/stop`), 'post', '/recordings/{recordingId}/stop');
   conforms('resume uploads', await env.api.request('POST', `/recordings/${id}/resume-uploads`), 'post', '/recordings/{recordingId}/resume-uploads');
   const composite = await env.api.request('POST', '/recordings', { channelName: 'schema-mixed', recordingConfig: { transcodingConfig: { layout: 'BestFit' } } });
@@ -82,4 +103,7 @@ t.test('GET /api/v1/openapi.json is the generated document; every route has its 
   const refused = await env.api.request('PUT', `/recordings/${composite.body.recordingId}/layout`, { layout: 'Vertical', colour: 'red' });
   t.match(refused.body, { error: { code: 'InvalidParameter', message: /colour: is not a known field/ } }, 'an unknown field is refused by name');
   t.doesNotThrow(() => checker(apiRoutes[0]!.responses['200']![1]!).parse(served), 'the document itself is an object');
+  t.ok(await until(() => deliveries.length >= 4, 20_000), `webhooks delivered (${deliveries.length})`);
+  const webhook = checker(WebhookPayloadSchema);
+  for (const delivery of deliveries) t.doesNotThrow(() => webhook.parse(delivery, 'webhook'), `webhook ${(delivery as { event: string }).event} matches its schema`);
 });
