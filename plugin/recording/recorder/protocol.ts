@@ -8,23 +8,28 @@
  * a malformed one is answered with InvalidParameter (child) or treated as a recorder failure (parent).
  */
 import type { MixedVideoLayout } from '../layout';
-import { ChildMessageSchema, ParentMessageSchema, RecorderInputSchema, RecorderJobSchema, type RecorderJobMessage } from '../../../signaling/schemas/recorderIpc';
+import type { Static } from '@sinclair/typebox';
+import { AUDIO_PROFILES as AUDIO_PROFILE_NAMES, MEDIA_KINDS, RECORDING_MODES, STREAM_TYPES } from '../../../signaling/schemas/common';
+import {
+  CanvasSchema,
+  ChildMessageSchema,
+  ParentMessageSchema,
+  RecorderCodecSchema,
+  RecorderInputSchema,
+  SUPPORTED_MIME_TYPES,
+  type RecorderJobMessage,
+} from '../../../signaling/schemas/recorderIpc';
 import { checker, SchemaError } from '../../../signaling/schemas/validate';
 import { RecordingErrorCode } from '../../../signaling/errors';
 
-export type RecordingMode = 'composite' | 'individual';
-export type StreamTypes = 'AudioVideo' | 'AudioOnly' | 'VideoOnly';
-export type AudioProfile = 'MusicStandard' | 'MusicHighQuality' | 'MusicHighQualityStereo';
-export type MediaKind = 'audio' | 'video';
-export type SupportedMimeType = 'video/VP8' | 'video/H264' | 'audio/opus';
+export type RecordingMode = (typeof RECORDING_MODES)[number];
+export type StreamTypes = (typeof STREAM_TYPES)[number];
+export type AudioProfile = (typeof AUDIO_PROFILE_NAMES)[number];
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+export type SupportedMimeType = (typeof SUPPORTED_MIME_TYPES)[number];
+export type CanvasConfig = Static<typeof CanvasSchema>;
 
-export interface CanvasConfig {
-  width: number;
-  height: number;
-  fps: number;
-  bitrateKbps: number;
-}
-
+/** A job with every setting resolved (the wire form, RecorderJobMessage, may leave defaults out). */
 export interface RecorderJob {
   recordingId: string;
   mode: RecordingMode;
@@ -45,23 +50,9 @@ export const DEFAULT_BIND_IP = '127.0.0.1';
 /** UV_THREADPOOL_SIZE given to the child: each playing pipeline's bus poll holds a thread. */
 export const DEFAULT_THREADPOOL_SIZE = 128;
 
-export interface RecorderCodec {
-  mimeType: SupportedMimeType;
-  payloadType: number;
-  clockRate: number;
-  channels?: number;
-}
-
-export interface RecorderInput {
-  /** [A-Za-z0-9_-]+, unique within the recording (used in element and channel names). */
-  inputId: string;
-  uid: string;
-  kind: MediaKind;
-  codec: RecorderCodec;
-  ssrc: number;
-  /** Where RTCP (receiver reports, PLI) goes back to: the PlainTransport's RTCP tuple. */
-  rtcp?: { ip: string; port: number };
-}
+export type RecorderCodec = Static<typeof RecorderCodecSchema>;
+/** inputId: [A-Za-z0-9_-]+, unique within the recording; rtcp: where receiver reports and PLIs go back to. */
+export type RecorderInput = Static<typeof RecorderInputSchema>;
 
 export interface RecordedFile {
   path: string;
@@ -139,13 +130,12 @@ export type EventMessage = { [E in ChildEventName]: { type: 'event'; event: E; d
 export type ChildMessage = ResponseMessage | EventMessage;
 
 // ---------------------------------------------------------------------------------------------------
-// Validation against the schema source (signaling/schemas/recorderIpc.ts). Throws TypeError naming the
-// field; callers turn it into InvalidParameter. What a JSON Schema cannot say (defaults, kind ↔ codec)
+// Validation against the schema source (signaling/schemas/recorderIpc.ts), once at each end's entry:
+// the child checks requests (jobs, inputs), the parent the child's messages. Throws TypeError naming
+// the field; callers turn it into InvalidParameter. What a JSON Schema cannot say (defaults, kind ↔ codec)
 // is checked here, after the structure.
 
 const MIME_KINDS: Record<SupportedMimeType, MediaKind> = { 'video/VP8': 'video', 'video/H264': 'video', 'audio/opus': 'audio' };
-const jobChecker = checker(RecorderJobSchema);
-const inputChecker = checker(RecorderInputSchema);
 const parentChecker = checker(ParentMessageSchema);
 const childChecker = checker(ChildMessageSchema);
 
@@ -177,14 +167,6 @@ function withDefaults(job: RecorderJobMessage): RecorderJob {
 function checkInput(input: RecorderInput, field: string): RecorderInput {
   if (MIME_KINDS[input.codec.mimeType] !== input.kind) throw new TypeError(`${field}.kind ${input.kind} does not match ${input.codec.mimeType}`);
   return input;
-}
-
-export function validateJob(raw: unknown): RecorderJob {
-  return withDefaults(structural(jobChecker, raw, 'job'));
-}
-
-export function validateInput(raw: unknown): RecorderInput {
-  return checkInput(structural(inputChecker, raw, 'input'), 'input');
 }
 
 /** Validates a parent → child request, params included. */
