@@ -7,6 +7,7 @@
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { HttpErrorCode, RecordingErrorCode, SignalingErrorCode, SocketCloseCode, SOCKET_CLOSE_REASONS, type ErrorCode } from '../errors';
 import { apiRoutes, WEBHOOK_HEADERS, WebhookPayloadSchema } from './httpApi';
+import { JoinTokenClaimsSchema } from './joinToken';
 import { RecordParamPayloadSchema } from './recordParam';
 import { recorderMethods, recorderNotifications } from './recorderSdk';
 import { RecordingEventEntrySchema, RecordingEventSchema } from './recordingEvent';
@@ -115,7 +116,7 @@ function objectText(schema: Schema, indent: string): string {
       lines.push(`${inner}${key}: ${type};${notes.length > 0 ? `  // ${notes.join('; ')}` : ''}`);
     }
   }
-  if (open) lines.push(`${inner}[other: string]: unknown;  // more may be added`);
+  if (open) lines.push(`${inner}[other: string]: unknown;  // other fields are allowed`);
   lines.push(`${indent}}`);
   return lines.join('\n');
 }
@@ -170,7 +171,9 @@ export function renderProtocolDoc(): string {
     ...Object.entries(SocketCloseCode).map(([name, code]) => `| ${code} | \`${SOCKET_CLOSE_REASONS[code]}\` | ${name} |`),
     '| 1009 | | a message over twice `signaling.maxMessageBytes` |',
     '',
-    'A join needs a token: a JWT (HS256) signed with the server secret, `sub` = uid, claims `appId`, `channel`, `role` (`host` | `audience`), `privileges` `{ publish, record, recordings? }`, `exp` (see the README, "Join a channel"; `npm run token` mints one).',
+    'A join needs a token: a standard JWT, `alg: HS256` only, signed with the server secret (its UTF-8 bytes), minted by your backend with any JWT library (`npm run token` mints one; README, "Join a channel"). No clock leeway. Its claims:',
+    '',
+    block(JoinTokenClaimsSchema),
     '',
     '### Error codes',
     '',
