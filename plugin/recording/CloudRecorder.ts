@@ -1,4 +1,5 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
+import { isId } from '../../signaling/schemas/common';
 import type { CloudRecorderObserver } from '../../signaling/recorder/observer';
 
 export type { CloudRecorderObserver };
@@ -68,10 +69,10 @@ export class CloudRecorder {
       throw new CodedError(RecordingErrorCode.InvalidOperation, 'this recorder is already recording; stop it first');
     }
     if (typeof appId !== 'string' || !appId) throw new CodedError(RecordingErrorCode.InvalidParameter, 'appId must be a non-empty string');
-    if (typeof channelName !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(channelName)) {
+    if (!isId(channelName)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, 'channelName must be 1-64 characters of [A-Za-z0-9_.:-]');
     }
-    if (typeof uid !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
+    if (!isId(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
     const config = resolveRecordingConfig(parseRecordingConfig(recordingConfig));
     const target = cloudStorageConfigToTarget(storageConfig);
     let grant;

@@ -8,6 +8,9 @@ import { StringEnum } from './validate';
 
 /** Channel ids, uids, transport/producer/consumer ids: what may appear in a path or a log line. */
 export const ID_PATTERN = '^[A-Za-z0-9_.:-]+$';
+const ID_REGEX = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The same rule as the Id schema, for code that checks an id outside a message (paths, in-process API). */
+export const isId = (value: unknown): value is string => typeof value === 'string' && ID_REGEX.test(value);
 export const Id = (description?: string) => Type.String({ minLength: 1, maxLength: 64, pattern: ID_PATTERN, ...(description ? { description } : {}) });
 export const RecordingId = Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN, description: 'A recording id (rec_…)' });
 export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Per-recording event number, consecutive from 1' });
