@@ -234,7 +234,7 @@ export function renderProtocolDoc(): string {
     '',
     block(RecordingEventEntrySchema),
     '',
-    'The same events as a discriminated union on `type` (the model the server emits from):',
+    'The same events as a discriminated union on `type`, which shows the fields each type carries:',
     '',
     block(RecordingEventSchema),
     '',

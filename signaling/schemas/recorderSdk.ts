@@ -5,7 +5,7 @@
  */
 import { Static, TSchema, Type } from '@sinclair/typebox';
 import { RecordingErrorCode as R, SignalingErrorCode as S, type ErrorCode } from '../errors';
-import { RecordingId, Seq } from './common';
+import { Id, RecordingId, Seq } from './common';
 import { RecordingEventEntrySchema } from './recordingEvent';
 import { CloudStorageConfigSchema, RecordingConfigSchema } from './recordingConfig';
 import { StringEnum } from './validate';
@@ -32,9 +32,9 @@ export const recorderMethods = {
     'StartCloudRecording: record a channel; answers once the recorder runs. The connection then follows the recording (recordingAttached, recordingEvent)',
     object({
       appId: AppId,
-      channelName: Type.String({ minLength: 1, maxLength: 256 }),
+      channelName: Id('The channel to record (created if nobody joined it yet)'),
       token: Token,
-      uid: Type.String({ minLength: 1, maxLength: 256, description: 'Who starts it (startedBy)' }),
+      uid: Id('Who starts it (startedBy sdk:<uid>)'),
       recordingConfig: Type.Optional(RecordingConfigSchema),
       storageConfig: CloudStorageConfigSchema,
     }),
