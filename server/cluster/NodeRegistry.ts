@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Logger } from '../logger';
 import { TypedEmitter } from '../TypedEmitter';
 import { ClusterKeys } from './ClusterKeys';
-import { RedisConnection } from './RedisConnection';
+import { DEFAULT_MAX_RECONNECT_DELAY_MS, RedisConnection } from './RedisConnection';
 
 const logger = new Logger('NodeRegistry');
 
@@ -61,9 +61,10 @@ export type NodeRegistryEvents = {
  * nodes' clocks. A sorted set indexes the ids so list() needs no SCAN.
  *
  * Every heartbeat also reads the list and diffs it against the last one: a node that vanished is
- * reported (nodeDown) once. After Redis was unreachable (or restarted empty), the others need a
- * heartbeat to re-register, so for nodeTimeoutMs after Redis returns a missing node is not yet
- * reported; one that does not come back by then is.
+ * reported (nodeDown) once. After Redis was unreachable (or restarted empty), the others need to
+ * reconnect and heartbeat to re-register, so for a grace period after Redis returns (nodeTimeoutMs +
+ * the longest reconnect backoff + a heartbeat interval) a missing node is not yet reported; one that
+ * does not come back by then is.
  */
 export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
   readonly #connection: RedisConnection;
@@ -81,7 +82,8 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #onUp = (): void => {
-    this.#graceUntil = Date.now() + this.#nodeTimeoutMs;
+    // The others reconnect on their own backoff, then heartbeat: until then their absence means nothing.
+    this.#graceUntil = Date.now() + this.#nodeTimeoutMs + DEFAULT_MAX_RECONNECT_DELAY_MS + this.#heartbeatIntervalMs;
     // Re-register at once rather than at the next tick.
     void this.heartbeat();
   };

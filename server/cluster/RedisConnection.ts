@@ -24,7 +24,8 @@ export type RedisConnectionEvents = {
 };
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
-const DEFAULT_MAX_RECONNECT_DELAY_MS = 2000;
+/** Other nodes are back within this (plus 100 ms jitter) after Redis is, unless they chose a longer maxReconnectDelayMs. */
+export const DEFAULT_MAX_RECONNECT_DELAY_MS = 2000;
 
 /**
  * One connection of a cluster member to the cluster's Redis. A member must never wait on Redis: it

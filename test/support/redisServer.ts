@@ -16,6 +16,9 @@ export type RedisTestServer = {
   /** Kills the process (SIGKILL: Redis gone as in a crash); start() brings it back on the same port, empty. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that holds its connections open but answers nothing. */
+  freeze(): void;
+  thaw(): void;
   /** Stops it and removes its directory. Idempotent. */
   close(): Promise<void>;
 };
@@ -96,6 +99,8 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     url: `redis://127.0.0.1:${port}`,
     stop,
     start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     async close() {
       if (closed) return;
       closed = true;
