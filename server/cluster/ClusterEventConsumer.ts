@@ -84,7 +84,7 @@ export class ClusterEventConsumer extends TypedEmitter<ClusterEventConsumerEvent
       let reply: unknown;
       try {
         reply = await this.#connection.run((redis) =>
-          redis.call('XREAD', ['COUNT', 100, 'BLOCK', this.#blockMs, 'STREAMS', this.#keys.events, this.#cursor!]),
+          redis.xread('COUNT', 100, 'BLOCK', this.#blockMs, 'STREAMS', this.#keys.events, this.#cursor!),
         );
       } catch (error) {
         logger.debug('read | failed, resuming from the cursor', { cursor: this.#cursor, error: (error as Error).message });
@@ -103,11 +103,12 @@ export class ClusterEventConsumer extends TypedEmitter<ClusterEventConsumerEvent
   }
 
   #deliver(streamId: string, fields: string[]): void {
-    const index = fields.indexOf(EVENT_FIELD);
     let event: ClusterEvent;
     try {
-      event = JSON.parse(fields[index + 1] ?? '') as ClusterEvent;
+      event = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1] ?? '') as ClusterEvent;
+      if (typeof event?.recordingId !== 'string' || !Number.isInteger(event.seq)) throw new TypeError('not a ClusterEvent');
     } catch {
+      // Written by something else than ClusterEvents.publish(): skipped, the stream goes on.
       logger.warn('unreadable event skipped', { streamId });
       return;
     }
