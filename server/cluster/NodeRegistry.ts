@@ -111,12 +111,15 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
     return this.#info.publicUrl;
   }
 
-  /** Registers now (fails with CLUSTER_UNAVAILABLE when Redis is away) and keeps heartbeating until close(). */
+  /**
+   * Heartbeats until close(), and registers now: rejects with CLUSTER_UNAVAILABLE when Redis is away,
+   * but the heartbeats go on and register the node once Redis is reachable.
+   */
   async start(): Promise<void> {
-    if (this.#closed) throw new Error('NodeRegistry closed');
+    if (this.#closed) throw Object.assign(new Error('NodeRegistry closed'), { name: 'InvalidStateError' });
+    this.#timer ??= setInterval(() => void this.heartbeat(), this.#heartbeatIntervalMs);
     await this.#register();
     await this.#look();
-    if (!this.#timer) this.#timer = setInterval(() => void this.heartbeat(), this.#heartbeatIntervalMs);
   }
 
   /** One heartbeat and look at the others; failures are logged (Redis down), never thrown. */

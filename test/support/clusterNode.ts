@@ -1,16 +1,19 @@
 /**
- * A cluster member's coordination parts (connection, registry, leases) without a media server:
- * several of these in one test process act as several nodes, each on its own Redis connection.
+ * A ClusterMember without a media server: several of these in one test process act as several
+ * nodes, each on its own Redis connection.
  */
 
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { ChannelLeases } from '../../server/cluster/ChannelLeases';
 import { ClusterKeys } from '../../server/cluster/ClusterKeys';
+import { ClusterMember } from '../../server/cluster/ClusterMember';
 import { NodeLoad, NodeRegistry } from '../../server/cluster/NodeRegistry';
 import { RedisConnection } from '../../server/cluster/RedisConnection';
 
 export type TestNode = {
   nodeId: string;
+  member: ClusterMember;
   connection: RedisConnection;
   registry: NodeRegistry;
   leases: ChannelLeases;
@@ -37,42 +40,31 @@ export function testKeys(): ClusterKeys {
 }
 
 export async function startTestNode(options: TestNodeOptions): Promise<TestNode> {
-  const connection = new RedisConnection({ url: options.url, name: `node-${options.nodeId}` });
-  await connection.waitUp(5000);
   const load: NodeLoad = { channels: 0, peers: 0, producers: 0, recordings: 0, cpu: 0, ...options.load };
-  const registry = new NodeRegistry({
-    connection,
-    keys: options.keys,
-    nodeId: options.nodeId,
-    publicUrl: `https://${options.nodeId}.test:8080`,
-    rtpAddress: '127.0.0.1',
+  const member = new ClusterMember({
+    cluster: {
+      redisUrl: options.url,
+      nodeId: options.nodeId,
+      publicUrl: `https://${options.nodeId}.test:8080`,
+      rtpAddress: '',
+      nodeTimeoutMs: options.nodeTimeoutMs ?? 1000,
+      leaseMs: options.leaseMs ?? 1500,
+    },
+    stateDir: os.tmpdir(),
+    defaultRtpAddress: '127.0.0.1',
     load: () => load,
-    nodeTimeoutMs: options.nodeTimeoutMs ?? 1000,
-  });
-  await registry.start();
-  const leases = new ChannelLeases({
-    connection,
-    keys: options.keys,
-    registry,
-    leaseMs: options.leaseMs ?? 1500,
+    keyPrefix: options.keys.prefix,
     ...(options.pendingLeaseMs !== undefined ? { pendingLeaseMs: options.pendingLeaseMs } : {}),
   });
+  await member.start();
   return {
-    nodeId: options.nodeId,
-    connection,
-    registry,
-    leases,
+    nodeId: member.nodeId,
+    member,
+    connection: member.connection,
+    registry: member.registry,
+    leases: member.leases,
     load,
-    async crash() {
-      await leases.close({ release: false });
-      await registry.close({ leave: false });
-      connection.client.disconnect(false);
-      await connection.close();
-    },
-    async close() {
-      await leases.close();
-      await registry.close();
-      await connection.close();
-    },
+    crash: () => member.close({ crash: true }),
+    close: () => member.close(),
   };
 }
