@@ -8,6 +8,8 @@ import { RedisConnection } from './RedisConnection';
 
 const logger = new Logger('ChannelLeases');
 
+const RENEW_BATCH = 500;
+
 export type LeaseState = 'active' | 'pending';
 
 /** Who a channel lives on. */
@@ -161,26 +163,30 @@ export class ChannelLeases extends TypedEmitter<ChannelLeasesEvents> {
   renew(): Promise<void> {
     if (this.#closed || this.#owned.size === 0 || !this.#connection.isUp) return this.#renewing ?? Promise.resolve();
     this.#renewing ??= (async () => {
-      const channelIds = [...this.#owned];
+      const owned = [...this.#owned];
       try {
-        const results = (await this.#connection.run((redis) =>
-          redis.eval(
-            RENEW_SCRIPT,
-            channelIds.length + 1,
-            this.#keys.owned(this.nodeId),
-            ...channelIds.map((id) => this.#keys.lease(id)),
-            this.nodeId,
-            this.#registry.publicUrl,
-            this.#leaseMs,
-            ...channelIds,
-          ),
-        )) as number[];
-        channelIds.forEach((channelId, index) => {
-          if (results[index] === 2) this.#logger.info('lease re-asserted', { channelId });
-          if (results[index] !== 0 || !this.#owned.delete(channelId)) return;
-          this.#logger.warn('lease lost to another node', { channelId });
-          this.safeEmit('lost', channelId);
-        });
+        // In batches, so one script never holds Redis long however many channels a node owns.
+        for (let start = 0; start < owned.length; start += RENEW_BATCH) {
+          const channelIds = owned.slice(start, start + RENEW_BATCH);
+          const results = (await this.#connection.run((redis) =>
+            redis.eval(
+              RENEW_SCRIPT,
+              channelIds.length + 1,
+              this.#keys.owned(this.nodeId),
+              ...channelIds.map((id) => this.#keys.lease(id)),
+              this.nodeId,
+              this.#registry.publicUrl,
+              this.#leaseMs,
+              ...channelIds,
+            ),
+          )) as number[];
+          channelIds.forEach((channelId, index) => {
+            if (results[index] === 2) this.#logger.info('lease re-asserted', { channelId });
+            if (results[index] !== 0 || !this.#owned.delete(channelId)) return;
+            this.#logger.warn('lease lost to another node', { channelId });
+            this.safeEmit('lost', channelId);
+          });
+        }
       } catch (error) {
         // Redis away: the channels are served on; the next renewal after Redis returns re-asserts them.
         this.#logger.debug('renew() | failed', { error: (error as Error).message });

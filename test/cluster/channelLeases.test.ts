@@ -72,6 +72,17 @@ if (missing) {
     t.match(await b.leases.claim('kept'), { owner: 'node-b', ours: true }, 'another node can claim it');
   });
 
+  t.test('renewal keeps 1200 leases of one node alive (renewed in batches)', async (t) => {
+    const keys = testKeys();
+    const [a, b] = await threeNodes(t, keys);
+    const channelIds = Array.from({ length: 1200 }, (_, index) => `many-${index}`);
+    await Promise.all(channelIds.map((channelId) => a.leases.claim(channelId)));
+    await sleep(2 * LEASE_MS);
+    t.equal((await a.leases.channelCounts(['node-a'])).get('node-a'), 1200, 'all 1200 unexpired');
+    const sample = await Promise.all(['many-0', 'many-599', 'many-1199'].map((channelId) => b.leases.lookup(channelId)));
+    t.ok(sample.every((lease) => lease?.owner === 'node-a'));
+  });
+
   t.test('a renewal that finds the lease taken by another node emits lost and gives it up', async (t) => {
     const keys = testKeys();
     const [a, b] = await threeNodes(t, keys);
