@@ -5,6 +5,7 @@
  */
 
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -46,16 +47,16 @@ export async function startRedisServer(): Promise<RedisTestServer> {
 
   const start = async (): Promise<void> => {
     if (child) return;
-    const process = spawn(
+    const server = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory, '--daemonize', 'no', '--loglevel', 'warning'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    child = process;
+    child = server;
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${port}: ${output}`)), 10_000);
-      process.once('exit', (code) => {
+      server.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`redis-server exited (${code}): ${output}`));
       });
@@ -77,21 +78,27 @@ export async function startRedisServer(): Promise<RedisTestServer> {
           setTimeout(poll, 50);
         });
       };
-      process.stdout!.on('data', (data) => (output += data));
-      process.stderr!.on('data', (data) => (output += data));
+      server.stdout!.on('data', (data) => (output += data));
+      server.stderr!.on('data', (data) => (output += data));
       poll();
     });
   };
 
   const stop = async (): Promise<void> => {
-    const process = child;
-    if (!process) return;
+    const server = child;
+    if (!server) return;
     child = undefined;
-    if (process.exitCode !== null || process.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => process.once('exit', () => resolve()));
-    process.kill('SIGKILL');
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    server.kill('SIGKILL');
     await exited;
   };
+  // A test file that crashes before its teardown must not leave a Redis behind.
+  const killOnExit = (): void => {
+    child?.kill('SIGKILL');
+    fs.rmSync(directory, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
 
   await start();
   return {
@@ -104,6 +111,7 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     async close() {
       if (closed) return;
       closed = true;
+      process.off('exit', killOnExit);
       await stop();
       await fsp.rm(directory, { recursive: true, force: true });
     },
