@@ -49,7 +49,7 @@ export type NodeRegistryOptions = {
 export type NodeRegistryEvents = {
   /** A live node this registry had seen is gone (stopped heartbeating, or left). */
   nodeDown: [nodeId: string];
-  /** A node this registry had not seen alive is live. */
+  /** Another node this registry had not seen alive is live. */
   nodeUp: [node: NodeInfo];
 };
 
@@ -194,7 +194,7 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
   async #look(): Promise<void> {
     const nodes = await this.list();
     const now = new Map(nodes.map((node) => [node.nodeId, node]));
-    for (const node of nodes) if (!this.#known.has(node.nodeId)) this.safeEmit('nodeUp', node);
+    for (const node of nodes) if (!this.#known.has(node.nodeId) && node.nodeId !== this.nodeId) this.safeEmit('nodeUp', node);
     if (Date.now() < this.#graceUntil) {
       // Redis just came back: nodes not seen yet keep their place until they had time to re-register.
       for (const [nodeId, node] of this.#known) if (!now.has(nodeId)) now.set(nodeId, node);

@@ -60,9 +60,13 @@ if (missing) {
   t.test('a node that leaves (close) is unlisted at once; close() is idempotent', async (t) => {
     const keys = testKeys();
     const a = await startTestNode({ url: redis.url, keys, nodeId: 'node-a', nodeTimeoutMs: 5000 });
+    const ups: string[] = [];
+    a.registry.on('nodeUp', (node) => ups.push(node.nodeId));
     const b = await startTestNode({ url: redis.url, keys, nodeId: 'node-b', nodeTimeoutMs: 5000 });
     t.teardown(() => a.close());
     t.equal((await a.registry.list()).length, 2);
+    await a.registry.heartbeat();
+    t.same(ups, ['node-b'], 'nodeUp for the newcomer, once');
     await Promise.all([b.registry.close(), b.registry.close()]);
     t.same((await a.registry.list()).map((node) => node.nodeId), ['node-a']);
     await b.close();
