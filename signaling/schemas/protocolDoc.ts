@@ -32,6 +32,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   [SignalingErrorCode.RateLimited]: 'over signaling.maxRequestsPerSecond (200) frames a second',
   [SignalingErrorCode.TooManyConnections]: 'WebSocket upgrade refused (HTTP 429 per IP, 503 per server)',
   [SignalingErrorCode.Internal]: 'a server fault (logged)',
+  [SignalingErrorCode.ClusterUnavailable]: "cluster mode: the cluster's Redis cannot be reached, so no new channel can be placed; retry later",
   [SignalingErrorCode.ConnectionClosed]: 'client side only: the socket closed before the answer',
   [SignalingErrorCode.Timeout]: 'client side only: no answer in time',
   [RecordingErrorCode.Ok]: 'no error',
