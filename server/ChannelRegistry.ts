@@ -4,6 +4,13 @@ import { MEDIA_CODECS } from './mediaCodecs';
 import { Channel } from './Channel';
 import type { WorkerPool } from './WorkerPool';
 
+/** Cluster mode: asked before a channel is created here, told when one closes (server/cluster/ClusterChannels). */
+export interface ChannelPlacement {
+  /** Resolves when the channel may live on this node; throws (REDIRECT, CLUSTER_UNAVAILABLE) otherwise. */
+  admit(channelId: string): Promise<void>;
+  closed(channelId: string): void;
+}
+
 /**
  * All open channels. Creation is serialised per channel id, so two simultaneous first joins get the
  * same channel rather than two routers.
@@ -13,10 +20,16 @@ export class ChannelRegistry {
   readonly #creating = new Map<string, Promise<Channel>>();
   readonly #pool: WorkerPool;
   readonly #plugins: PluginHost;
+  #placement: ChannelPlacement | undefined;
 
   constructor(pool: WorkerPool, plugins: PluginHost) {
     this.#pool = pool;
     this.#plugins = plugins;
+  }
+
+  /** Cluster mode: where channels may be created (set once, before the server takes connections). */
+  setPlacement(placement: ChannelPlacement): void {
+    this.#placement = placement;
   }
 
   get size(): number {
@@ -52,11 +65,19 @@ export class ChannelRegistry {
   }
 
   async #create(channelId: string, type: ChannelType | undefined): Promise<Channel> {
-    const router = await this.#pool.nextWorker().createRouter({ mediaCodecs: MEDIA_CODECS });
+    await this.#placement?.admit(channelId);
+    let router;
+    try {
+      router = await this.#pool.nextWorker().createRouter({ mediaCodecs: MEDIA_CODECS });
+    } catch (error) {
+      this.#placement?.closed(channelId);
+      throw error;
+    }
     const channel = new Channel({ channelId, type, router, plugins: this.#plugins });
     this.#channels.set(channelId, channel);
     channel.on('close', () => {
       if (this.#channels.get(channelId) === channel) this.#channels.delete(channelId);
+      this.#placement?.closed(channelId);
     });
     this.#plugins.emit('channelCreated', channel);
     return channel;

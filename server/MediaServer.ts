@@ -8,6 +8,8 @@ import { PluginContext, PluginHost, ServerPlugin } from '../plugin/PluginHost';
 import { resolveAuthSecret, verifyToken } from './auth/token';
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 import { ChannelRegistry } from './ChannelRegistry';
+import type { ClusterChannels } from './cluster/ClusterChannels';
+import { joinCluster } from './cluster/joinCluster';
 import { describeConfig } from './config';
 import { sendErrorBody, sendJson } from './http/json';
 import { Connection } from './Connection';
@@ -59,6 +61,8 @@ export class MediaServer {
   readonly #upgradeRoutes = new Map<string, UpgradeRoute>();
   /** One count of sockets for every upgrade path, per IP and in total. */
   readonly #limiter: ConnectionLimiter;
+  /** Cluster mode only (cluster.redisUrl set). */
+  #cluster: ClusterChannels | undefined;
   #closed = false;
 
   private constructor(config: ServerConfig, pool: WorkerPool, authSecret: string, rtc: RtcAddresses, certificate: ServerCertificate | undefined) {
@@ -117,6 +121,11 @@ export class MediaServer {
           return verifyToken(authSecret, token, { appId, channelId });
         },
       };
+      const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.certificate ? 'https' : 'http' });
+      if (cluster) {
+        server.#cluster = cluster.channels;
+        server.addRoute(cluster.route);
+      }
       for (const factory of options.plugins ?? []) server.plugins.add(await factory(context));
       await server.#http.listen(config.http.port, config.http.listenIp);
     } catch (error) {
@@ -136,6 +145,11 @@ export class MediaServer {
   /** WebSocket connections open now, on every path (tests, health). */
   get connectionCount(): number {
     return this.#limiter.total;
+  }
+
+  /** This node's part in the cluster; undefined for a single node. */
+  get cluster(): ClusterChannels | undefined {
+    return this.#cluster;
   }
 
   get port(): number {
@@ -162,6 +176,8 @@ export class MediaServer {
     await this.#http.close();
     this.#http.closeAllConnections();
     this.registry.closeAll('the server is shutting down');
+    // After the channels: their leases are released, then the node leaves the registry.
+    await this.#cluster?.close();
     await this.plugins.close();
     this.pool.close();
   }

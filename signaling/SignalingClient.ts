@@ -155,7 +155,9 @@ export class SignalingClient {
       if (message.ok) pending.resolve(message.data);
       else {
         const code = isErrorCode(message.error?.code) ? message.error.code : SignalingErrorCode.Internal;
-        pending.reject(new CodedError(code, String(message.error?.message ?? 'request failed')));
+        const data = message.error?.data;
+        const url = typeof data?.url === 'string' ? data.url : undefined;
+        pending.reject(new CodedError(code, String(message.error?.message ?? 'request failed'), url === undefined ? undefined : { url }));
       }
       return;
     }

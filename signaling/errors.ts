@@ -28,6 +28,10 @@ export const SignalingErrorCode = {
   Internal: 'INTERNAL',
   /** Cluster mode: the cluster's Redis cannot be reached, so nothing new (a channel) can be placed. */
   ClusterUnavailable: 'CLUSTER_UNAVAILABLE',
+  /** Cluster mode: the channel lives on another node; the error's data.url is that node's publicUrl (join there). */
+  Redirect: 'REDIRECT',
+  /** Cluster mode (channelClosed): this node lost the channel's lease to another node; join again to follow it. */
+  ChannelMoved: 'CHANNEL_MOVED',
   /** Client side: the socket closed before the answer came. */
   ConnectionClosed: 'CONNECTION_CLOSED',
   /** Client side: no answer within the request timeout. */
@@ -104,18 +108,26 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && ALL_CODES.has(value);
 }
 
-/** An error that crosses a boundary (wire, IPC, callback) as { code, message }. */
+/** What an error carries beside its message, for the client to act on (REDIRECT: where to go). */
+export interface ErrorData {
+  /** REDIRECT: the publicUrl of the node the channel lives on. */
+  url?: string;
+}
+
+/** An error that crosses a boundary (wire, IPC, callback) as { code, message } (and data, when it has some). */
 export class CodedError extends Error {
   readonly code: ErrorCode;
+  readonly data: ErrorData | undefined;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, data?: ErrorData) {
     super(message);
     this.name = 'CodedError';
     this.code = code;
+    this.data = data;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  toJSON(): { code: ErrorCode; message: string; data?: ErrorData } {
+    return this.data ? { code: this.code, message: this.message, data: this.data } : { code: this.code, message: this.message };
   }
 }
 

@@ -10,7 +10,7 @@
  * Requests are answered exactly once; notifications are fire-and-forget. Browser-safe.
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { ErrorCode } from './errors';
+import type { ErrorCode, ErrorData } from './errors';
 import { CHANNEL_TYPES, RECORD_STATES, ROLES } from './schemas/common';
 import { RequestEnvelopeSchema, signalingMethods, type Method, type NotificationName, type Notifications, type RequestData } from './schemas/signaling';
 import { checker, type Checker } from './schemas/validate';
@@ -54,6 +54,7 @@ export const requestEnvelopeSchema = checker(RequestEnvelopeSchema);
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  data?: ErrorData;
 }
 
 export type ResponseMessage =

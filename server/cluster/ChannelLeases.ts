@@ -125,7 +125,9 @@ export class ChannelLeases extends TypedEmitter<ChannelLeasesEvents> {
     const counts = await this.channelCounts(nodes.map((node) => node.nodeId));
     const target = this.leastLoaded(nodes, counts);
     if (target.nodeId === this.nodeId) return this.claim(channelId);
-    return this.#claimFor(channelId, target.nodeId, target.publicUrl, 'pending', this.#pendingLeaseMs);
+    const lease = await this.#claimFor(channelId, target.nodeId, target.publicUrl, 'pending', this.#pendingLeaseMs);
+    // A concurrent first join elsewhere placed it on this node meanwhile: take it (confirm, renew).
+    return lease.ours ? this.claim(channelId) : lease;
   }
 
   /** The channel's lease, or undefined when no node holds it. */

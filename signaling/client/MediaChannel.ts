@@ -36,6 +36,11 @@ export interface ReconnectOptions {
 export interface MediaChannelOptions {
   /** Signaling URL, e.g. ws://localhost:8080/ws (the page uses its own origin). */
   serverUrl: string;
+  /**
+   * Other entry points of the same cluster, tried in turn after serverUrl when it cannot be reached
+   * (a cluster without a load balancer in front): joins and reconnects go through them.
+   */
+  fallbackServerUrls?: string[];
   /** Node: `(url) => new WebSocket(url)` from the `ws` package. Default: the global WebSocket. */
   webSocketFactory?: WebSocketFactory;
   /** Send and receive media with mediasoup-client. Default: when WebRTC is available (browsers). */
@@ -84,6 +89,8 @@ export type MediaChannelEvents = {
   left: [CodedError];
 };
 
+/** A cluster answers a join with REDIRECT to the channel's node; more hops than this mean something is wrong. */
+const MAX_REDIRECTS = 3;
 const DEFAULT_RECONNECT: Required<ReconnectOptions> = { attempts: 6, initialDelayMs: 500, maxDelayMs: 5000 };
 /** Errors after which trying again with the same token cannot help. */
 const FATAL_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -134,8 +141,8 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
 
   constructor(options: MediaChannelOptions) {
     super();
-    if (typeof options?.serverUrl !== 'string' || !/^wss?:\/\//.test(options.serverUrl)) {
-      throw new TypeError('serverUrl must be a ws:// or wss:// URL');
+    for (const url of [options?.serverUrl, ...(options?.fallbackServerUrls ?? [])]) {
+      if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError('serverUrl and fallbackServerUrls must be ws:// or wss:// URLs');
     }
     this.#options = options;
     this.#reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
@@ -200,7 +207,16 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     this.#setState({ state: 'connecting' });
     const epoch = this.#epoch;
     try {
-      await this.#connectAndJoin(epoch);
+      const entries = this.#entryUrls();
+      for (let index = 0; ; index++) {
+        try {
+          await this.#connectAndJoin(epoch, entries[index]!);
+          break;
+        } catch (error) {
+          // An entry that cannot be reached: the next one may be (the channel's node answers either way).
+          if (index + 1 >= entries.length || asCoded(error).code !== SignalingErrorCode.ConnectionClosed || epoch !== this.#epoch) throw error;
+        }
+      }
     } catch (error) {
       const coded = asCoded(error);
       if (epoch === this.#epoch) this.#reset({ state: 'idle', error: coded });
@@ -304,9 +320,29 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   // ---------------------------------------------------------------------------------------------
   // Connection
 
-  async #connectAndJoin(epoch: number): Promise<void> {
+  #entryUrls(): string[] {
+    return [this.#options.serverUrl, ...(this.#options.fallbackServerUrls ?? [])];
+  }
+
+  /** Joins through `entryUrl`, following a cluster's REDIRECTs to the node the channel lives on. */
+  async #connectAndJoin(epoch: number, entryUrl: string): Promise<void> {
+    let url = entryUrl;
+    for (let hop = 0; ; hop++) {
+      try {
+        await this.#joinAt(epoch, url);
+        return;
+      } catch (error) {
+        const target = redirectTarget(error);
+        if (target === undefined || epoch !== this.#epoch) throw error;
+        if (hop >= MAX_REDIRECTS) throw new CodedError(SignalingErrorCode.Redirect, `more than ${MAX_REDIRECTS} redirects joining ${this.#channelId} (the last to ${target})`);
+        url = target;
+      }
+    }
+  }
+
+  async #joinAt(epoch: number, url: string): Promise<void> {
     const factory = this.#options.webSocketFactory ?? defaultWebSocketFactory;
-    const signaling = await SignalingClient.connect(this.#options.serverUrl, factory, { timeoutMs: this.#options.requestTimeoutMs ?? 15_000 });
+    const signaling = await SignalingClient.connect(url, factory, { timeoutMs: this.#options.requestTimeoutMs ?? 15_000 });
     let media: MediaTransports | undefined;
     try {
       if (epoch !== this.#epoch) throw new CodedError(SignalingErrorCode.ConnectionClosed, 'left while connecting');
@@ -394,8 +430,14 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     });
     signaling.on('channelClosed', ({ reason, code }) => {
       if (!current()) return;
-      // Not a network failure: the server sent us away (channel closed, same uid joined elsewhere).
       const error = new CodedError(code ?? SignalingErrorCode.ChannelClosed, reason);
+      if (code === SignalingErrorCode.ChannelMoved && this.#state === 'connected' && this.#reconnect.attempts > 0) {
+        // A cluster moved the channel to another node: join again, the entry point redirects us there.
+        this.#dropSession();
+        void this.#reconnectLoop(this.#epoch, error);
+        return;
+      }
+      // Not a network failure: the server sent us away (channel closed, same uid joined elsewhere).
       this.#reset({ state: 'idle', error });
       signaling.close();
       this.emit('left', error);
@@ -424,7 +466,9 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
       if (epoch !== this.#epoch) return;
       delay = Math.min(delay * 2, maxDelayMs);
       try {
-        await this.#connectAndJoin(epoch);
+        // Round the entry points: the node we were on may be the one that died.
+        const entries = this.#entryUrls();
+        await this.#connectAndJoin(epoch, entries[(attempt - 1) % entries.length]!);
         if (epoch !== this.#epoch) return;
         this.#setState({ state: 'connected' });
         return;
@@ -550,6 +594,20 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     this.#state = change.state;
     this.emit('connectionStateChange', change);
   }
+}
+
+/** The signaling URL a REDIRECT points to: `<publicUrl>/ws`, ws(s) for http(s). */
+function redirectTarget(error: unknown): string | undefined {
+  if (!(error instanceof CodedError) || error.code !== SignalingErrorCode.Redirect || typeof error.data?.url !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(error.data.url);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const scheme = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, '')}/ws`;
 }
 
 function asCoded(error: unknown): CodedError {

@@ -24,7 +24,16 @@ export const RecordingErrorCodeSchema = StringEnum(RECORDING_ERROR_CODES, { desc
 export const ErrorCodeSchema = StringEnum([...SIGNALING_ERROR_CODES, ...RECORDING_ERROR_CODES, ...HTTP_ERROR_CODES]);
 
 export const ErrorBody = Type.Object(
-  { code: ErrorCodeSchema, message: Type.String({ description: 'Human-readable; validation errors name the field' }) },
+  {
+    code: ErrorCodeSchema,
+    message: Type.String({ description: 'Human-readable; validation errors name the field' }),
+    data: Type.Optional(
+      Type.Object(
+        { url: Type.Optional(Type.String({ description: "REDIRECT: the publicUrl of the node the channel lives on; connect to its /ws and join again" })) },
+        { additionalProperties: false, description: 'What the client needs to act on the error (REDIRECT only, so far)' },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 

@@ -33,6 +33,8 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   [SignalingErrorCode.TooManyConnections]: 'WebSocket upgrade refused (HTTP 429 per IP, 503 per server)',
   [SignalingErrorCode.Internal]: 'a server fault (logged)',
   [SignalingErrorCode.ClusterUnavailable]: "cluster mode: the cluster's Redis cannot be reached, so no new channel can be placed; retry later",
+  [SignalingErrorCode.Redirect]: 'cluster mode: the channel lives on another node; `error.data.url` is its publicUrl: connect to `<url>/ws` and join again (the SDKs do, at most 3 hops)',
+  [SignalingErrorCode.ChannelMoved]: "cluster mode (channelClosed): this node lost the channel's lease to another node; join again through any node (the SDKs reconnect)",
   [SignalingErrorCode.ConnectionClosed]: 'client side only: the socket closed before the answer',
   [SignalingErrorCode.Timeout]: 'client side only: no answer in time',
   [RecordingErrorCode.Ok]: 'no error',

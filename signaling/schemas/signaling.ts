@@ -123,7 +123,7 @@ export const signalingMethods = {
       rtpCapabilities: Type.Optional(RtpObject('mediasoup RtpCapabilities of the client (needed to consume through WebRTC)')),
     }),
     JoinResponseSchema,
-    [S.BadRequest, S.AlreadyJoined, S.TokenInvalid, S.TokenExpired, S.TokenMismatch, S.ChannelClosed],
+    [S.BadRequest, S.AlreadyJoined, S.TokenInvalid, S.TokenExpired, S.TokenMismatch, S.ChannelClosed, S.Redirect, S.ClusterUnavailable],
   ),
   setRtpCapabilities: method('Give (or change) the client RTP capabilities used by later consume calls', object({ rtpCapabilities: RtpObject('mediasoup RtpCapabilities') }), Empty, JOINED),
   getChannelProperties: method('The channel properties now', NoData, object({ properties: ChannelPropertiesSchema }), JOINED),
@@ -245,7 +245,7 @@ export const signalingNotifications = {
     data: object({ changed: Type.Array(Type.String(), { description: 'e.g. ["recordState", "recordingId"]' }), properties: ChannelPropertiesSchema }),
   },
   channelClosed: {
-    summary: 'The channel closed for you (media worker died, joined again elsewhere, server shutdown)',
+    summary: 'The channel closed for you (media worker died, joined again elsewhere, server shutdown; CHANNEL_MOVED: it now lives on another cluster node)',
     data: object({ channelId: Type.String(), reason: Type.String(), code: ErrorCodeSchema }),
   },
   recordingProgress: {
