@@ -1,5 +1,5 @@
 import { CodedError, ErrorCode, SignalingErrorCode } from '../errors';
-import type { ChannelProperties, ChannelType, JoinResponse, Notifications, RecordParamMessage, RecordState, Role } from '../protocol';
+import type { ChannelProperties, ChannelType, JoinResponse, NotificationName, Notifications, RecordParamMessage, RecordState, Role } from '../protocol';
 import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
 import { getScreenTrack, getUserTracks } from './localMedia';
 import { MediaSource, MediaTransports } from './MediaTransports';
@@ -102,8 +102,12 @@ const FATAL_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 interface Session {
+  /** The signaling URL this session joined at (a cluster's REDIRECT target, or the entry point). */
+  url: string;
   signaling: SignalingClient;
   media: MediaTransports | undefined;
+  /** Set until the join answer is applied: notifications wait here (see #listen). */
+  backlog: (() => void)[] | undefined;
 }
 
 interface Publication extends LocalPublication {
@@ -122,6 +126,8 @@ interface Publication extends LocalPublication {
  * Errors are CodedErrors with the server's codes (TOKEN_INVALID, FORBIDDEN, InvalidOperation, ...);
  * requests pending when the socket closes reject with CONNECTION_CLOSED. When the socket drops while
  * joined, it reconnects with the same token, republishes its tracks and receives the others again.
+ * In a cluster it follows a join's REDIRECT to the channel's node, and a channelClosed CHANNEL_MOVED
+ * (or the node's death) makes it join again through its entry points.
  */
 export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   readonly #options: MediaChannelOptions;
@@ -187,6 +193,11 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
 
   get publications(): LocalPublication[] {
     return [...this.#publications.values()].map(({ source, track, producerId }) => ({ source, track, producerId }));
+  }
+
+  /** The signaling URL of the node the channel is joined at (after a cluster's redirects); undefined when not connected. */
+  get connectedUrl(): string | undefined {
+    return this.#session?.url;
   }
 
   /** The raw signaling connection (for bots publishing plain RTP); undefined when not connected. */
@@ -349,7 +360,7 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
       if (this.#mediaEnabled) {
         media = await MediaTransports.create(signaling);
       }
-      const session: Session = { signaling, media };
+      const session: Session = { url, signaling, media, backlog: [] };
       this.#listen(session);
       const param = this.#joinParam!;
       const answer = (await signaling.request('join', {
@@ -366,6 +377,9 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
       this.#joined = answer;
       this.#applyProperties(answer.channel.properties, Object.keys(answer.channel.properties));
       this.#replacePeers(answer.peers);
+      const backlog = session.backlog ?? [];
+      session.backlog = undefined;
+      for (const deliver of backlog) deliver();
       signaling.onClose((code, reason) => this.#onSocketClosed(session, code, reason));
       // Republish what we published before a reconnect; a track that ended meanwhile is dropped.
       for (const publication of [...this.#publications.values()]) {
@@ -390,21 +404,30 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     // Each handler checks that its session is still the current one: a late message from a
     // replaced connection must not touch the new session's state.
     const current = (): boolean => this.#session === session;
-    signaling.on('peerJoined', ({ peer }) => {
+    // ws emits every message of one read at once, so a notification sent right after the join answer
+    // (a peer that joined just after us) can run before the code awaiting that answer: it waits until
+    // the answer is applied, or it would be dropped (or undone by the answer's peer list).
+    const on = <N extends NotificationName>(notification: N, listener: (data: Notifications[N]) => void): void => {
+      signaling.on(notification, (data: Notifications[N]) => {
+        if (session.backlog) session.backlog.push(() => listener(data));
+        else listener(data);
+      });
+    };
+    on('peerJoined', ({ peer }) => {
       if (!current()) return;
       this.#addPeer(new RemotePeer(peer));
     });
-    signaling.on('peerLeft', ({ peerId }) => {
+    on('peerLeft', ({ peerId }) => {
       if (current()) this.#removePeer(peerId);
     });
-    signaling.on('newProducer', ({ peerId, producer }) => {
+    on('newProducer', ({ peerId, producer }) => {
       if (!current()) return;
       const peer = this.#peers.get(peerId);
       if (!peer) return;
       peer.producers.set(producer.producerId, { ...producer });
       this.#consume(session, peer, producer.producerId);
     });
-    signaling.on('producerClosed', ({ peerId, producerId }) => {
+    on('producerClosed', ({ peerId, producerId }) => {
       if (!current()) return;
       const peer = this.#peers.get(peerId);
       if (!peer) return;
@@ -412,23 +435,23 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
       const track = peer.trackOfProducer(producerId);
       if (track) this.#removeTrack(session, peer, track);
     });
-    signaling.on('consumerClosed', ({ consumerId }) => {
+    on('consumerClosed', ({ consumerId }) => {
       if (!current()) return;
       for (const peer of this.#peers.values()) {
         const track = peer.tracks.get(consumerId);
         if (track) this.#removeTrack(session, peer, track);
       }
     });
-    signaling.on('propertyChange', ({ changed, properties }) => {
+    on('propertyChange', ({ changed, properties }) => {
       if (current()) this.#applyProperties(properties, changed);
     });
-    signaling.on('recordingEvent', (data) => {
+    on('recordingEvent', (data) => {
       if (current()) this.emit('recordingEvent', data);
     });
-    signaling.on('recordingProgress', (data) => {
+    on('recordingProgress', (data) => {
       if (current()) this.emit('recordingProgress', data);
     });
-    signaling.on('channelClosed', ({ reason, code }) => {
+    on('channelClosed', ({ reason, code }) => {
       if (!current()) return;
       const error = new CodedError(code ?? SignalingErrorCode.ChannelClosed, reason);
       if (code === SignalingErrorCode.ChannelMoved && this.#state === 'connected' && this.#reconnect.attempts > 0) {
