@@ -33,6 +33,9 @@ export class ClusterChannels implements ChannelPlacement {
       // channel must not go on, and renewing stopped already (ChannelLeases dropped it).
       this.#channels.find(channelId)?.close('the channel moved to another cluster node; join again', SignalingErrorCode.ChannelMoved);
     });
+    // Redis is back (maybe empty, after a restart): re-assert this node's leases at once, before
+    // another node's first join could place one of its channels elsewhere.
+    member.connection.on('up', () => void member.leases.renew());
   }
 
   get member(): ClusterMember {
