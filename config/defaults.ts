@@ -122,15 +122,19 @@ export const DEFAULT_CONFIG = {
     public: false,
   },
   /**
-   * Cluster mode (issue 12, in progress: the pieces in server/cluster/ exist, the server does not use
-   * them yet). Redis is the cluster's only shared state; every node of one cluster names the same Redis.
+   * Cluster mode (issue 12, in progress: channels are placed, redirected and moved across nodes;
+   * recordings are still per node). Redis is the cluster's only shared state; every node of one
+   * cluster names the same Redis.
    */
   cluster: {
     /** redis://[user:password@]host:port[/db] of the cluster's Redis. Empty: a single node (no Redis needed). */
     redisUrl: '',
     /** This node's id in the cluster. Empty: generated once and kept in <stateDir>/node-id. */
     nodeId: '',
-    /** How clients and other nodes reach this node's HTTP/WebSocket (https://media-1.example.com:8080). Redirects point here. */
+    /**
+     * How clients and other nodes reach this node's HTTP/WebSocket (https://media-1.example.com:8080).
+     * Redirects point here. Empty: <scheme>://<announcedIp>:<http.port> (http.port 0 needs it set).
+     */
     publicUrl: '',
     /** The address other nodes send RTP to (piping media between nodes). Empty: mediasoup.announcedIp. */
     rtpAddress: '',

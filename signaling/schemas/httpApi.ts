@@ -96,6 +96,34 @@ const ResumeUploadsAnswerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Count = Type.Integer({ minimum: 0 });
+/** One live node of a cluster, as it heartbeats into Redis (server/cluster/NodeRegistry NodeInfo). */
+export const ClusterNodeSchema = Type.Object(
+  {
+    nodeId: Type.String(),
+    publicUrl: Type.String({ description: 'How clients and other nodes reach its HTTP/WebSocket (cluster.publicUrl); REDIRECTs point here' }),
+    rtpAddress: Type.String({ description: 'The address other nodes send RTP to' }),
+    roles: Type.Array(StringEnum(['media', 'api', 'recorder'] as const)),
+    load: Type.Object(
+      {
+        channels: Count,
+        peers: Count,
+        producers: Count,
+        recordings: Type.Integer({ minimum: 0, description: 'Channels with a recording running' }),
+        cpu: Type.Number({ minimum: 0, description: 'Load average of the last minute per core (1 = every core busy)' }),
+      },
+      { additionalProperties: false },
+    ),
+    startedAt: Type.Integer({ description: "ms since the epoch, the node's clock" }),
+    seenAt: Type.Integer({ description: "Its last heartbeat, ms since the epoch, the node's clock" }),
+  },
+  { additionalProperties: false },
+);
+export const ClusterNodesAnswerSchema = Type.Object(
+  { nodeId: Type.String({ description: 'The node that answered' }), nodes: Type.Array(ClusterNodeSchema, { description: 'The live nodes, by nodeId' }) },
+  { additionalProperties: false },
+);
+
 /** What a webhook receiver gets: one recording event, POSTed as JSON, signed (X-Confrec-Signature). */
 export const WebhookPayloadSchema = Type.Object(
   { id: Type.String({ description: '<recordingId>:<seq>, the same on retries (deduplicate on it)' }), ...RecordingEventEntrySchema.properties },
@@ -127,7 +155,7 @@ const notFound: [string, TSchema] = ['No such recording on this server (NOT_FOUN
 const badBody: [string, TSchema] = ['BAD_JSON, or InvalidParameter (the message names the field)', ERR];
 const tooLarge: [string, TSchema] = ['MESSAGE_TOO_LARGE: body over api.maxBodyBytes', ERR];
 
-/** Every route RecordingsApi serves, in the order of the README. */
+/** Every route RecordingsApi serves, in the order of the README, and the cluster's (server/cluster/clusterRoutes). */
 export const apiRoutes: readonly ApiRoute[] = [
   { method: 'get', path: '/openapi.json', summary: 'This document', public: true, responses: { '200': ['OpenAPI 3.1 document', Type.Object({}, { additionalProperties: true })] } },
   { method: 'get', path: '/recordings', summary: 'List the recordings of this server (running and finished)', responses: { '200': ['Recordings', RecordingListSchema], '401': unauthorized } },
@@ -172,5 +200,11 @@ export const apiRoutes: readonly ApiRoute[] = [
     summary: "The recording's events with seq > after (the same events the SDK and webhooks get)",
     query: { after: Type.Integer({ minimum: 0, maximum: 999_999_999_999_999, default: 0 }) },
     responses: { '200': ['Events', EventsAnswerSchema], '400': ['InvalidParameter: after is not a non-negative integer', ERR], '401': unauthorized, '404': notFound },
+  },
+  {
+    method: 'get',
+    path: '/cluster/nodes',
+    summary: "Cluster mode (cluster.redisUrl set; 404 on a single node): the cluster's live nodes with their load, from any node",
+    responses: { '200': ['The live nodes', ClusterNodesAnswerSchema], '401': unauthorized, '503': ["CLUSTER_UNAVAILABLE: the cluster's Redis cannot be reached", ERR] },
   },
 ];

@@ -5,6 +5,8 @@
  */
 import t from 'tap';
 import { SignalingErrorCode } from '../../signaling/errors';
+import { ClusterNodesAnswerSchema } from '../../signaling/schemas/httpApi';
+import { checker } from '../../signaling/schemas/validate';
 import type { MediaChannel } from '../../signaling/client/index';
 import { clusterChannel, exchangeMedia, listNodes, mediaFlows, NodeView, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
 import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
@@ -100,6 +102,7 @@ if (missing) {
       8000,
     );
     t.equal(status, 200);
+    t.doesNotThrow(() => checker(ClusterNodesAnswerSchema).parse(body, 'answer'), 'the answer matches its documented schema');
     const nodes = body.nodes as NodeView[];
     t.same(nodes.map((node) => node.nodeId), ['node-1', 'node-2', 'node-3'], 'the 3 nodes, by id');
     t.same(nodes.map((node) => node.publicUrl), cluster.servers.map((server) => server.url), 'each with its publicUrl');
