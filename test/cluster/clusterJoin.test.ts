@@ -125,4 +125,31 @@ if (missing) {
     t.same((after.body.nodes as NodeView[]).map((node) => node.nodeId).sort(), cluster.servers.filter((server) => server !== victim).map((server) => server.nodeId), `${victim.nodeId} is gone from the list`);
     t.ok(Date.now() - killedAt <= TIMING.nodeTimeoutMs + 2000, `within nodeTimeoutMs + 2 s (${Date.now() - killedAt} ms)`);
   });
+
+  t.test('a node stopped with SIGTERM leaves at once: its leases are released and it is gone from the list before its entry could expire', async (t) => {
+    const live = cluster.servers.filter((server) => server.child.exitCode === null && server.child.signalCode === null);
+    t.ok(live.length >= 2, 'two nodes left from the previous test');
+    const gina = clusterChannel(live[0]!, live, { attempts: 0 });
+    channels.push(gina);
+    await gina.join('graceful', { token: token('graceful', 'gina'), displayName: 'Gina' });
+    const host = live.find((server) => server.wsUrl === gina.connectedUrl)!;
+    const witness = live.find((server) => server !== host)!;
+    const stopped = host.stop();
+    const left = await pollFor(
+      () => listNodes(witness),
+      ({ body }) => Array.isArray(body.nodes) && !(body.nodes as NodeView[]).some((node) => node.nodeId === host.nodeId),
+      5000,
+      50,
+    );
+    t.notOk((left.body.nodes as NodeView[]).some((node) => node.nodeId === host.nodeId), `${host.nodeId} left the registry`);
+    // A lease (leaseMs) outlives a registry entry that merely expired (nodeTimeoutMs): only a released one is gone now.
+    const probe = await rawClient(witness);
+    t.teardown(() => probe.close());
+    const answer = await probe.request('join', { channelId: 'graceful', displayName: 'probe', token: token('graceful', 'probe') }).then(
+      () => ({ code: 'joined' }),
+      (error) => ({ code: error.code, url: error.data?.url }),
+    );
+    t.same(answer, { code: 'joined' }, `the channel is created afresh on ${witness.nodeId}: no lease of ${host.nodeId} was left behind`);
+    await stopped;
+  });
 }

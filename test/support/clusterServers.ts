@@ -30,6 +30,8 @@ export type ClusterServer = {
   child: ChildProcess;
   /** SIGKILL: the node dies as in a crash. Resolves once the process is gone. */
   kill(): Promise<void>;
+  /** SIGTERM: the node shuts down as an operator stops it. Resolves once the process is gone. */
+  stop(): Promise<void>;
 };
 
 export type ClusterTiming = { nodeTimeoutMs: number; leaseMs: number };
@@ -91,6 +93,12 @@ export async function startClusterServer(options: { index: number; redisUrl: str
     child,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
       child.stdout?.destroy();
       child.stderr?.destroy();
