@@ -3,11 +3,15 @@ import { installWebRoutes } from './http/webRoutes';
 import { Logger } from './logger';
 import { MediaServer } from './MediaServer';
 import { describeStart } from './startBanner';
-import { attachDefaultApis, defaultPlugins } from './plugins';
+import { createRecordingPlugin } from '../plugin/recording/createRecordingPlugin';
 
 const logger = new Logger('main');
 
-/** Process entry: config → server → signal handling. The process survives worker deaths. */
+/**
+ * Process entry and the one composition root: config → server with its plugins (the recording
+ * plugin, unless recording.enabled is false) → web page → signal handling. The process survives
+ * worker deaths.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -19,8 +23,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
-  const backend = attachDefaultApis(server);
+  const server = await MediaServer.start(config, { plugins: config.recording.enabled ? [(context) => createRecordingPlugin(context)] : [] });
   installWebRoutes(server);
   console.log(describeStart(server));
   let stopping = false;
@@ -28,10 +31,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received, shutting down`);
+    // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most (BackendControl).
     server
       .close()
-      // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most.
-      .then(() => backend?.close({ drainMs: 5000 }))
       .then(
         () => process.exit(0),
         (error) => {

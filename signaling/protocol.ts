@@ -111,11 +111,26 @@ export interface ProducerInfo {
   paused: boolean;
 }
 
+/**
+ * What the `recordParam` channel property shows of the param in force: where recordings go and who
+ * chose it, never a storage key.
+ */
+export interface RecordParamDescription {
+  vendor: string;
+  bucket?: string;
+  region?: string;
+  endpoint?: string;
+  fileName: string;
+  video: boolean;
+  setBy: string;
+}
+
 export interface ChannelProperties {
   recordState: RecordState;
   /** The running recording's id, when recordState is Running. */
   recordingId: string | null;
-  [key: string]: unknown;
+  /** What the record param in force says (vendor, file name: never its keys); null without one. Absent without the recording plugin. */
+  recordParam?: RecordParamDescription | null;
 }
 
 /** Notification payloads by name. */

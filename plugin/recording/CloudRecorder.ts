@@ -3,7 +3,7 @@ import type { CloudRecorderObserver } from '../../signaling/recorder/observer';
 
 export type { CloudRecorderObserver };
 import { Logger } from '../../server/logger';
-import type { PluginContext } from '../PluginHost';
+import type { PluginContext } from '../../server/plugins/contract';
 import { CloudStorageConfig, cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
 import { RecordingConfig, resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';

@@ -5,7 +5,7 @@ import { Logger, MAX_HELD_SECRETS, tryHoldSecret } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName, type StorageTarget } from '../../signaling/recordParam';
-import type { ChannelHandle } from '../PluginHost';
+import type { ChannelHandle } from '../../server/plugins/contract';
 import type { UploadManager } from '../storage/UploadManager';
 import type { UploadJobStatus } from '../storage/UploadJob';
 import { ChannelRecording, RecordingPhase } from './ChannelRecording';

@@ -2,12 +2,13 @@ import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signal
 import { parseRecordParam, RecordParam } from '../../signaling/recordParam';
 import type { RequestData } from '../../signaling/protocol';
 import { Logger } from '../../server/logger';
-import type { ChannelHandle, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../PluginHost';
+import type { ChannelHandle, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../../server/plugins/contract';
 import { resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
 import { ChannelRecordParams } from './ChannelRecordParams';
+import type { BackendControl } from './api/BackendControl';
 
 const logger = new Logger('RecordingPlugin');
 
@@ -16,6 +17,8 @@ export interface RecordingPluginOptions {
   context: PluginContext;
   /** 'local': every channel may record to the local store without a record param (Ready at once). */
   defaultStorage: 'local' | 'none';
+  /** The backend surface (HTTP API, recorder SDK, webhooks); absent with api.enabled false. */
+  backend?: BackendControl;
 }
 
 /**
@@ -29,9 +32,11 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #context: PluginContext;
   readonly #defaultStorage: 'local' | 'none';
   readonly #params = new Map<string, ChannelRecordParams>();
+  readonly backend: BackendControl | undefined;
 
   constructor(options: RecordingPluginOptions) {
     this.#engine = options.engine;
+    this.backend = options.backend;
     this.#context = options.context;
     this.#defaultStorage = options.defaultStorage;
     const refresh = (channelId: string): void => {
@@ -153,9 +158,12 @@ export class RecordingPlugin implements ServerPlugin {
   }
 
 
+  /** Stops the recordings, closes the queue, then the backend (whose webhooks still tell how they ended) and the log. */
   async close(): Promise<void> {
     await this.#engine.close();
     await this.#engine.uploads.close();
+    await this.backend?.close();
+    this.#engine.eventLog.close();
   }
 
   #acceptParam(recordString: string): RecordParam {

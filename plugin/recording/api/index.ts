@@ -2,5 +2,5 @@
 export { BackendControl, type BackendControlOptions } from './BackendControl';
 export { API_PREFIX, RecordingsApi, type RecordingView } from './RecordingsApi';
 export { OPENAPI_DOCUMENT } from './openapi';
-export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from '../../plugin/webhooks/signature';
-export type { WebhookPayload } from '../../plugin/webhooks/WebhookDispatcher';
+export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from '../../webhooks/signature';
+export type { WebhookPayload } from '../../webhooks/WebhookDispatcher';

@@ -1,15 +1,15 @@
 import path from 'node:path';
-import type { RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
-import { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
-import { WebhookDispatcher, WebhookDispatcherOptions } from '../../plugin/webhooks/WebhookDispatcher';
-import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import { RECORDER_SOCKET_PATH } from '../../signaling/recorder/protocol';
-import { verifyToken } from '../auth/token';
-import { webhookUrls } from '../config';
-import { Logger, registerSecret } from '../logger';
-import { maxPayloadFor, socketLimits } from '../socketLimits';
-import type { MediaServer } from '../MediaServer';
-import { ApiAuthenticator } from './apiAuth';
+import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
+import { RECORDER_SOCKET_PATH } from '../../../signaling/recorder/protocol';
+import { webhookUrls } from '../../../server/config';
+import { ApiAuthenticator } from '../../../server/http/basicAuth';
+import { Logger, registerSecret } from '../../../server/logger';
+import type { PluginContext } from '../../../server/plugins/contract';
+import { maxPayloadFor, socketLimits } from '../../../server/socketLimits';
+import { WebhookDispatcher, WebhookDispatcherOptions } from '../../webhooks/WebhookDispatcher';
+import type { CloudRecorder, CloudRecorderObserver } from '../CloudRecorder';
+import type { RecordingEngine } from '../RecordingEngine';
+import type { RecordingEventLog } from '../RecordingEventLog';
 import { RecorderSocketServer } from './recorderSocket';
 import { RecordingsApi } from './RecordingsApi';
 
@@ -18,25 +18,29 @@ const logger = new Logger('BackendControl');
 export interface BackendControlOptions {
   /** Overrides of the webhooks config section (tests: short backoff, explicit URLs). */
   webhooks?: Partial<WebhookDispatcherOptions>;
+  /** How long close() gives webhooks to deliver what is queued (default 5 s: a shutdown's last events). */
+  shutdownDrainMs?: number;
 }
 
 /**
- * Backend control of recordings, attached to a running MediaServer with the recording plugin:
- * the event log, the recorder SDK's socket (/api/v1/recorder), the HTTP API (/api/v1) and the
- * webhooks. Close it after the server (so the events of recordings stopped at shutdown still go out).
+ * Backend control of recordings, registered through the plugin contract by the recording plugin:
+ * the recorder SDK's socket (/api/v1/recorder), the HTTP API (/api/v1) and the webhooks, all fed by
+ * the engine's event log. Closed by the plugin after the engine (so the events of recordings stopped
+ * at shutdown still go out).
  */
 export class BackendControl {
   readonly log: RecordingEventLog;
   readonly recorderSockets: RecorderSocketServer;
   readonly api: RecordingsApi;
   readonly webhooks: WebhookDispatcher | undefined;
+  readonly #shutdownDrainMs: number;
   #closed = false;
 
-  private constructor(server: MediaServer, recording: RecordingPlugin, options: BackendControlOptions) {
-    const { config } = server;
-    const apiSecret = config.api.secret || server.authSecret;
+  constructor(context: PluginContext, engine: RecordingEngine, createCloudRecorder: (observer: CloudRecorderObserver) => CloudRecorder, options: BackendControlOptions = {}) {
+    const { config } = context;
+    this.#shutdownDrainMs = options.shutdownDrainMs ?? 5000;
+    const apiSecret = config.api.secret || context.authSecret;
     registerSecret(apiSecret);
-    const engine = recording.engine;
     // Every SDK connection listens to the log (and, while starting, to the engine): not a leak.
     engine.setMaxListeners(0);
     // The engine's own log: it exists before the recovery of interrupted recordings logs their end.
@@ -46,17 +50,15 @@ export class BackendControl {
       {
         engine,
         log: this.log,
-        createCloudRecorder: (observer) => recording.createCloudRecorder(observer),
+        createCloudRecorder,
         authorizeRecord: async (appId, channelId, token) => {
-          if (!config.auth.enabled) return;
-          if (appId !== config.auth.appId) throw new CodedError(RecordingErrorCode.ConnectError, 'unknown app id');
-          let claims;
+          let grant;
           try {
-            claims = await verifyToken(server.authSecret, token, { appId, channelId });
+            grant = await context.authorize(appId, channelId, token);
           } catch (error) {
             throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
           }
-          if (!claims.privileges.record) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the token does not grant the record privilege');
+          if (!grant.privileges.record) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the token does not grant the record privilege');
         },
         resumeSecret: apiSecret,
       },
@@ -71,7 +73,7 @@ export class BackendControl {
       engine,
       log: this.log,
       auth: new ApiAuthenticator(config.auth.appId, apiSecret),
-      getOrCreateChannel: (channelId, type) => server.registry.getOrCreate(channelId, type),
+      getOrCreateChannel: (channelId, type) => context.getOrCreateChannel(channelId, type),
       maxBodyBytes: config.api.maxBodyBytes,
     });
     const urls = options.webhooks?.urls ?? webhookUrls(config);
@@ -89,24 +91,13 @@ export class BackendControl {
         secret,
       });
     }
-    server.addUpgradeRoute(RECORDER_SOCKET_PATH, this.recorderSockets);
-    server.addRoute((request, response) => this.api.handle(request, response));
+    context.addUpgradeRoute(RECORDER_SOCKET_PATH, this.recorderSockets);
+    context.addRoute((request, response) => this.api.handle(request, response));
     logger.info(`attach() | HTTP API at /api/v1, recorder SDK at ${RECORDER_SOCKET_PATH}, ${urls.length} webhook URL(s)`);
   }
 
-  /** Attaches to `server`; undefined when the server runs no recording plugin or api.enabled is false. */
-  static attach(server: MediaServer, options: BackendControlOptions = {}): BackendControl | undefined {
-    if (!server.config.api.enabled) return undefined;
-    const recording = server.plugins.list().find((plugin): plugin is RecordingPlugin => plugin instanceof RecordingPlugin);
-    if (!recording) {
-      logger.warn('attach() | no recording plugin: backend control is off');
-      return undefined;
-    }
-    return new BackendControl(server, recording, options);
-  }
-
   /** Closes the SDK sockets; gives webhooks up to `drainMs` to deliver what is queued. Idempotent. */
-  async close({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+  async close({ drainMs = this.#shutdownDrainMs }: { drainMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.recorderSockets.close();
@@ -116,6 +107,5 @@ export class BackendControl {
       clearTimeout(timer);
     }
     this.webhooks?.close();
-    this.log.close();
   }
 }

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import type { CloudRecorder } from '../../plugin/recording/CloudRecorder';
-import type { RecordingEngine } from '../../plugin/recording/RecordingEngine';
-import type { RecordingEventEntry, RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
-import type { CloudStorageConfig } from '../../plugin/storage/cloudStorageConfig';
-import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import type { CloudRecorder } from '../CloudRecorder';
+import type { RecordingEngine } from '../RecordingEngine';
+import type { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
+import type { CloudStorageConfig } from '../../storage/cloudStorageConfig';
+import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import {
   isRecorderMethod,
   RecorderNotifications,
@@ -11,9 +11,9 @@ import {
   RecorderRequestData,
   RecorderResponses,
   RecordingEventNotification,
-} from '../../signaling/recorder/protocol';
-import { SchemaError } from '../../signaling/schema';
-import { Logger } from '../logger';
+} from '../../../signaling/recorder/protocol';
+import { SchemaError } from '../../../signaling/schema';
+import { Logger } from '../../../server/logger';
 
 const logger = new Logger('RecorderSession');
 
