@@ -9,6 +9,7 @@
  */
 import { bool, Infer, nullable, num, obj, oneOf, opaqueObject, optional, Schema, str } from './schema';
 import type { ErrorCode } from './errors';
+import type { WireRecordingEvent } from './recordingEvent';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -133,6 +134,15 @@ export interface ChannelProperties {
   recordParam?: RecordParamDescription | null;
 }
 
+/** Told to the peer whose record param (at join) was refused; the join stands. Not a recording's event. */
+export interface RecordParamRefused {
+  recordingId: '';
+  type: 'recordParamRefused';
+  event: 'recordParamRefused';
+  code: ErrorCode;
+  message: string;
+}
+
 /** Notification payloads by name. */
 export interface Notifications {
   peerJoined: { peer: PeerInfo };
@@ -146,7 +156,8 @@ export interface Notifications {
   propertyChange: { changed: string[]; properties: ChannelProperties };
   channelClosed: { channelId: string; reason: string; code: ErrorCode };
   recordingProgress: { recordingId: string; fileName: string; percent: number };
-  recordingEvent: { recordingId: string; event: string; fileName?: string; code?: ErrorCode; message?: string };
+  /** A recording's event (see recordingEvent.ts), or a peer's own record param refused at join. */
+  recordingEvent: WireRecordingEvent | RecordParamRefused;
 }
 
 export type NotificationName = keyof Notifications;

@@ -121,24 +121,24 @@ class ConferencePage {
     channel.on('trackRemoved', (peer, track) => this.#tiles.removeTrack(peer, track));
     channel.on('recordingProgress', ({ percent }) => this.#record.showProgress(`Saving the recording: ${percent}%`));
     channel.on('recordingEvent', (event) => {
-      switch (event.event) {
+      switch (event.type) {
         case 'stopped':
           this.#record.showProgress('Saving the recording…');
           break;
         case 'uploaded':
-          this.#record.showProgress(`Recording saved: ${event.fileName ?? ''}`);
+          this.#record.showProgress(`Recording saved: ${event.fileName}`);
           void this.#recordings.refresh();
           break;
         case 'backuped':
-          this.#say('warning', `The storage could not take the recording now; it is kept in the backup and will be uploaded later (${event.fileName ?? ''}).`);
+          this.#say('warning', `The storage could not take the recording now; it is kept in the backup and will be uploaded later (${event.fileName}).`);
           break;
         case 'recordParamRefused':
-          this.#say('warning', `The record settings given at join were refused: ${event.message ?? event.code}`);
+          this.#say('warning', `The record settings given at join were refused: ${event.message}`);
           break;
         case 'recorderFailure':
         case 'uploaderFailure':
         case 'fatalError':
-          this.#say('error', `Recording problem (${event.code ?? event.event}): ${event.message ?? 'see the server log'}`);
+          this.#say('error', `Recording problem (${event.code}): ${event.message ?? 'see the server log'}`);
           break;
       }
     });

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { PluginContext } from '../../server/plugins/contract';
 import { BackendControl, type BackendControlOptions } from './api/BackendControl';
-import { CloudRecorder } from './CloudRecorder';
 import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
 import { RecordingPlugin } from './RecordingPlugin';
@@ -36,12 +35,13 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     uploads,
     workDir: path.join(recording.stateDir, 'work'),
     maxConcurrentRecordings: recording.maxConcurrentRecordings,
+    retainFinishedMs: recording.retainFinishedMs,
     allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
     eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
   const backend = context.config.api.enabled
-    ? new BackendControl(context, engine, (observer) => new CloudRecorder(engine, context, observer), overrides.backend)
+    ? new BackendControl(context, engine, overrides.backend)
     : undefined;
   context.addRoute(createRecordingRoutes(context, engine));
   const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage, ...(backend ? { backend } : {}) });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Logger } from '../../server/logger';
 import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
 import { signWebhook } from './signature';
+import { toWireEvent, type WireRecordingEvent } from '../../signaling/recordingEvent';
 
 const logger = new Logger('WebhookDispatcher');
 
@@ -27,7 +28,7 @@ export interface WebhookDispatcherOptions {
 type Cursors = Map<string, Map<string, number>>;
 
 /** The JSON body of every webhook POST: the event log entry plus a delivery id. */
-export type WebhookPayload = RecordingEventEntry & { id: string };
+export type WebhookPayload = WireRecordingEvent & { id: string };
 
 interface Queue {
   url: string;
@@ -105,14 +106,14 @@ export class WebhookDispatcher {
     if (!queue) this.#queues.set(key, (queue = { url, recordingId: entry.recordingId, items: [], running: false }));
     const last = queue.items[queue.items.length - 1];
     // Index 0 is being delivered; a waiting progress event is superseded by a newer one.
-    if (entry.event === 'uploadingProgress' && queue.items.length > 1 && last?.event === 'uploadingProgress') {
+    if (entry.type === 'uploadingProgress' && queue.items.length > 1 && last?.type === 'uploadingProgress') {
       queue.items[queue.items.length - 1] = entry;
     } else {
       queue.items.push(entry);
     }
     if (queue.items.length > this.#options.maxQueuedPerRecording) {
       const removed = queue.items.splice(1, 1)[0];
-      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.event} #${removed?.seq} of ${entry.recordingId}`);
+      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.type} #${removed?.seq} of ${entry.recordingId}`);
     }
     if (!queue.running) void this.#run(key, queue);
   }
@@ -140,7 +141,7 @@ export class WebhookDispatcher {
 
   /** Tries until delivered, out of attempts, or closed. Never throws. */
   async #deliver(url: string, entry: RecordingEventEntry): Promise<void> {
-    const payload: WebhookPayload = { id: `${entry.recordingId}:${entry.seq}`, ...entry };
+    const payload: WebhookPayload = { id: `${entry.recordingId}:${entry.seq}`, ...toWireEvent(entry) };
     const body = JSON.stringify(payload);
     const { maxAttempts, retryBaseDelayMs, retryMaxDelayMs, timeoutMs, secret } = this.#options;
     for (let attempt = 1; attempt <= maxAttempts && !this.#closed; attempt++) {
@@ -152,7 +153,7 @@ export class WebhookDispatcher {
             'content-type': 'application/json',
             'user-agent': 'confrec-webhooks/1',
             'x-confrec-signature': signWebhook(secret, body),
-            'x-confrec-event': entry.event,
+            'x-confrec-event': entry.type,
             'x-confrec-delivery': payload.id,
             'x-confrec-attempt': String(attempt),
           },
@@ -168,11 +169,11 @@ export class WebhookDispatcher {
         failure = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).message ?? error);
       }
       if (attempt === maxAttempts) {
-        logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`);
+        logger.error(`deliver() | gave up on ${entry.type} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`);
         return;
       }
       const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
-      logger.warn(`deliver() | ${entry.event} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
+      logger.warn(`deliver() | ${entry.type} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
       await this.#sleep(delay);
     }
   }

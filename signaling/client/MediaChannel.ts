@@ -273,7 +273,7 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     this.#publications.delete(source);
     if (publication.owned) publication.track.stop();
     const producer = publication.producer;
-    if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer as never);
+    if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer);
   }
 
   async #publish(source: MediaSource, track: MediaStreamTrack, owned: boolean): Promise<LocalPublication> {

@@ -12,7 +12,7 @@
  * missed. Closing the socket never stops a recording. Browser-safe.
  */
 import { bool, Infer, num, obj, opaqueObject, optional, str } from '../schema';
-import type { RecordingErrorCode } from '../errors';
+import type { RecordingEventType, WireRecordingEvent } from '../recordingEvent';
 
 export const RECORDER_PROTOCOL_VERSION = 1;
 /** Path of the recorder SDK's WebSocket on the media server. */
@@ -54,29 +54,10 @@ export interface RecorderResponses {
 }
 
 /** The nine observer callbacks, by wire name. */
-export type RecorderEventName =
-  | 'connecting'
-  | 'started'
-  | 'stopped'
-  | 'recorderFailure'
-  | 'uploaded'
-  | 'backuped'
-  | 'uploadingProgress'
-  | 'uploaderFailure'
-  | 'fatalError';
+export type RecorderEventName = RecordingEventType;
 
-export interface RecordingEventNotification {
-  recordingId: string;
-  /** Consecutive from 1 per recording. */
-  seq: number;
-  event: RecorderEventName;
-  at: string;
-  channelId?: string;
-  code?: RecordingErrorCode;
-  message?: string;
-  fileName?: string;
-  progress?: number;
-}
+/** A recording event as the SDK receives it (see ../recordingEvent.ts). */
+export type RecordingEventNotification = WireRecordingEvent;
 
 export interface RecorderNotifications {
   recordingAttached: { recordingId: string; resumeKey: string; channelId?: string };

@@ -7,7 +7,7 @@ import { Logger, registerSecret } from '../../../server/logger';
 import type { PluginContext } from '../../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../../server/socketLimits';
 import { WebhookDispatcher, WebhookDispatcherOptions } from '../../webhooks/WebhookDispatcher';
-import type { CloudRecorder, CloudRecorderObserver } from '../CloudRecorder';
+import { resolveBackendStart } from '../backendStart';
 import type { RecordingEngine } from '../RecordingEngine';
 import type { RecordingEventLog } from '../RecordingEventLog';
 import { RecorderSocketServer } from './recorderSocket';
@@ -36,21 +36,18 @@ export class BackendControl {
   readonly #shutdownDrainMs: number;
   #closed = false;
 
-  constructor(context: PluginContext, engine: RecordingEngine, createCloudRecorder: (observer: CloudRecorderObserver) => CloudRecorder, options: BackendControlOptions = {}) {
+  constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}) {
     const { config } = context;
     this.#shutdownDrainMs = options.shutdownDrainMs ?? 5000;
     const apiSecret = config.api.secret || context.authSecret;
     registerSecret(apiSecret);
-    // Every SDK connection listens to the log (and, while starting, to the engine): not a leak.
-    engine.setMaxListeners(0);
-    // The engine's own log: it exists before the recovery of interrupted recordings logs their end.
+    // The engine's own log, which every SDK connection and the webhooks listen to.
     this.log = engine.eventLog;
-    this.log.setMaxListeners(0);
     this.recorderSockets = new RecorderSocketServer(
       {
         engine,
         log: this.log,
-        createCloudRecorder,
+        resolveStart: (args) => resolveBackendStart(context, engine, args),
         authorizeRecord: async (appId, channelId, token) => {
           let grant;
           try {

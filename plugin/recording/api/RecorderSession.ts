@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import type { CloudRecorder } from '../CloudRecorder';
-import type { RecordingEngine } from '../RecordingEngine';
+import type { BackendStartArguments } from '../backendStart';
+import type { RecordingEngine, StartRecordingRequest } from '../RecordingEngine';
 import type { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
-import type { CloudStorageConfig } from '../../storage/cloudStorageConfig';
 import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import {
   isRecorderMethod,
@@ -10,8 +9,8 @@ import {
   recorderRequestSchemas,
   RecorderRequestData,
   RecorderResponses,
-  RecordingEventNotification,
 } from '../../../signaling/recorder/protocol';
+import { toWireEvent } from '../../../signaling/recordingEvent';
 import { SchemaError } from '../../../signaling/schema';
 import { Logger } from '../../../server/logger';
 
@@ -20,8 +19,8 @@ const logger = new Logger('RecorderSession');
 export interface RecorderSessionContext {
   engine: RecordingEngine;
   log: RecordingEventLog;
-  /** A fresh in-process ICloudRecorder (validation, token check, start) for this session. */
-  createCloudRecorder(observer: { onRecordingConnecting(recordingId: string): void }): CloudRecorder;
+  /** The boundary of a backend's start (validation, endpoint policy, token check, channel): see backendStart.ts. */
+  resolveStart(args: BackendStartArguments): Promise<StartRecordingRequest>;
   /** Checks a record token for a channel (rejects with CodedError). */
   authorizeRecord(appId: string, channelId: string, token: string): Promise<void>;
   /** Secret the resume keys are derived from. */
@@ -42,7 +41,7 @@ function sameKey(a: string, b: string): boolean {
 }
 
 /**
- * One recorder SDK connection, server side: starts recordings through an in-process CloudRecorder,
+ * One recorder SDK connection, server side: starts recordings on the engine,
  * forwards the events of the recordings it follows (from the event log, so nothing is skipped and a
  * resume replays exactly what was missed) and stops them on request. Closing the session never
  * stops a recording: recordings outlive their controllers.
@@ -53,7 +52,6 @@ export class RecorderSession {
   /** recordingId → last seq sent on this connection. */
   readonly #following = new Map<string, number>();
   readonly #onEntry: (entry: RecordingEventEntry) => void;
-  #recorder: CloudRecorder | undefined;
   #closed = false;
 
   constructor(context: RecorderSessionContext, notify: Notify) {
@@ -97,26 +95,15 @@ export class RecorderSession {
     this.#closed = true;
     this.#context.log.off('appended', this.#onEntry);
     this.#following.clear();
-    void this.#recorder?.release(true);
   }
 
   async #start(request: RecorderRequestData<'startCloudRecording'>): Promise<RecorderResponses['startCloudRecording']> {
     const running = [...this.#following.keys()].find((id) => this.#context.engine.get(id)?.active);
     if (running) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder is already recording (${running}); stop it first`);
-    // One CloudRecorder per start: it claims the recording id from the engine's 'connecting' event,
-    // at which point this session follows the recording (from seq 0, so 'connecting' is sent too).
-    void this.#recorder?.release(true);
-    const recorder = this.#context.createCloudRecorder({ onRecordingConnecting: (recordingId) => this.#follow(recordingId, 0) });
-    this.#recorder = recorder;
-    const recordingId = await recorder.startCloudRecording(
-      request.appId,
-      request.channelName,
-      request.token,
-      request.uid,
-      (request.recordingConfig ?? {}) as never,
-      request.storageConfig as unknown as CloudStorageConfig,
-    );
-    this.#follow(recordingId, this.#following.get(recordingId) ?? 0);
+    const { recordingId, started } = this.#context.engine.start(await this.#context.resolveStart(request));
+    // Followed from seq 0 before its first event is appended, so 'connecting' is sent too.
+    this.#follow(recordingId, 0);
+    await started;
     return { recordingId, resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId) };
   }
 
@@ -181,6 +168,6 @@ export class RecorderSession {
     const last = this.#following.get(entry.recordingId);
     if (last === undefined || entry.seq <= last) return;
     this.#following.set(entry.recordingId, entry.seq);
-    this.#notify('recordingEvent', entry satisfies RecordingEventNotification);
+    this.#notify('recordingEvent', toWireEvent(entry));
   }
 }

@@ -6,6 +6,7 @@ import { resolveRecordingConfig } from '../recordingConfig';
 import { cloudStorageConfigToTarget } from '../../storage/cloudStorageConfig';
 import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import { sanitizeFileName } from '../../../signaling/recordParam';
+import { toWireEvent } from '../../../signaling/recordingEvent';
 import { obj, oneOf, opaqueObject, optional, SchemaError, str } from '../../../signaling/schema';
 import type { ChannelHandle } from '../../../server/plugins/contract';
 import { Logger } from '../../../server/logger';
@@ -131,7 +132,7 @@ export class RecordingsApi {
         if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
         if (!this.#options.log.has(recordingId) && !this.#options.engine.status(recordingId)) throw notFound(recordingId);
         const { entries, complete } = this.#options.log.since(recordingId, Number(after));
-        return [200, { recordingId, events: entries, lastSeq: this.#options.log.lastSeq(recordingId), complete }];
+        return [200, { recordingId, events: entries.map(toWireEvent), lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
     }
     throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path}`);
@@ -141,15 +142,17 @@ export class RecordingsApi {
     const body = parse(startSchema, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
     const target = cloudStorageConfigToTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
+    this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
     const channel = await this.#options.getOrCreateChannel(body.channelName, config.channelType);
-    const recording = await this.#options.engine.start({
+    const { started } = this.#options.engine.start({
       channel,
       config,
       target,
       ...(fileName ? { fileName } : {}),
       startedBy: `api:${body.uid ?? 'backend'}`,
     });
+    const recording = await started;
     // "201 once the recorder writes": the first bytes are on disk and the channel's streams are wired.
     await this.#options.engine.firstWrite(recording.recordingId);
     return this.#viewOf(recording.recordingId);

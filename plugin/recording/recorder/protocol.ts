@@ -231,7 +231,8 @@ export function parseParentMessage(raw: unknown): ParentMessage {
   const params = requireObject(message.params, 'params');
   switch (method) {
     case 'start':
-      return { id, method, params: { job: validateJob(params.job) } };
+      // Validated once, by RecorderProcess.spawn, before this process was forked for it.
+      return { id, method, params: { job: requireObject(params.job, 'job') as unknown as RecorderJob } };
     case 'addInput':
       return { id, method, params: { input: validateInput(params.input) } };
     case 'removeInput':
