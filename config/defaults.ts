@@ -118,6 +118,15 @@ export const DEFAULT_CONFIG = {
     retryBaseDelayMs: 500,
     retryMaxDelayMs: 30_000,
   },
+  metrics: {
+    /** Prometheus metrics at GET /metrics (text exposition format); false: no such route. */
+    enabled: true,
+    /**
+     * Serve /metrics without credentials (a scraper on a private network). false: HTTP Basic with the
+     * HTTP API's credentials (auth.appId : api.secret, else auth.secret), like /api/v1.
+     */
+    public: false,
+  },
 } as const;
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };

@@ -35,7 +35,8 @@ RUN_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
-TEST_PACKAGES=(ffmpeg chromium)
+# iproute2: tests that put a server in a network namespace of their own (ip netns + veth)
+TEST_PACKAGES=(ffmpeg chromium iproute2)
 
 # --- 1. Debian packages -------------------------------------------------------------------------
 wanted=("${RUN_PACKAGES[@]}")

@@ -162,7 +162,7 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
   close(reason: string, code: ErrorCode = SignalingErrorCode.ChannelClosed): void {
     if (this.#closed) return;
     this.#closed = true;
-    logger.info(`close() | [channel:${this.channelId}] ${reason}`);
+    logger.info(`close() | ${reason}`, { channelId: this.channelId });
     this.broadcast('channelClosed', { channelId: this.channelId, reason, code });
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();

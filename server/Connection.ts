@@ -3,7 +3,7 @@ import { CodedError, SignalingErrorCode, toCodedError } from '../signaling/error
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../signaling/jsonDepth';
 import { isMethod, requestEnvelopeSchema, requestSchemas, ResponseMessage } from '../signaling/protocol';
 import { SchemaError } from '../signaling/schema';
-import { Logger } from './logger';
+import { LogBindings, Logger } from './logger';
 import { SocketLimits, SocketSupervisor } from './SocketSupervisor';
 
 const logger = new Logger('Connection');
@@ -21,6 +21,8 @@ export interface ConnectionOptions {
   established: () => boolean;
   /** Names the socket in log lines (endpoint and client address). */
   label: string;
+  /** Ids of the session behind the socket for its log lines (a joined peer: channelId, uid). */
+  logFields?: () => LogBindings;
   onClose: () => void;
 }
 
@@ -46,12 +48,13 @@ export class Connection {
     this.#options = options;
     socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
     socket.on('close', () => this.close());
-    socket.on('error', (error) => logger.warn(`socket error (${options.label}): ${error.message}`));
+    socket.on('error', (error) => logger.warn(`socket error (${options.label}): ${error.message}`, options.logFields?.()));
     this.#supervisor = new SocketSupervisor(socket, {
       limits: options.limits,
       established: options.established,
       busy: () => this.#pending > 0,
       label: options.label,
+      logFields: options.logFields,
     });
   }
 
@@ -138,7 +141,7 @@ export class Connection {
       this.#send({ id, ok: true, data: result ?? {} } satisfies ResponseMessage);
     } catch (error) {
       const coded = toCodedError(error);
-      if (coded.code === SignalingErrorCode.Internal) logger.error(`${method} failed: ${(error as Error)?.stack ?? String(error)}`);
+      if (coded.code === SignalingErrorCode.Internal) logger.error(`${method} failed: ${(error as Error)?.stack ?? String(error)}`, this.#options.logFields?.());
       this.#replyError(id, coded);
     }
   }

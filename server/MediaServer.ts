@@ -178,6 +178,7 @@ export class MediaServer {
       // The session is created right after the connection, which asks already while constructing.
       established: () => session?.joined ?? false,
       label: `signaling ${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`,
+      logFields: () => session?.logFields ?? {},
       onClose: () => {
         this.#connections.delete(connection);
         session.close();

@@ -7,7 +7,10 @@ import type { ServerConfig } from '../config/defaults';
 import { verifyToken, TokenClaims } from './auth/token';
 import type { Channel } from './Channel';
 import type { ChannelRegistry } from './ChannelRegistry';
+import { LogBindings, Logger } from './logger';
 import { Peer } from './Peer';
+
+const logger = new Logger('PeerSession');
 
 /** Per-peer resource ceilings: a client cannot exhaust the worker through one socket. */
 const MAX_TRANSPORTS = 8;
@@ -58,6 +61,11 @@ export class PeerSession {
     return this.#isJoined();
   }
 
+  /** What the lines about this session carry: the channel and uid once joined. */
+  get logFields(): LogBindings {
+    return this.#peer && this.#channel ? { channelId: this.#channel.channelId, uid: this.#peer.uid, peerId: this.#peer.peerId } : {};
+  }
+
   /** The socket went away: leave the channel. */
   close(): void {
     this.#leave();
@@ -82,6 +90,7 @@ export class PeerSession {
     this.#peer = undefined;
     if (channel && peer) {
       channel.removePeer(peer);
+      logger.info('leave() | left', { channelId: channel.channelId, uid: peer.uid, peerId: peer.peerId });
     }
   }
 
@@ -154,6 +163,7 @@ export class PeerSession {
       }
       channel.addPeer(peer);
       channel.release(peer.peerId);
+      logger.info(`join() | joined as ${role}`, this.logFields);
       return {
         peerId: peer.peerId,
         uid: peer.uid,

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { SOCKET_CLOSE_REASONS, SocketCloseCode } from '../signaling/errors';
-import { Logger } from './logger';
+import { LogBindings, Logger } from './logger';
 
 const logger = new Logger('SocketSupervisor');
 
@@ -26,6 +26,8 @@ export interface SocketSupervisorOptions {
   busy: () => boolean;
   /** For log lines: which endpoint and client. */
   label: string;
+  /** Ids of the session behind the socket, for log lines. */
+  logFields?: () => LogBindings;
 }
 
 /**
@@ -101,7 +103,7 @@ export class SocketSupervisor {
   #closeWith(code: SocketCloseCode, why: string): void {
     if (this.#stopped) return;
     this.stop();
-    logger.info(`close() | ${this.#options.label}: ${code} ${SOCKET_CLOSE_REASONS[code]} (${why})`);
+    logger.info(`close() | ${this.#options.label}: ${code} ${SOCKET_CLOSE_REASONS[code]} (${why})`, this.#options.logFields?.());
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN) socket.close(code, SOCKET_CLOSE_REASONS[code]);
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();

@@ -1,16 +1,17 @@
 import { ConfigError, loadConfig } from './config';
 import { installWebRoutes } from './http/webRoutes';
-import { Logger } from './logger';
+import { Logger, routeProcessWarnings } from './logger';
 import { MediaServer } from './MediaServer';
 import { describeStart } from './startBanner';
-import { createRecordingPlugin } from '../plugin/recording/createRecordingPlugin';
+import { attachMetrics, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
+routeProcessWarnings();
 
 /**
- * Process entry and the one composition root: config → server with its plugins (the recording
- * plugin, unless recording.enabled is false) → web page → signal handling. The process survives
- * worker deaths.
+ * Process entry: config → server with its plugins (plugins.ts, the composition root: the recording
+ * plugin unless recording.enabled is false) → metrics → web page → signal handling. The process
+ * survives worker deaths.
  */
 async function main(): Promise<void> {
   let config;
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const server = await MediaServer.start(config, { plugins: config.recording.enabled ? [(context) => createRecordingPlugin(context)] : [] });
+  const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
+  const metrics = attachMetrics(server);
   installWebRoutes(server);
   console.log(describeStart(server));
   let stopping = false;
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most (BackendControl).
     server
       .close()
+      .then(() => metrics?.close())
       .then(
         () => process.exit(0),
         (error) => {

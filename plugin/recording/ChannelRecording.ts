@@ -184,13 +184,13 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     this.#inputs.delete(producerId);
     this.#stopKeyFrames(input.inputId);
     input.transport.close();
-    if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`));
+    if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`, { recordingId: this.recordingId }));
   }
 
   setProducerPaused(producerId: string, paused: boolean): void {
     const input = this.#inputs.get(producerId);
     if (!input || !this.active) return;
-    void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`));
+    void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`, { recordingId: this.recordingId }));
     if (!paused && input.consumer.kind === 'video') this.#requestKeyFrames(input);
   }
 
@@ -217,7 +217,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
       const seconds = this.config.maxIdleTime;
       this.safeEmit('recorderFailure', RecordingErrorCode.NoUsers, `no users in the channel: the recording stops in ${seconds} s unless someone joins`);
       this.#idleTimer = setTimeout(() => {
-        logger.info(`[recording:${this.recordingId}] nobody in the channel for ${seconds} s: stopping`);
+        logger.info(`nobody in the channel for ${seconds} s: stopping`, { recordingId: this.recordingId });
         this.safeEmit('recorderFailure', RecordingErrorCode.RecorderExpireExit, `nobody in the channel for maxIdleTime (${seconds} s): the recording stopped itself`);
         void this.stop('maxIdleTime');
       }, seconds * 1000);
@@ -259,7 +259,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
       // A failed recorder keeps what it wrote: collect the files (kills the child if still alive).
       files = (await this.#recorder?.stop()) ?? [];
     } catch (error) {
-      logger.warn(`collecting files of a failed recorder: ${String(error)}`);
+      logger.warn(`collecting files of a failed recorder: ${String(error)}`, { recordingId: this.recordingId });
     }
     this.#recorder?.close();
     this.channel.release(this.recordingId);

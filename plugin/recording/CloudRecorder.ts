@@ -34,7 +34,7 @@ export class CloudRecorder {
       try {
         notifyObserver(observer, event);
       } catch (error) {
-        logger.warn(`observer threw in ${event.type}: ${String(error)}`);
+        logger.warn(`observer threw in ${event.type}: ${String(error)}`, { recordingId: event.recordingId });
       }
     };
     engine.eventLog.on('appended', this.#onEvent);

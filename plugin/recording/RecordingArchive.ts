@@ -35,7 +35,7 @@ export class RecordingArchive {
       fs.renameSync(`${file}.tmp`, file);
       return true;
     } catch (error) {
-      logger.warn(`save() | [recording:${status.recordingId}] final status not archived, kept in memory: ${String(error)}`);
+      logger.warn(`save() | final status not archived, kept in memory: ${String(error)}`, { recordingId: status.recordingId });
       return false;
     }
   }

@@ -45,10 +45,11 @@ export class RecordingDelivery {
    * uploaderFailure event.
    */
   deliver(entry: RecordingEntry, files: RecordedFile[], { compact }: { compact: boolean }): Promise<void> {
-    const work = (compact ? compactAll(files) : Promise.resolve())
+    const log = logger.child({ recordingId: entry.recordingId, channelId: entry.channelId });
+    const work = (compact ? compactAll(log, files) : Promise.resolve())
       .then(() => this.#enqueue(entry, files))
       .then(() => removeManifest(entry.manifest.job.outputDir));
-    const tracked = work.catch((error) => logger.error(`deliver() | [recording:${entry.recordingId}] a recorded file did not reach the upload queue: ${String(error)}`));
+    const tracked = work.catch((error) => log.error(`deliver() | a recorded file did not reach the upload queue: ${String(error)}`));
     this.#inFlight.add(tracked);
     void tracked.finally(() => this.#inFlight.delete(tracked));
     return tracked;
@@ -97,15 +98,15 @@ export class RecordingDelivery {
 }
 
 /** Normally finalized MP4s lose their crash-safety padding before upload (see mp4Compact). */
-async function compactAll(files: RecordedFile[]): Promise<void> {
+async function compactAll(log: Logger, files: RecordedFile[]): Promise<void> {
   for (const file of files) {
     if (!/\.(mp4|m4a)$/.test(file.path)) continue;
     try {
       const result = await compactMp4(file.path);
-      if (result.compacted) logger.debug(`compact() | ${path.basename(file.path)} ${result.bytesBefore} → ${result.bytesAfter} bytes`);
+      if (result.compacted) log.debug(`compact() | ${path.basename(file.path)} ${result.bytesBefore} → ${result.bytesAfter} bytes`);
     } catch (error) {
       // The file is still valid as it was; only its padding stays.
-      logger.warn(`compact() | ${path.basename(file.path)} left as is: ${String(error)}`);
+      log.warn(`compact() | ${path.basename(file.path)} left as is: ${String(error)}`);
     }
   }
 }

@@ -138,6 +138,7 @@ export class RecordingEngine {
     if (!secretHold) {
       throw new CodedError(RecordingErrorCode.InvalidOperation, `${MAX_HELD_SECRETS} distinct storage secrets are in use by recordings and uploads on this server; start again when some have finished`);
     }
+    const log = logger.child({ recordingId, channelId: channel.channelId });
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
     const recording = new ChannelRecording({
@@ -188,21 +189,21 @@ export class RecordingEngine {
       this.#handOff(entry, files, { compact: true }, () => secretHold.release());
     });
     recording.on('fatalError', (code, message, files) => {
-      logger.error(`[recording:${recordingId}] fatal ${code}: ${message}`);
+      log.error(`fatal ${code}: ${message}`);
       this.#emit({ type: 'fatalError', recordingId, channelId, code, message });
       // What the recorder wrote before it died is still a recording: keep and upload it.
       this.#handOff(entry, files, { compact: false }, () => secretHold.release());
     });
-    const started = this.#run(entry, recording, request, () => secretHold.release());
+    const started = this.#run(log, entry, recording, request, () => secretHold.release());
     return { recordingId, recording, started };
   }
 
-  async #run(entry: RecordingEntry, recording: ChannelRecording, request: StartRecordingRequest, releaseSecret: () => void): Promise<ChannelRecording> {
+  async #run(log: Logger, entry: RecordingEntry, recording: ChannelRecording, request: StartRecordingRequest, releaseSecret: () => void): Promise<ChannelRecording> {
     // The caller holds the handle before the first event is appended.
     await Promise.resolve();
     const { recordingId, channelId } = entry;
     this.#emit({ type: 'connecting', recordingId, channelId });
-    logger.info(`start() | [recording:${recordingId}] channel ${channelId} by ${request.startedBy} (${request.config.recordingMode}, ${request.config.recordingStreamTypes})`);
+    log.info(`start() | ${request.config.recordingMode}, ${request.config.recordingStreamTypes}`, { startedBy: request.startedBy });
     try {
       await recording.start();
     } catch (error) {
@@ -211,7 +212,7 @@ export class RecordingEngine {
       // Observers heard Connecting: the recording must end in a final callback, not silence. The
       // entry stays (phase failed) so the API shows what became of it.
       const code = error instanceof CodedError ? (error.code as RecordingErrorCode) : RecordingErrorCode.RecorderInitFailed;
-      logger.error(`start() | [recording:${recordingId}] failed to start (${code}): ${(error as Error).message}`);
+      log.error(`start() | failed to start (${code}): ${(error as Error).message}`);
       this.#emit({ type: 'fatalError', recordingId, channelId, code, message: (error as Error).message });
       this.#registry.finished(entry);
       throw error;
@@ -268,7 +269,7 @@ export class RecordingEngine {
     if (entry) entry.uploadsHeld = true;
     if (entry?.recording?.active) await entry.recording.stop(reason);
     await this.#options.uploads.hold(recordingId);
-    logger.info(`release() | [recording:${recordingId}] released: recording and uploading stopped`);
+    logger.info('release() | released: recording and uploading stopped', { recordingId });
   }
 
   /** Uploads again what release() held (also for recordings of a previous run, known only to the queue). */
@@ -284,6 +285,11 @@ export class RecordingEngine {
 
   list(): RecordingStatus[] {
     return this.#registry.list();
+  }
+
+  /** The recordings in memory: running ones, and finished ones within their retention (metrics). */
+  held(): RecordingStatus[] {
+    return this.#registry.held();
   }
 
   /** See recoverInterruptedRecordings (RecordingRecovery.ts). */
@@ -325,7 +331,7 @@ export class RecordingEngine {
     try {
       writeManifest(entry.manifest);
     } catch (error) {
-      logger.warn(`[recording:${entry.recordingId}] manifest not updated: ${String(error)}`);
+      logger.warn(`manifest not updated: ${String(error)}`, { recordingId: entry.recordingId });
     }
   }
 }

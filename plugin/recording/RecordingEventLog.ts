@@ -142,7 +142,7 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
         log.linesOnDisk += 1;
       }
     } catch (error) {
-      logger.warn(`persist() | [recording:${recordingId}] event #${entry.seq} kept in memory only: ${String(error)}`);
+      logger.warn(`persist() | event #${entry.seq} kept in memory only: ${String(error)}`, { recordingId });
     }
   }
 

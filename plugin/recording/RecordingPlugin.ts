@@ -3,7 +3,12 @@ import { parseRecordParam, RecordParam } from '../../signaling/recordParam';
 import type { Notifications, RequestData } from '../../signaling/protocol';
 import { isFinalRecordingEvent, toWireEvent } from '../../signaling/recordingEvent';
 import { Logger } from '../../server/logger';
-import type { ChannelHandle, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../../server/plugins/contract';
+import type { Registry } from 'prom-client';
+import type { MetricsPart } from '../../server/metrics/ServerMetrics';
+import type { ChannelHandle, MetricsOptions, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../../server/plugins/contract';
+import { registerUploadMetrics } from '../storage/uploadMetrics';
+import { registerWebhookMetrics } from '../webhooks/webhookMetrics';
+import { registerRecordingMetrics } from './recordingMetrics';
 import { resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
@@ -129,12 +134,22 @@ export class RecordingPlugin implements ServerPlugin {
       channelType: channel.type,
     });
     const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` }).started;
-    logger.info(`enableRecord | ${peer.uid} started ${recording.recordingId} in ${channel.channelId}`);
+    logger.info('enableRecord | started', { recordingId: recording.recordingId, channelId: channel.channelId, uid: peer.uid });
     return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
   }
 
   get engine(): RecordingEngine {
     return this.#engine;
+  }
+
+  /** Recordings and recorders, the upload queue, and the webhooks (at 0 without webhooks.urls). */
+  registerMetrics(registry: Registry, options: MetricsOptions): MetricsPart {
+    const parts = [
+      registerRecordingMetrics(registry, this.#engine, options),
+      registerUploadMetrics(registry, this.#engine.uploads),
+      registerWebhookMetrics(registry, this.backend?.webhooks),
+    ];
+    return { close: () => parts.forEach((part) => part.close()) };
   }
 
   /** Agora seed's CreateCloudRecorderInstance, in process. */

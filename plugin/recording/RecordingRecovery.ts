@@ -45,7 +45,7 @@ export async function recoverInterruptedRecordings({ workDir, registry, delivery
       uploadsHeld: false,
     };
     registry.add(entry);
-    logger.warn(`recover() | [recording:${recordingId}] interrupted by a server stop: queueing ${files.length} file(s)`);
+    logger.warn(`recover() | interrupted by a server stop: queueing ${files.length} file(s)`, { recordingId, channelId });
     if (!ended) {
       emit({ type: 'fatalError', recordingId, channelId, code: RecordingErrorCode.RecorderFailed, message: `the server stopped during the recording; ${files.length} file(s) recovered from disk after its restart` });
     }

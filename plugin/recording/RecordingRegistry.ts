@@ -138,6 +138,11 @@ export class RecordingRegistry {
     if (archived) this.#options.archive.save({ ...archived, uploads: latestUploads(archived.uploads, this.#uploadsOf(recordingId)) });
   }
 
+  held(): RecordingStatus[] {
+    const jobs = this.#options.uploads.list();
+    return [...this.#entries.values()].map((entry) => ({ ...statusOf(entry), uploads: jobs.filter((job) => job.recordingId === entry.recordingId) }));
+  }
+
   /** Every recording known: in memory, then archived ones (oldest start first). */
   list(): RecordingStatus[] {
     const live = [...this.#entries.values()].map(statusOf);
@@ -165,7 +170,7 @@ export class RecordingRegistry {
     if (!entry || entry.recording?.active) return;
     if (!this.#options.archive.save({ ...statusOf(entry), uploads: this.#uploadsOf(recordingId) })) return;
     this.#entries.delete(recordingId);
-    logger.debug(`forget() | [recording:${recordingId}] finished: answered from its archived status from now on`);
+    logger.debug('forget() | finished: answered from its archived status from now on', { recordingId });
   }
 
   #uploadsOf(recordingId: string): UploadJobStatus[] {

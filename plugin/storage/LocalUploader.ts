@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { CodedError } from '../../signaling/errors';
 import { Logger } from '../../server/logger';
-import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
+import { requestLogFields, type Uploader, type UploadProgressListener, type UploadRequest, type UploadResult } from './Uploader';
 import { StorageError, firstLine } from './StorageError';
 import { copyFileAtomic } from './atomicFile';
 import { resolveInside } from './resolveInside';
@@ -56,7 +56,7 @@ export class LocalUploader implements Uploader {
         throw StorageError.user(`the recordings dir already holds ${request.objectKey} with other content: refusing to overwrite it`);
       }
       const message = `copy to recordings dir failed: ${firstLine(String((error as Error).message ?? error))}`;
-      logger.warn(`upload() | ${message} [job:${request.jobId}]`);
+      logger.warn(`upload() | ${message}`, requestLogFields(request));
       // A full or read-only disk will not heal on its own within a retry window.
       if (code === 'ENOSPC' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') throw StorageError.user(message);
       throw StorageError.transient(message);

@@ -14,7 +14,7 @@ import { Logger, type SecretHold } from '../../server/logger';
 import { holdTargetSecret } from './secrets';
 import type { StorageTarget } from '../../signaling/recordParam';
 import { writeFileAtomic } from './atomicFile';
-import type { Uploader, UploadProgressListener, UploadRequest, UploadResult } from './Uploader';
+import { requestLogFields, type Uploader, type UploadProgressListener, type UploadRequest, type UploadResult } from './Uploader';
 import { StorageError, firstLine } from './StorageError';
 
 const logger = new Logger('S3Uploader');
@@ -166,11 +166,11 @@ export class S3Uploader implements Uploader {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (error as { name?: string }).name === 'NotFound') return 'absent';
-      logger.debug(`existing() | [job:${request.jobId}] HeadObject answered ${status ?? (error as Error).message}: relying on If-None-Match`);
+      logger.debug(`existing() | HeadObject answered ${status ?? (error as Error).message}: relying on If-None-Match`, requestLogFields(request));
       return 'unknown';
     }
     if (head.Metadata?.[JOB_METADATA] === request.jobId && head.ContentLength === request.size) {
-      logger.info(`upload() | [job:${request.jobId}] ${request.objectKey} is already stored by an earlier attempt of this job`);
+      logger.info(`upload() | ${request.objectKey} is already stored by an earlier attempt of this job`, requestLogFields(request));
       return 'ours';
     }
     throw keyExists(request.objectKey);
@@ -199,7 +199,7 @@ export class S3Uploader implements Uploader {
       if (resumed && answeredByStore && state.parts.length === storedBefore) {
         state.refusedResumes = (state.refusedResumes ?? 0) + 1;
         if (state.refusedResumes >= MAX_REFUSED_RESUMES) {
-          logger.warn(`upload() | [job:${request.jobId}] the store refused upload ${state.uploadId} ${state.refusedResumes} times: starting over`);
+          logger.warn(`upload() | the store refused upload ${state.uploadId} ${state.refusedResumes} times: starting over`, requestLogFields(request));
           await fsp.rm(this.resumeFileFor(request.jobId), { force: true });
         } else {
           await this.#saveState(request.jobId, state);
@@ -216,7 +216,7 @@ export class S3Uploader implements Uploader {
     const pending = Array.from({ length: partCount }, (_, index) => index + 1).filter((partNumber) => !done.has(partNumber));
     const bytesOf = (partNumber: number): number => Math.min(this.#partSize, request.size - (partNumber - 1) * this.#partSize);
     let acknowledged = [...done].reduce((sum, partNumber) => sum + bytesOf(partNumber), 0);
-    if (done.size > 0) logger.info(`upload() | [job:${request.jobId}] resuming: ${done.size} of ${partCount} parts already stored`);
+    if (done.size > 0) logger.info(`upload() | resuming: ${done.size} of ${partCount} parts already stored`, requestLogFields(request));
     onProgress(acknowledged, request.size);
 
     // Writes of the state file are chained so each one holds every part acknowledged before it.

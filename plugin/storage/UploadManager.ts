@@ -22,6 +22,14 @@ import {
 } from './backoff';
 
 const logger = new Logger('UploadManager');
+const jobLoggers = new WeakMap<UploadJob, Logger>();
+
+/** Lines about one job carry its id and its recording's. */
+function logOf(job: UploadJob): Logger {
+  let log = jobLoggers.get(job);
+  if (!log) jobLoggers.set(job, (log = logger.child({ jobId: job.id, recordingId: job.record.recordingId })));
+  return log;
+}
 
 export type UploadManagerOptions = {
   /** Durable queue and resume state. Holds storage keys: keep it private to the server (files are 0600). */
@@ -193,7 +201,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     const job = new UploadJob(record);
     this.#jobs.set(job.id, job);
     this.#secretHolds.set(job.id, holdTargetSecret(target));
-    logger.info(`enqueue() | [job:${job.id}] [vendor:${target.vendor}] [bucket:${target.bucket ?? '-'}] [key:${objectKey}] [bytes:${stat.size}]`);
+    logOf(job).info('enqueue() | queued', { vendor: target.vendor, bucket: target.bucket ?? '-', objectKey, bytes: stat.size });
     if (!this.#closed) {
       if (job.record.held) await this.#park(job);
       else this.#schedule(job, 'primary');
@@ -214,8 +222,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       this.#timers.delete(job.id);
       const queued = this.#queue.findIndex((entry) => entry.job === job);
       if (queued >= 0) this.#queue.splice(queued, 1);
-      await this.#store.save(job.record).catch((error) => logger.error(`hold() | [job:${job.id}] cannot persist: ${firstLine(String(error))}`));
-      logger.info(`hold() | [job:${job.id}] uploading stopped; the file stays in backup`);
+      await this.#store.save(job.record).catch((error) => logOf(job).error(`hold() | cannot persist: ${firstLine(String(error))}`));
+      logOf(job).info(`hold() | uploading stopped; the file stays in backup`);
     }
     // A running job is parked by its run loop once the aborted attempt returns.
     await Promise.all(jobs.filter((job) => !job.running).map((job) => this.#park(job)));
@@ -228,8 +236,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     const jobs = [...this.#jobs.values()].filter((job) => job.record.recordingId === recordingId && job.record.held);
     for (const job of jobs) {
       job.release();
-      await this.#store.save(job.record).catch((error) => logger.error(`resume() | [job:${job.id}] cannot persist: ${firstLine(String(error))}`));
-      logger.info(`resume() | [job:${job.id}] uploading resumed`);
+      await this.#store.save(job.record).catch((error) => logOf(job).error(`resume() | cannot persist: ${firstLine(String(error))}`));
+      logOf(job).info(`resume() | uploading resumed`);
       if (!job.running) this.#schedule(job, 'primary');
     }
     return jobs.map((job) => job.status());
@@ -276,7 +284,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
           if (job.record.held && !this.#closed) await this.#park(job);
         })
         .catch((error) => {
-          logger.error(`pump() | [job:${job.id}] unexpected: ${firstLine(String(error))}`);
+          logOf(job).error(`pump() | unexpected: ${firstLine(String(error))}`);
         });
       this.#running.add(run);
       void run.finally(() => {
@@ -305,7 +313,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       if (failure.kind === 'user' || attempt === this.#retry.attempts) break;
       job.state = 'retrying';
       const delay = backoffDelay(attempt, this.#retry, this.#random);
-      logger.debug(`runPrimary() | [job:${job.id}] retry ${attempt + 1}/${this.#retry.attempts} in ${delay} ms`);
+      logOf(job).debug(`runPrimary() | retry ${attempt + 1}/${this.#retry.attempts} in ${delay} ms`);
       try {
         await sleep(delay, AbortSignal.any([this.#abort.signal, job.signal]));
       } catch {
@@ -313,7 +321,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       }
     }
     const error = failure ?? StorageError.transient('upload failed');
-    logger.warn(`runPrimary() | [job:${job.id}] giving up on the primary store after ${job.attempts} attempt(s) (${error.kind} error): ${error.message}`);
+    logOf(job).warn(`runPrimary() | giving up on the primary store after ${job.attempts} attempt(s) (${error.kind} error): ${error.message}`);
     this.safeEmit('uploaderFailure', job.status(), error.code as RecordingErrorCode, error.message);
     await this.#backup(job);
     if (this.#closed) return;
@@ -343,7 +351,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (this.#closed || job.finished) return;
     job.backgroundAttempts += 1;
     const delay = backoffDelay(job.backgroundAttempts, this.#backgroundRetry, this.#random);
-    logger.debug(`scheduleBackground() | [job:${job.id}] re-upload in ${delay} ms`);
+    logOf(job).debug(`scheduleBackground() | re-upload in ${delay} ms`);
     const timer = setTimeout(() => {
       this.#timers.delete(job.id);
       this.#schedule(job, 'background');
@@ -358,7 +366,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       if (await fsp.stat(candidate).then((s) => s.isFile(), () => false)) return true;
     }
     const message = 'the local file and its backup are both gone; nothing to upload';
-    logger.error(`checkSource() | [job:${job.id}] ${message}`);
+    logOf(job).error(`checkSource() | ${message}`);
     job.state = 'failed';
     job.record.lastError = { code: RecordingErrorCode.UploaderFailed, kind: 'user', message };
     await this.#store.remove(job.id);
@@ -393,6 +401,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       const result = await uploader.upload(
         {
           jobId: primary ? job.id : `${job.id}-backup`,
+          recordingId: job.record.recordingId,
           localPath: job.sourcePath,
           objectKey: job.record.objectKey,
           size: job.record.size,
@@ -404,7 +413,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     } catch (error) {
       const storageError = toStorageError(error);
       if (!this.#closed && primary && !job.record.held) {
-        logger.warn(`attempt() | [job:${job.id}] attempt ${job.attempts} failed (${storageError.kind}): ${storageError.message}`);
+        logOf(job).warn(`attempt() | attempt ${job.attempts} failed (${storageError.kind}): ${storageError.message}`);
         job.record.lastError = {
           code: storageError.code as RecordingErrorCode,
           kind: storageError.kind,
@@ -463,7 +472,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (this.#closed) return;
     if (!backup.localPath && !backup.bucketLocation) {
       const message = maskSecrets(errors.join('; '));
-      logger.error(`backup() | [job:${job.id}] ${message}`);
+      logOf(job).error(`backup() | ${message}`);
       job.state = 'retrying';
       job.record.lastError = { code: RecordingErrorCode.BackupFailed, kind: 'transient', message };
       this.safeEmit('uploaderFailure', job.status(), RecordingErrorCode.BackupFailed, message);
@@ -475,9 +484,9 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     try {
       await this.#store.save(job.record);
     } catch (error) {
-      logger.error(`backup() | [job:${job.id}] cannot persist backup state: ${firstLine(String(error))}`);
+      logOf(job).error(`backup() | cannot persist backup state: ${firstLine(String(error))}`);
     }
-    logger.info(`backup() | [job:${job.id}] backed up [local:${backup.localPath ? 'yes' : 'no'}] [bucket:${backup.bucketLocation ?? 'no'}]`);
+    logOf(job).info(`backup() | backed up [local:${backup.localPath ? 'yes' : 'no'}] [bucket:${backup.bucketLocation ?? 'no'}]`);
     this.safeEmit('backuped', job.status(), job.record.objectKey);
   }
 
@@ -493,7 +502,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     }
     for (const resumeDir of Object.values(RESUME_DIRS)) await fsp.rm(path.join(this.#stateDir, resumeDir, `${job.id}.json`), { force: true }).catch(() => undefined);
     await this.#store.remove(job.id);
-    logger.info(`finish() | [job:${job.id}] uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
+    logOf(job).info(`finish() | uploaded [to:${result.location}] after ${job.attempts} attempt(s)`);
     this.#releaseSecret(job);
     this.#pruneFinished();
     this.safeEmit('uploaded', job.status(), job.record.objectKey);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../../server/logger';
+import { TypedEmitter } from '../../server/TypedEmitter';
 import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
 import { signWebhook } from './signature';
 import { toWireEvent, type WireRecordingEvent } from '../../signaling/recordingEvent';
@@ -27,6 +28,11 @@ export interface WebhookDispatcherOptions {
 /** url → recordingId → the last seq delivered or given up on. */
 type Cursors = Map<string, Map<string, number>>;
 
+export type WebhookDispatcherEvents = {
+  /** One POST of `entry` to `url`: 2xx (delivered), failed with another try to come (retrying), or failed for the last time (gaveUp). */
+  delivery: [outcome: 'delivered' | 'retrying' | 'gaveUp', url: string, entry: RecordingEventEntry];
+};
+
 /** The JSON body of every webhook POST: the event log entry plus a delivery id. */
 export type WebhookPayload = WireRecordingEvent & { id: string };
 
@@ -45,7 +51,7 @@ interface Queue {
  * coalesced (only the newest waiting one is sent). With a stateFile (and a log that survives
  * restarts) what is queued at shutdown is delivered after the next start, in order, with its own seq.
  */
-export class WebhookDispatcher {
+export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
   readonly #options: Required<Omit<WebhookDispatcherOptions, 'stateFile'>> & Pick<WebhookDispatcherOptions, 'stateFile'>;
   readonly #cursors: Cursors;
   readonly #log: RecordingEventLog;
@@ -56,6 +62,7 @@ export class WebhookDispatcher {
   #closed = false;
 
   constructor(log: RecordingEventLog, options: WebhookDispatcherOptions) {
+    super();
     this.#options = { timeoutMs: 5000, maxAttempts: 10, retryBaseDelayMs: 500, retryMaxDelayMs: 30_000, maxQueuedPerRecording: 1000, ...options };
     this.#log = log;
     this.#onEntry = (entry) => {
@@ -113,7 +120,7 @@ export class WebhookDispatcher {
     }
     if (queue.items.length > this.#options.maxQueuedPerRecording) {
       const removed = queue.items.splice(1, 1)[0];
-      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.type} #${removed?.seq} of ${entry.recordingId}`);
+      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.type} #${removed?.seq}`, { recordingId: entry.recordingId });
     }
     if (!queue.running) void this.#run(key, queue);
   }
@@ -162,18 +169,22 @@ export class WebhookDispatcher {
           signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]),
         });
         await response.arrayBuffer().catch(() => undefined);
-        if (response.status >= 200 && response.status < 300) return;
+        if (response.status >= 200 && response.status < 300) {
+          this.safeEmit('delivery', 'delivered', url, entry);
+          return;
+        }
         failure = `HTTP ${response.status}`;
       } catch (error) {
         if (this.#closed) return;
         failure = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).message ?? error);
       }
+      this.safeEmit('delivery', attempt === maxAttempts ? 'gaveUp' : 'retrying', url, entry);
       if (attempt === maxAttempts) {
-        logger.error(`deliver() | gave up on ${entry.type} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`);
+        logger.error(`deliver() | gave up on ${entry.type} #${entry.seq} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`, { recordingId: entry.recordingId });
         return;
       }
       const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
-      logger.warn(`deliver() | ${entry.type} #${entry.seq} of ${entry.recordingId} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`);
+      logger.warn(`deliver() | ${entry.type} #${entry.seq} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`, { recordingId: entry.recordingId });
       await this.#sleep(delay);
     }
   }

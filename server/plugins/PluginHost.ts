@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { ServerPlugin } from './contract';
 
-type HookName = Exclude<keyof ServerPlugin, 'name' | 'methods' | 'handleRequest' | 'close'>;
+type HookName = Exclude<keyof ServerPlugin, 'name' | 'methods' | 'handleRequest' | 'registerMetrics' | 'close'>;
 
 /** Fans server events out to plugins; a throwing plugin is logged and never breaks the server. */
 export class PluginHost {

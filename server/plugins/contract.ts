@@ -1,8 +1,10 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { types as ms } from 'mediasoup';
+import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/defaults';
 import type { Logger } from '../logger';
+import type { MetricsPart } from '../metrics/ServerMetrics';
 import type { ChannelProperties, ChannelType, JoinParam } from '../../signaling/protocol';
 
 /**
@@ -72,8 +74,15 @@ export interface ServerPlugin {
   producerClosed?(channel: ChannelHandle, producer: ProducerHandle): void;
   /** Answers a request for one of `methods`; throw CodedError to answer with an error. */
   handleRequest?(method: string, data: unknown, channel: ChannelHandle, peer: PeerHandle): Promise<unknown>;
+  /** Adds the plugin's metric families to the server's registry (GET /metrics); the part is closed with the metrics. */
+  registerMetrics?(registry: Registry, options: MetricsOptions): MetricsPart;
   /** Called after the server closed its sockets and channels, in reverse order of creation. */
   close?(): Promise<void> | void;
+}
+
+export interface MetricsOptions {
+  /** How often recorder CPU is sampled while recorders run (tests: shorter). */
+  cpuIntervalMs?: number;
 }
 
 /** What a join token grants, as PluginContext.authorize resolves it. */

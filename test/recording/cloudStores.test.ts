@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { publishTestMedia } from '../../scripts/publishRtp';
-import { setLogSink } from '../../server/logger';
+import { resetLogSink, setLogSink } from '../../server/logger';
 import { buildQiniuRecordParam, buildS3RecordParam } from '../../signaling/recordParam';
 import { probe } from '../support/mediaProbe';
 import { QiniuTestServer } from '../support/qiniuServer';
@@ -20,7 +20,7 @@ const sha256 = (data: Buffer): string => crypto.createHash('sha256').update(data
 t.test('a channel recorded into Qiniu and into S3: stored bytes equal the recorder file, no secret leaks', async (t) => {
   const logLines: string[] = [];
   setLogSink((line) => logLines.push(line));
-  t.teardown(() => setLogSink((line) => process.stderr.write(line + '\n')));
+  t.teardown(() => resetLogSink());
 
   const qiniu = await QiniuTestServer.start({ accounts: { [QINIU_AK]: QINIU_SK }, buckets: ['meetings'] });
   t.teardown(() => qiniu.close());

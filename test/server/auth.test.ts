@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { mintToken, verifyToken } from '../../server/auth/token';
 import { findProjectRoot } from '../../server/config';
-import { setLogSink } from '../../server/logger';
+import { resetLogSink, setLogSink } from '../../server/logger';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { startTestServer, TEST_SECRET } from '../support/server';
 
@@ -70,13 +70,13 @@ t.test('a token without the publish privilege cannot produce in a Communication 
 t.test('auth switched off: anyone joins, and the server says so loudly', async (t) => {
   const lines: string[] = [];
   setLogSink((line) => lines.push(line));
-  t.teardown(() => setLogSink((line) => process.stderr.write(line + '\n')));
+  t.teardown(() => resetLogSink());
   const env = await startTestServer({ overrides: { auth: { enabled: false } } });
   t.teardown(() => env.close());
   const client = await env.connect();
   const joined = await client.request('join', { channelId: 'open', displayName: 'anon', token: 'anything' });
   t.match(joined.uid, /^u-/, 'joined without a valid token');
-  t.ok(lines.some((line) => /WARN .*AUTHENTICATION IS OFF/.test(line)), 'a warning was logged');
+  t.ok(lines.map((line) => JSON.parse(line) as { level: string; msg: string }).some((entry) => entry.level === 'warn' && /AUTHENTICATION IS OFF/.test(entry.msg)), 'a warning was logged');
 });
 
 /** An HS256 JWT over claims written by hand, so the JSON can say what JSON.stringify never would (1e999). */

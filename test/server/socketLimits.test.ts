@@ -11,7 +11,7 @@ import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient'
 import { OPCODE, RawWebSocket } from '../support/rawWebSocket';
 import { sleep, until } from '../support/recordingServer';
 import { startTestServer, TestServer } from '../support/server';
-import { LogLevel, setLogLevel, setLogSink } from '../../server/logger';
+import { LogLevel, resetLogSink, setLogLevel, setLogSink } from '../../server/logger';
 
 type Signaling = Parameters<typeof startTestServer>[0] extends infer O ? (O extends { overrides?: { signaling?: infer S } } ? S : never) : never;
 
@@ -113,7 +113,7 @@ t.test('a slow consumer that reads again within the grace period is told 4008 sl
   setLogSink((line) => logs.lines.push(line));
   t.teardown(() => {
     setLogLevel((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
-    setLogSink((line) => process.stderr.write(line + '\n'));
+    resetLogSink();
   });
   const env = await startServer({ maxBufferedBytes: 64 * 1024, maxRequestsPerSecond: 1_000_000, joinTimeoutMs: 60_000 });
   t.teardown(() => env.close());

@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { setLogLevel, setLogSink } from '../../server/logger';
+import { LogLevel, resetLogSink, setLogLevel, setLogSink } from '../../server/logger';
 
 export const MiB = 1024 * 1024;
 
@@ -48,8 +48,8 @@ export function captureLogs(): { lines: string[]; restore(): void } {
   return {
     lines,
     restore() {
-      setLogLevel('info');
-      setLogSink((line) => process.stderr.write(line + '\n'));
+      setLogLevel((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
+      resetLogSink();
     },
   };
 }

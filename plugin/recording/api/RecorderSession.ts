@@ -160,7 +160,7 @@ export class RecorderSession {
     }
     const { entries, complete } = this.#context.log.since(recordingId, afterSeq);
     for (const entry of entries) this.#forward(entry);
-    if (!complete && afterSeq > 0) logger.warn(`follow() | [recording:${recordingId}] events after ${afterSeq} were partly dropped from the log`);
+    if (!complete && afterSeq > 0) logger.warn(`follow() | events after ${afterSeq} were partly dropped from the log`, { recordingId });
     return complete;
   }
 

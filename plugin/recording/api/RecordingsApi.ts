@@ -105,7 +105,7 @@ export class RecordingsApi {
         const recording = this.#options.engine.get(recordingId);
         if (!recording) throw notFound(recordingId);
         await recording.setLayout(body.layout, body.maxResolutionUid);
-        logger.info(`layout | [recording:${recordingId}] ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`);
+        logger.info(`layout | ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`, { recordingId });
         return [200, this.#viewOf(recordingId)];
       }
       case '/stop': {
@@ -123,7 +123,7 @@ export class RecordingsApi {
         // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
         const resumed = await this.#options.engine.resumeUploads(recordingId);
         if (!this.#options.engine.get(recordingId) && resumed.length === 0) throw notFound(recordingId);
-        logger.info(`resume-uploads | [recording:${recordingId}] ${resumed.length} upload(s) resumed`);
+        logger.info(`resume-uploads | ${resumed.length} upload(s) resumed`, { recordingId });
         return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
       case '/events': {

@@ -4,7 +4,7 @@
  * when the parent goes away (the file survives thanks to robust MP4 muxing / Matroska).
  */
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
-import { Logger } from '../../../server/logger';
+import { Logger, routeProcessWarnings } from '../../../server/logger';
 import { CompositeRecording } from './CompositeRecording';
 import { armExitWatchdog } from './exitWatchdog';
 import { IndividualRecording } from './IndividualRecording';
@@ -34,6 +34,7 @@ export class RecorderChild {
 
   run(): void {
     if (!process.send) throw new Error('the recorder child must be forked with an ipc channel');
+    routeProcessWarnings();
     process.on('message', (raw) => void this.#onMessage(raw));
     process.on('disconnect', () => {
       // The server died: finalize the files it can no longer ask for (a restarted server uploads
@@ -79,6 +80,7 @@ export class RecorderChild {
       });
       this.#recording = recording;
       recording.start();
+      logger.info(`start() | ${job.mode} recording of ${job.streamTypes} started`);
       return { startedAt: recording.startedAt };
     }
     const recording = this.#recording;
@@ -95,8 +97,11 @@ export class RecorderChild {
       case 'setLayout':
         recording.setLayout(message.params.layout, message.params.maxResolutionUid);
         return {};
-      case 'stop':
-        return { files: await recording.stop(message.params.deadlineMs) };
+      case 'stop': {
+        const files = await recording.stop(message.params.deadlineMs);
+        logger.info(`stop() | ${files.length} file(s) finalized`);
+        return { files };
+      }
     }
   }
 

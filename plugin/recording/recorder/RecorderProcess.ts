@@ -8,7 +8,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { MixedVideoLayout } from '../layout';
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
-import { Logger } from '../../../server/logger';
+import { LOG_BINDINGS_ENV, Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import {
   ChildMessage,
@@ -64,6 +64,7 @@ const CHILD_ENTRY = path.join(__dirname, 'main.js');
 export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
   readonly job: RecorderJob;
   readonly #child: ChildProcess;
+  readonly #log: Logger;
   readonly #options: Required<RecorderProcessOptions>;
   readonly #pending = new Map<number, Pending>();
   readonly #exited: Promise<DiedInfo>;
@@ -97,6 +98,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
   private constructor(job: RecorderJob, options: RecorderProcessOptions) {
     super();
     this.job = job;
+    this.#log = logger.child({ recordingId: job.recordingId });
     this.#options = {
       startTimeoutMs: options.startTimeoutMs ?? 15000,
       requestTimeoutMs: options.requestTimeoutMs ?? 10000,
@@ -105,7 +107,12 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
       threadpoolSize: options.threadpoolSize ?? DEFAULT_THREADPOOL_SIZE,
     };
     this.#child = fork(CHILD_ENTRY, [], {
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(this.#options.threadpoolSize) },
+      // The child writes its own log lines to the inherited stderr; each carries the recording's id.
+      env: {
+        ...process.env,
+        UV_THREADPOOL_SIZE: String(this.#options.threadpoolSize),
+        [LOG_BINDINGS_ENV]: JSON.stringify({ recordingId: job.recordingId }),
+      },
       // The parent's loader flags (test runners, inspectors) are not the child's business.
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -184,7 +191,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
       await this.#waitExit(this.#options.killGraceMs);
       return files;
     } catch (error) {
-      logger.warn(`stop() | ${(error as Error).message}; killing the child and keeping the files on disk`);
+      this.#log.warn(`stop() | ${(error as Error).message}; killing the child and keeping the files on disk`);
       this.kill();
       await this.#exited;
       return this.#filesOnDisk();
@@ -255,7 +262,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
     try {
       message = parseChildMessage(raw);
     } catch (error) {
-      logger.error(`#onMessage() | malformed message from child: ${(error as Error).message}`);
+      this.#log.error(`#onMessage() | malformed message from child: ${(error as Error).message}`);
       return;
     }
     if (message.type === 'response') {
@@ -283,7 +290,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
     this.#rejectAll(new CodedError(RecordingErrorCode.RecorderFailed, `recorder exited (code ${info.exitCode}, signal ${info.signal})`));
     const expected = this.#killedByUs || this.#stopping !== undefined;
     if (!expected && this.#startedAt > 0) {
-      logger.error(`#onExit() | recorder ${this.job.recordingId} died (code ${info.exitCode}, signal ${info.signal})`);
+      this.#log.error(`#onExit() | recorder died (code ${info.exitCode}, signal ${info.signal})`);
       this.safeEmit('died', RecordingErrorCode.RecorderFailed, info);
     }
     this.#closed = true;
