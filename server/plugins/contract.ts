@@ -12,7 +12,8 @@ import type { ChannelProperties, ChannelType, JoinParam } from '../../signaling/
  * recording: a plugin learns about channels, peers and producers through these hooks, changes the
  * channel properties it owns (recordState…) through ChannelHandle, answers the signaling methods it
  * claims, and serves its own HTTP routes and WebSocket paths through PluginContext. Plugins import
- * from the server; the server imports no plugin (only its composition root, server/main.ts with server/plugins.ts, does).
+ * from the server; the server imports no plugin (only its composition root, server/main.ts with
+ * server/plugins.ts, does).
  */
 
 export interface PeerHandle {
