@@ -127,6 +127,27 @@ export const DEFAULT_CONFIG = {
      */
     public: false,
   },
+  /**
+   * Cluster mode (issue 12, in progress: the pieces in server/cluster/ exist, the server does not use
+   * them yet). Redis is the cluster's only shared state; every node of one cluster names the same Redis.
+   */
+  cluster: {
+    /** redis://[user:password@]host:port[/db] of the cluster's Redis. Empty: a single node (no Redis needed). */
+    redisUrl: '',
+    /** This node's id in the cluster. Empty: generated once and kept in <stateDir>/node-id. */
+    nodeId: '',
+    /** How clients and other nodes reach this node's HTTP/WebSocket (https://media-1.example.com:8080). Redirects point here. */
+    publicUrl: '',
+    /** The address other nodes send RTP to (piping media between nodes). Empty: mediasoup.announcedIp. */
+    rtpAddress: '',
+    /** A node that has not heartbeated for this long is dead: its entry expires from the registry. */
+    nodeTimeoutMs: 5000,
+    /**
+     * A channel's lease on its node: renewed every leaseMs / 3 by the owner, so after the owner dies
+     * the channel can be created again on another node within leaseMs.
+     */
+    leaseMs: 10_000,
+  },
 } as const;
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };
@@ -136,5 +157,8 @@ export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
   recording: { defaultStorage: 'local' | 'none' };
 };
 
-/** Leaf paths whose values are secrets: masked whenever the resolved config is printed. */
-export const SECRET_PATHS: readonly string[] = ['auth.secret', 'api.secret', 'webhooks.secret'];
+/**
+ * Leaf paths whose values are secrets: masked whenever the resolved config is printed
+ * (cluster.redisUrl whole, as it may carry the Redis password).
+ */
+export const SECRET_PATHS: readonly string[] = ['auth.secret', 'api.secret', 'webhooks.secret', 'cluster.redisUrl'];

@@ -36,7 +36,8 @@ RUN_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
 # iproute2: tests that put a server in a network namespace of their own (ip netns + veth)
-TEST_PACKAGES=(ffmpeg chromium iproute2)
+# redis-server: cluster tests start their own on a free loopback port (test/support/redisServer.ts)
+TEST_PACKAGES=(ffmpeg chromium iproute2 redis-server)
 
 # --- 1. Debian packages -------------------------------------------------------------------------
 wanted=("${RUN_PACKAGES[@]}")
@@ -55,6 +56,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # The package starts a system Redis on 6379 and enables it at boot. Tests never use it (each starts
+  # its own); stop and disable it so no one relies on it by accident. Best effort: without an init
+  # system (containers) nothing was started.
+  if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+    else
+      $SUDO service redis-server stop >/dev/null 2>&1 || true
+      $SUDO update-rc.d redis-server disable >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 # --- 2. npm packages ----------------------------------------------------------------------------

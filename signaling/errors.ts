@@ -26,6 +26,8 @@ export const SignalingErrorCode = {
   /** WebSocket upgrade refused: the client's IP (HTTP 429) or the server (HTTP 503) has its maximum of sockets open. */
   TooManyConnections: 'TOO_MANY_CONNECTIONS',
   Internal: 'INTERNAL',
+  /** Cluster mode: the cluster's Redis cannot be reached, so nothing new (a channel) can be placed. */
+  ClusterUnavailable: 'CLUSTER_UNAVAILABLE',
   /** Client side: the socket closed before the answer came. */
   ConnectionClosed: 'CONNECTION_CLOSED',
   /** Client side: no answer within the request timeout. */
