@@ -45,6 +45,9 @@ t.test('a finished recording leaves memory after the retention and is still answ
       `${label}: its event log is complete`,
     );
     t.equal((await api.request('POST', `/recordings/${recordingId}/stop`)).body.error?.code, 'InvalidOperation', `${label}: stopping it again is refused as not running`);
+    t.equal((await api.request('PUT', `/recordings/${recordingId}/layout`, { layout: 'Float' })).body.error?.code, 'InvalidOperation', `${label}: so is a layout change`);
+    const resumed = await api.request('POST', `/recordings/${recordingId}/resume-uploads`);
+    t.match({ status: resumed.status, resumed: resumed.body.resumed }, { status: 200, resumed: 0 }, `${label}: resume-uploads knows it (nothing held)`);
   };
   await answer('forgotten', env.api);
 

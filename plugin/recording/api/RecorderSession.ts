@@ -117,15 +117,15 @@ export class RecorderSession {
     if (!sameKey(resumeKey, resumeKeyFor(this.#context.resumeSecret, recordingId))) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, 'data.resumeKey does not match the recording');
     }
-    if (!this.#context.log.has(recordingId) && !this.#context.engine.get(recordingId)) {
+    if (!this.#context.log.has(recordingId) && !this.#context.engine.status(recordingId)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     }
     const complete = this.#follow(recordingId, afterSeq, false);
-    return { recordingId, phase: this.#context.engine.get(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
+    return { recordingId, phase: this.#context.engine.status(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
   }
 
   async #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): Promise<RecorderResponses['attach']> {
-    const channelId = this.#context.engine.get(recordingId)?.channel.channelId ?? this.#context.log.channelOf(recordingId);
+    const channelId = this.#context.engine.status(recordingId)?.channelId ?? this.#context.log.channelOf(recordingId);
     if (!channelId) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     await this.#context.authorizeRecord(appId, channelId, token);
     this.#follow(recordingId, afterSeq ?? this.#context.log.lastSeq(recordingId));
@@ -133,7 +133,7 @@ export class RecorderSession {
       recordingId,
       resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId),
       channelId,
-      phase: this.#context.engine.get(recordingId)?.phase ?? null,
+      phase: this.#context.engine.status(recordingId)?.phase ?? null,
       lastSeq: this.#context.log.lastSeq(recordingId),
     };
   }

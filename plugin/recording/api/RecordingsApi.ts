@@ -103,7 +103,11 @@ export class RecordingsApi {
         allow(method, ['PUT']);
         const body = parse(layoutSchema, await readJsonBody(request, this.#options.maxBodyBytes));
         const recording = this.#options.engine.get(recordingId);
-        if (!recording) throw notFound(recordingId);
+        if (!recording) {
+          // Finished and forgotten from memory (or of a previous run): known, but not running.
+          if (this.#options.engine.status(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording is not running');
+          throw notFound(recordingId);
+        }
         await recording.setLayout(body.layout, body.maxResolutionUid);
         logger.info(`layout | ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`, { recordingId });
         return [200, this.#viewOf(recordingId)];
@@ -122,7 +126,7 @@ export class RecordingsApi {
         await readJsonBody(request, this.#options.maxBodyBytes);
         // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
         const resumed = await this.#options.engine.resumeUploads(recordingId);
-        if (!this.#options.engine.get(recordingId) && resumed.length === 0) throw notFound(recordingId);
+        if (!this.#options.engine.status(recordingId) && resumed.length === 0) throw notFound(recordingId);
         logger.info(`resume-uploads | ${resumed.length} upload(s) resumed`, { recordingId });
         return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
