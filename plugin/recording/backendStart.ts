@@ -31,13 +31,18 @@ export async function resolveBackendStart(context: PluginContext, engine: Record
   const config = resolveRecordingConfig(args.recordingConfig);
   const target = cloudStorageConfigToTarget(args.storageConfig);
   engine.assertTargetAllowed(target);
+  await authorizeRecording(context, appId, channelName, typeof token === 'string' ? token : '');
+  const channel = await context.getOrCreateChannel(channelName, config.channelType);
+  return { channel, config, target, startedBy: `backend:${uid}` };
+}
+
+/** A backend's token for a channel must grant record: ConnectError when refused, InvalidOperation without the privilege. */
+export async function authorizeRecording(context: PluginContext, appId: string, channelId: string, token: string): Promise<void> {
   let grant;
   try {
-    grant = await context.authorize(appId, channelName, typeof token === 'string' ? token : '');
+    grant = await context.authorize(appId, channelId, token);
   } catch (error) {
     throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
   }
   if (!grant.privileges.record) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the token does not grant the record privilege');
-  const channel = await context.getOrCreateChannel(channelName, config.channelType);
-  return { channel, config, target, startedBy: `backend:${uid}` };
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { RECORDER_SOCKET_PATH } from '../../../signaling/recorder/protocol';
 import { webhookUrls } from '../../../server/config';
 import { ApiAuthenticator } from '../../../server/http/basicAuth';
@@ -7,7 +6,7 @@ import { Logger, registerSecret } from '../../../server/logger';
 import type { PluginContext } from '../../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../../server/socketLimits';
 import { WebhookDispatcher, WebhookDispatcherOptions } from '../../webhooks/WebhookDispatcher';
-import { resolveBackendStart } from '../backendStart';
+import { authorizeRecording, resolveBackendStart } from '../backendStart';
 import type { RecordingEngine } from '../RecordingEngine';
 import type { RecordingEventLog } from '../RecordingEventLog';
 import { RecorderSocketServer } from './recorderSocket';
@@ -48,15 +47,7 @@ export class BackendControl {
         engine,
         log: this.log,
         resolveStart: (args) => resolveBackendStart(context, engine, args),
-        authorizeRecord: async (appId, channelId, token) => {
-          let grant;
-          try {
-            grant = await context.authorize(appId, channelId, token);
-          } catch (error) {
-            throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
-          }
-          if (!grant.privileges.record) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the token does not grant the record privilege');
-        },
+        authorizeRecord: (appId, channelId, token) => authorizeRecording(context, appId, channelId, token),
         resumeSecret: apiSecret,
       },
       {
