@@ -6,32 +6,29 @@ import type { RecordingErrorCode } from './errors';
  * consecutive from 1 per recording) and stamps it (`at`); every consumer — in-process CloudRecorders,
  * the recorder SDK, webhooks, the in-channel `recordingEvent` — reads that one stream. Browser-safe.
  */
-export type RecordingEvent = RecordingEventBody & {
+export type RecordingEvent =
+  | (Numbered & { type: 'connecting'; channelId: string })
+  | (Numbered & { type: 'started'; channelId: string })
+  /** `message`: why it stopped (who stopped it, idle, shutdown). */
+  | (Numbered & { type: 'stopped'; channelId: string; message?: string })
+  | (Numbered & { type: 'recorderFailure'; channelId?: string; code: RecordingErrorCode; message: string })
+  | (Numbered & { type: 'uploaded'; channelId?: string; fileName: string })
+  | (Numbered & { type: 'backuped'; channelId?: string; fileName: string })
+  /** `progress`: the recording's upload percent (mean over its files, never lower than before). */
+  | (Numbered & { type: 'uploadingProgress'; channelId?: string; progress: number; fileName?: string })
+  | (Numbered & { type: 'uploaderFailure'; channelId?: string; code: RecordingErrorCode; message: string })
+  | (Numbered & { type: 'fatalError'; channelId: string; code: RecordingErrorCode; message?: string });
+
+interface Numbered {
+  recordingId: string;
   /** Consecutive from 1 per recording. */
   seq: number;
   /** ISO time the log took the event in. */
   at: string;
-};
-
-/** An event as the engine emits it, before the log numbers it. */
-export type RecordingEventBody =
-  | (Common & { type: 'connecting' })
-  | (Common & { type: 'started' })
-  /** `message`: why it stopped (who stopped it, idle, shutdown). */
-  | (Common & { type: 'stopped'; message: string })
-  | (Common & { type: 'recorderFailure'; code: RecordingErrorCode; message: string })
-  | (Common & { type: 'uploaded'; fileName: string })
-  | (Common & { type: 'backuped'; fileName: string })
-  /** `progress`: the recording's upload percent (mean over its files, never lower than before). */
-  | (Common & { type: 'uploadingProgress'; progress: number; fileName: string })
-  | (Common & { type: 'uploaderFailure'; code: RecordingErrorCode; message: string })
-  | (Common & { type: 'fatalError'; code: RecordingErrorCode; message?: string });
-
-interface Common {
-  recordingId: string;
-  /** The recording's channel; the log fills it in for events that do not know it (uploads). */
-  channelId?: string;
 }
+
+/** An event as the engine emits it, before the log numbers it; the log fills in a channelId it knows. */
+export type RecordingEventBody = RecordingEvent extends infer E ? (E extends RecordingEvent ? Omit<E, 'seq' | 'at'> : never) : never;
 
 export type RecordingEventType = RecordingEvent['type'];
 
