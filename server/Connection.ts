@@ -2,7 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { CodedError, SignalingErrorCode, toCodedError } from '../signaling/errors';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../signaling/jsonDepth';
 import { isMethod, requestEnvelopeSchema, requestSchemas, ResponseMessage } from '../signaling/protocol';
-import { SchemaError } from '../signaling/schema';
+import { SchemaError } from '../signaling/schemas/validate';
 import { LogBindings, Logger } from './logger';
 import { SocketLimits, SocketSupervisor } from './SocketSupervisor';
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import type { PluginHost } from './plugins/PluginHost';
 import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../signaling/errors';
-import type { JoinResponse, Method, RequestData } from '../signaling/protocol';
+import type { JoinResponse, Method, RequestData, ResponseData } from '../signaling/protocol';
 import type { ServerConfig } from '../config/defaults';
 import { verifyToken, TokenClaims } from './auth/token';
 import type { Channel } from './Channel';
@@ -29,7 +29,8 @@ export interface SessionContext {
   routerRtpCapabilities: ms.RtpCapabilities;
 }
 
-type Handlers = { [M in Method]: (data: RequestData<M>) => Promise<unknown> };
+/** Each handler answers with its method's response type from the schema source. */
+type Handlers = { [M in Method]: (data: RequestData<M>) => Promise<ResponseData<M>> };
 
 /**
  * The signaling state of one connection: not joined, or joined to one channel as one peer.
@@ -347,7 +348,8 @@ export class PeerSession {
       if (!plugin?.handleRequest) {
         throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is switched off on this server');
       }
-      return plugin.handleRequest('enableRecord', data, channel, peer);
+      // The plugin answers in the shape the schema source gives enableRecord (tested over the wire).
+      return (await plugin.handleRequest('enableRecord', data, channel, peer)) as ResponseData<'enableRecord'>;
     },
   };
 }

@@ -23,6 +23,8 @@
  */
 
 import { CodedError, RecordingErrorCode } from './errors';
+import { RecordParamPayloadSchema, type RecordParamPayload } from './schemas/recordParam';
+import { checker, SchemaError } from './schemas/validate';
 
 export type StorageVendor = 'qiniu' | 's3' | 'local';
 
@@ -314,7 +316,7 @@ export function buildLocalRecordParam(video: boolean, fileName: string): string 
   return encode({ version: 1, video, fileName, storage: { vendor: 'local' } });
 }
 
-const PARAM_FIELDS = new Set(['v', 'video', 'fileName', 'storage']);
+const payloadChecker = checker(RecordParamPayloadSchema);
 
 /** Parses and validates a record string; throws CodedError(InvalidParameter) naming the bad field. */
 export function parseRecordParam(recordString: unknown): RecordParam {
@@ -330,13 +332,13 @@ export function parseRecordParam(recordString: unknown): RecordParam {
   } catch {
     throw invalid('recordString', 'payload is not JSON');
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('recordString', 'payload must be an object');
-  const obj = raw as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (!PARAM_FIELDS.has(key)) throw invalid(key, 'unknown field');
+  let obj: RecordParamPayload;
+  try {
+    obj = payloadChecker.parse(raw, '');
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw invalid(error.path || 'recordString', error.path ? error.message.slice(error.path.length + 2) : 'payload must be an object');
   }
-  if (obj.v !== 1) throw invalid('v', 'unsupported version');
-  if (typeof obj.video !== 'boolean') throw invalid('video', 'must be a boolean');
   const fileName = sanitizeFileName(obj.fileName);
   const storage = validateStorageTarget(obj.storage);
   return { version: 1, video: obj.video, fileName, storage };

@@ -126,19 +126,19 @@ class ConferencePage {
           this.#record.showProgress('Saving the recording…');
           break;
         case 'uploaded':
-          this.#record.showProgress(`Recording saved: ${event.fileName}`);
+          this.#record.showProgress(`Recording saved: ${event.fileName ?? ''}`);
           void this.#recordings.refresh();
           break;
         case 'backuped':
-          this.#say('warning', `The storage could not take the recording now; it is kept in the backup and will be uploaded later (${event.fileName}).`);
+          this.#say('warning', `The storage could not take the recording now; it is kept in the backup and will be uploaded later (${event.fileName ?? ''}).`);
           break;
         case 'recordParamRefused':
-          this.#say('warning', `The record settings given at join were refused: ${event.message}`);
+          this.#say('warning', `The record settings given at join were refused: ${event.message ?? event.code}`);
           break;
         case 'recorderFailure':
         case 'uploaderFailure':
         case 'fatalError':
-          this.#say('error', `Recording problem (${event.code}): ${event.message ?? 'see the server log'}`);
+          this.#say('error', `Recording problem (${event.code ?? event.type}): ${event.message ?? 'see the server log'}`);
           break;
       }
     });

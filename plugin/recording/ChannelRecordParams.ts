@@ -1,4 +1,7 @@
-import type { RecordParamDescription } from '../../signaling/protocol';
+import type { ChannelProperties } from '../../signaling/protocol';
+
+/** What the `recordParam` channel property shows of the param in force (no keys). */
+type RecordParamDescription = NonNullable<ChannelProperties['recordParam']>;
 import type { RecordParam } from '../../signaling/recordParam';
 
 /** The record param in force and who set it: a peer's uid, or 'server' for the default storage. */

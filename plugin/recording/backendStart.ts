@@ -1,7 +1,8 @@
 import type { PluginContext } from '../../server/plugins/contract';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
-import { resolveRecordingConfig } from './recordingConfig';
+import { isId } from '../../signaling/schemas/common';
+import { parseRecordingConfig, resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine, StartRecordingRequest } from './RecordingEngine';
 
 /** StartCloudRecording's arguments as a backend sends them (in process or over the recorder SDK). */
@@ -14,8 +15,6 @@ export interface BackendStartArguments {
   storageConfig: unknown;
 }
 
-const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-
 /**
  * The boundary of a backend's start (CloudRecorder, recorder SDK): checks the arguments, resolves
  * the recording config and the storage target (schema and endpoint policy), checks the token's
@@ -24,11 +23,11 @@ const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 export async function resolveBackendStart(context: PluginContext, engine: RecordingEngine, args: BackendStartArguments): Promise<StartRecordingRequest> {
   const { appId, channelName, token, uid } = args;
   if (typeof appId !== 'string' || !appId) throw new CodedError(RecordingErrorCode.InvalidParameter, 'appId must be a non-empty string');
-  if (typeof channelName !== 'string' || !NAME.test(channelName)) {
+  if (!isId(channelName)) {
     throw new CodedError(RecordingErrorCode.InvalidParameter, 'channelName must be 1-64 characters of [A-Za-z0-9_.:-]');
   }
-  if (typeof uid !== 'string' || !NAME.test(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
-  const config = resolveRecordingConfig(args.recordingConfig);
+  if (!isId(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
+  const config = resolveRecordingConfig(parseRecordingConfig(args.recordingConfig));
   const target = cloudStorageConfigToTarget(args.storageConfig);
   engine.assertTargetAllowed(target);
   await authorizeRecording(context, appId, channelName, typeof token === 'string' ? token : '');

@@ -11,8 +11,10 @@
  * maxResolutionUid: the chosen user is kept first and the cut falls on the last of the others.
  */
 
-export type MixedVideoLayout = 'Float' | 'BestFit' | 'Vertical';
-export const MIXED_VIDEO_LAYOUTS: readonly MixedVideoLayout[] = ['Float', 'BestFit', 'Vertical'];
+import { MIXED_VIDEO_LAYOUTS } from '../../signaling/schemas/common';
+
+export { MIXED_VIDEO_LAYOUTS };
+export type MixedVideoLayout = (typeof MIXED_VIDEO_LAYOUTS)[number];
 export const MAX_LAYOUT_USERS = 17;
 
 export interface Canvas {

@@ -1,37 +1,16 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import { MIXED_VIDEO_LAYOUTS, MixedVideoLayout } from './layout';
-import type { AudioProfile, RecordingMode, StreamTypes } from './recorder/protocol';
+import { RecordingConfigSchema, type RecordingConfig, type TranscodingConfig } from '../../signaling/schemas/recordingConfig';
+import { checker, SchemaError } from '../../signaling/schemas/validate';
+import type { MixedVideoLayout } from './layout';
 
 /**
- * RecordingConfig and TranscodingConfig of the Agora seed, in TypeScript idiom, with the seed's
- * defaults. `recordingMode` is ours: 'composite' (the seed's mixed recording) or 'individual'
- * (one file per participant stream, no re-encoding).
+ * RecordingConfig and TranscodingConfig of the Agora seed (schema: signaling/schemas/recordingConfig.ts),
+ * with the seed's defaults. `recordingMode` is ours: 'composite' (the seed's mixed recording) or
+ * 'individual' (one file per participant stream, no re-encoding).
  */
-export interface TranscodingConfig {
-  width?: number;
-  height?: number;
-  fps?: number;
-  /** kbps */
-  bitrate?: number;
-  maxResolutionUid?: string;
-  layout?: MixedVideoLayout;
-}
-
-export type DecryptionMode = 'None' | 'Aes128Xts' | 'Aes128Ecb' | 'Aes256Xts';
-export type VideoStreamType = 'High' | 'Low';
-
-export interface RecordingConfig {
-  recordingStreamTypes?: StreamTypes;
-  decryptionMode?: DecryptionMode;
-  secret?: string;
-  channelType?: 'Communication' | 'Live';
-  audioProfile?: AudioProfile;
-  videoStreamType?: VideoStreamType;
-  /** Seconds with nobody in the channel before the recording stops itself; 0 → 30. */
-  maxIdleTime?: number;
-  transcodingConfig?: TranscodingConfig;
-  recordingMode?: RecordingMode;
-}
+export type { RecordingConfig, TranscodingConfig } from '../../signaling/schemas/recordingConfig';
+export type DecryptionMode = NonNullable<RecordingConfig['decryptionMode']>;
+export type VideoStreamType = NonNullable<RecordingConfig['videoStreamType']>;
 
 export type ResolvedRecordingConfig = Required<Omit<RecordingConfig, 'secret' | 'transcodingConfig'>> & {
   transcodingConfig: Required<Omit<TranscodingConfig, 'maxResolutionUid'>> & { maxResolutionUid?: string };
@@ -50,67 +29,59 @@ export const DEFAULT_RECORDING_CONFIG: Readonly<ResolvedRecordingConfig> = Objec
   transcodingConfig: Object.freeze({ width: 360, height: 640, fps: 15, bitrate: 500, layout: 'Float' as MixedVideoLayout }),
 });
 
-const FIELDS = new Set(['recordingStreamTypes', 'decryptionMode', 'secret', 'channelType', 'audioProfile', 'videoStreamType', 'maxIdleTime', 'transcodingConfig', 'recordingMode']);
-const TRANSCODING_FIELDS = new Set(['width', 'height', 'fps', 'bitrate', 'maxResolutionUid', 'layout']);
+const recordingConfigChecker = checker(RecordingConfigSchema);
 
 function invalid(field: string, reason: string): CodedError {
   return new CodedError(RecordingErrorCode.InvalidParameter, `recordingConfig.${field} ${reason}`);
 }
 
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw invalid(field, `must be one of ${allowed.join(', ')}`);
-  return value as T;
+/** Checks a RecordingConfig from an untyped source (the in-process API) against its schema; InvalidParameter names the field. */
+export function parseRecordingConfig(input: unknown): RecordingConfig {
+  try {
+    return recordingConfigChecker.parse(input ?? {}, 'recordingConfig');
+  } catch (error) {
+    throw error instanceof SchemaError ? new CodedError(RecordingErrorCode.InvalidParameter, error.message) : error;
+  }
 }
 
-function integer(value: unknown, field: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be an integer between ${min} and ${max}`);
-  return value;
-}
-
-/** Validates a RecordingConfig from any source and fills the seed's defaults; InvalidParameter names the field. */
-export function resolveRecordingConfig(input: unknown): ResolvedRecordingConfig {
-  if (input === undefined || input === null) input = {};
-  if (typeof input !== 'object' || Array.isArray(input)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'recordingConfig must be an object');
-  const config = input as Record<string, unknown>;
-  for (const key of Object.keys(config)) if (!FIELDS.has(key)) throw invalid(key, 'is not a known field');
-  const decryptionMode = oneOf(config.decryptionMode, 'decryptionMode', ['None', 'Aes128Xts', 'Aes128Ecb', 'Aes256Xts'] as const, 'None');
+/**
+ * Fills the seed's defaults into a RecordingConfig already checked against its schema (at the HTTP
+ * or SDK entry, or by parseRecordingConfig), and applies what a schema cannot say: even sizes, the
+ * supported decryption mode.
+ */
+export function resolveRecordingConfig(config: RecordingConfig): ResolvedRecordingConfig {
+  const decryptionMode = config.decryptionMode ?? 'None';
   if (decryptionMode !== 'None') {
     throw invalid('decryptionMode', `${decryptionMode} is not supported yet: media arrives decrypted from the SFU; use None`);
   }
-  const transcoding = (config.transcodingConfig ?? {}) as Record<string, unknown>;
-  if (typeof transcoding !== 'object' || Array.isArray(transcoding)) throw invalid('transcodingConfig', 'must be an object');
-  for (const key of Object.keys(transcoding)) if (!TRANSCODING_FIELDS.has(key)) throw invalid(`transcodingConfig.${key}`, 'is not a known field');
+  const transcoding = config.transcodingConfig ?? {};
   const defaults = DEFAULT_RECORDING_CONFIG.transcodingConfig;
-  const maxIdleTime = integer(config.maxIdleTime, 'maxIdleTime', 0, 86_400, DEFAULT_MAX_IDLE_TIME_SECONDS);
+  const maxIdleTime = config.maxIdleTime ?? DEFAULT_MAX_IDLE_TIME_SECONDS;
   const resolved: ResolvedRecordingConfig = {
-    recordingStreamTypes: oneOf(config.recordingStreamTypes, 'recordingStreamTypes', ['AudioVideo', 'AudioOnly', 'VideoOnly'] as const, 'AudioVideo'),
+    recordingStreamTypes: config.recordingStreamTypes ?? 'AudioVideo',
     decryptionMode,
-    channelType: oneOf(config.channelType, 'channelType', ['Communication', 'Live'] as const, 'Communication'),
-    audioProfile: oneOf(config.audioProfile, 'audioProfile', ['MusicStandard', 'MusicHighQuality', 'MusicHighQualityStereo'] as const, 'MusicStandard'),
-    videoStreamType: oneOf(config.videoStreamType, 'videoStreamType', ['High', 'Low'] as const, 'High'),
+    channelType: config.channelType ?? 'Communication',
+    audioProfile: config.audioProfile ?? 'MusicStandard',
+    videoStreamType: config.videoStreamType ?? 'High',
     maxIdleTime: maxIdleTime === 0 ? DEFAULT_MAX_IDLE_TIME_SECONDS : maxIdleTime,
-    recordingMode: oneOf(config.recordingMode, 'recordingMode', ['composite', 'individual'] as const, 'composite'),
+    recordingMode: config.recordingMode ?? 'composite',
     transcodingConfig: {
       // Even sizes: H.264 with 4:2:0 chroma needs them.
-      width: evenInteger(transcoding.width, 'transcodingConfig.width', defaults.width),
-      height: evenInteger(transcoding.height, 'transcodingConfig.height', defaults.height),
-      fps: integer(transcoding.fps, 'transcodingConfig.fps', 1, 60, defaults.fps),
-      bitrate: integer(transcoding.bitrate, 'transcodingConfig.bitrate', 16, 50_000, defaults.bitrate),
-      layout: oneOf(transcoding.layout, 'transcodingConfig.layout', MIXED_VIDEO_LAYOUTS, defaults.layout),
+      width: even(transcoding.width ?? defaults.width, 'transcodingConfig.width'),
+      height: even(transcoding.height ?? defaults.height, 'transcodingConfig.height'),
+      fps: transcoding.fps ?? defaults.fps,
+      bitrate: transcoding.bitrate ?? defaults.bitrate,
+      layout: transcoding.layout ?? defaults.layout,
     },
   };
+  // The seed's structs carry 0 or "" for "no uid".
   if (transcoding.maxResolutionUid !== undefined && transcoding.maxResolutionUid !== 0 && transcoding.maxResolutionUid !== '') {
-    const uid = String(transcoding.maxResolutionUid);
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(uid)) throw invalid('transcodingConfig.maxResolutionUid', 'must be a uid');
-    resolved.transcodingConfig.maxResolutionUid = uid;
+    resolved.transcodingConfig.maxResolutionUid = String(transcoding.maxResolutionUid);
   }
   return resolved;
 }
 
-function evenInteger(value: unknown, field: string, fallback: number): number {
-  const result = integer(value, field, 16, 3840, fallback);
-  if (result % 2 !== 0) throw invalid(field, 'must be even');
-  return result;
+function even(value: number, field: string): number {
+  if (value % 2 !== 0) throw invalid(field, 'must be even');
+  return value;
 }

@@ -1,45 +1,45 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
+import { CloudStorageConfigSchema, type CloudStorageConfig } from '../../signaling/schemas/recordingConfig';
+import { checker, SchemaError } from '../../signaling/schemas/validate';
 import { AGORA_VENDOR_NUMBERS, AWS_REGION_NUMBERS, QINIU_REGION_NUMBERS } from './agoraRegions';
 
 /** The Agora seed's storage vendors, plus S3-compatible endpoints and the embedded local directory. */
 export type CloudStorageVendor = 'Qiniu' | 'AWS' | 'S3' | 'Local';
 
 /**
- * Agora-style CloudStorageConfig (StartCloudRecording's last argument). `vender` is the seed's
- * spelling of `vendor` (either may be given; both only if they agree); vendors may also be Agora's
- * numbers (0 Qiniu, 1 AWS) and `region` Agora's region number of that vendor (see agoraRegions.ts).
+ * Agora-style CloudStorageConfig (StartCloudRecording's last argument; schema:
+ * signaling/schemas/recordingConfig.ts). `vender` is the seed's spelling of `vendor` (either may be
+ * given; both only if they agree); vendors may also be Agora's numbers (0 Qiniu, 1 AWS) and `region`
+ * Agora's region number of that vendor (see agoraRegions.ts).
  */
-export type CloudStorageConfig = {
-  vendor?: CloudStorageVendor | 0 | 1;
-  vender?: CloudStorageVendor | 0 | 1;
-  region?: string | number;
-  bucket?: string;
-  accessKey?: string;
-  secretKey?: string;
-  /** S3-compatible stores (required for vendor 'S3'), or a private Qiniu up host. */
-  endpoint?: string;
-};
+export type { CloudStorageConfig } from '../../signaling/schemas/recordingConfig';
 
+const cloudStorageConfigChecker = checker(CloudStorageConfigSchema);
 const VENDOR_MAP: Record<CloudStorageVendor, StorageTarget['vendor']> = { Qiniu: 'qiniu', AWS: 's3', S3: 's3', Local: 'local' };
 const FIELDS = ['region', 'bucket', 'accessKey', 'secretKey', 'endpoint'] as const;
 const FIELD = 'cloudStorageConfig';
 
-/**
- * Maps a CloudStorageConfig onto a StorageTarget, validated by the same rules as record params
- * (errors name `cloudStorageConfig.<field>`). Its secret is masked once a recording uses it (the
- * engine holds it), not here: this runs before the caller is authorised.
- */
+/** Checks a CloudStorageConfig from an untyped source against its schema (errors name `cloudStorageConfig.<field>`). */
+export function parseCloudStorageConfig(config: unknown): CloudStorageConfig {
+  try {
+    return cloudStorageConfigChecker.parse(config, FIELD);
+  } catch (error) {
+    throw error instanceof SchemaError ? new CodedError(RecordingErrorCode.InvalidParameter, `invalid ${error.message}`) : error;
+  }
+}
+
+/** parseCloudStorageConfig, then cloudStorageTarget: for callers holding an unchecked config (the in-process API). */
 export function cloudStorageConfigToTarget(config: unknown): StorageTarget {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new CodedError(RecordingErrorCode.InvalidParameter, `invalid ${FIELD}: must be an object`);
-  }
-  const raw = config as Record<string, unknown>;
-  for (const key of Object.keys(raw)) {
-    if (key !== 'vendor' && key !== 'vender' && !(FIELDS as readonly string[]).includes(key)) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, `invalid ${FIELD}.${key}: unknown field`);
-    }
-  }
+  return cloudStorageTarget(parseCloudStorageConfig(config));
+}
+
+/**
+ * Maps a CloudStorageConfig already checked against its schema onto a StorageTarget, validated by the
+ * same rules as record params (errors name `cloudStorageConfig.<field>`). Its secret is masked once a
+ * recording uses it (the engine holds it), not here: this runs before the caller is authorised.
+ */
+export function cloudStorageTarget(raw: CloudStorageConfig): StorageTarget {
   const vendorName = vendorOf(raw);
   const vendor = VENDOR_MAP[vendorName];
   if (vendorName === 'S3' && (typeof raw.endpoint !== 'string' || raw.endpoint === '')) {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { CodedError, SignalingErrorCode } from '../../signaling/errors';
 import type { Role } from '../../signaling/protocol';
+import { JoinTokenClaimsSchema } from '../../signaling/schemas/joinToken';
+import { checker } from '../../signaling/schemas/validate';
 
 /**
  * Join tokens are JWTs signed with HS256 under the server's auth secret (its UTF-8 bytes), so a
@@ -138,29 +140,11 @@ export function mayAccessRecordings(claims: Pick<TokenClaims, 'role' | 'privileg
   return claims.privileges.recordings ?? claims.role === 'host';
 }
 
-function isPayload(value: unknown): value is JoinTokenPayload {
-  const claims = value as JoinTokenPayload;
-  return (
-    typeof claims === 'object' &&
-    claims !== null &&
-    typeof claims.appId === 'string' &&
-    typeof claims.channel === 'string' &&
-    typeof claims.sub === 'string' &&
-    /^[A-Za-z0-9_.:-]{1,64}$/.test(claims.sub) &&
-    (claims.role === 'host' || claims.role === 'audience') &&
-    typeof claims.privileges === 'object' &&
-    claims.privileges !== null &&
-    typeof claims.privileges.publish === 'boolean' &&
-    typeof claims.privileges.record === 'boolean' &&
-    (claims.privileges.recordings === undefined || typeof claims.privileges.recordings === 'boolean') &&
-    isUnixSeconds(claims.exp) &&
-    (claims.nbf === undefined || isUnixSeconds(claims.nbf))
-  );
-}
+const claimsChecker = checker(JoinTokenClaimsSchema);
 
-/** JSON numbers like 1e999 parse to Infinity and would never expire: times are safe integers. */
-function isUnixSeconds(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
+/** The claim set's shape, from the schema source (times are safe integers: 1e999 would never expire). */
+function isPayload(value: unknown): value is JoinTokenPayload {
+  return claimsChecker.check(value);
 }
 
 /** The configured secret, or one generated on first use and kept (0600) in the state dir. */

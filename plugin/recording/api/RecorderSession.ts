@@ -11,7 +11,7 @@ import {
   RecorderResponses,
 } from '../../../signaling/recorder/protocol';
 import { toWireEvent } from '../../../signaling/recordingEvent';
-import { SchemaError } from '../../../signaling/schema';
+import { SchemaError } from '../../../signaling/schemas/validate';
 import { Logger } from '../../../server/logger';
 
 const logger = new Logger('RecorderSession');
@@ -32,6 +32,11 @@ type Notify = <N extends keyof RecorderNotifications>(notification: N, data: Rec
 /** The key that lets a reconnecting SDK follow its recording again: HMAC of the id, never stored. */
 export function resumeKeyFor(secret: string, recordingId: string): string {
   return crypto.createHmac('sha256', secret).update(`confrec-recorder-resume:${recordingId}`).digest('base64url').slice(0, 32);
+}
+
+/** Errors inside the two configs name them as the seed's API does (recordingConfig.x, cloudStorageConfig.x). */
+function seedFieldNames(message: string): string {
+  return message.replace(/^data\.recordingConfig\b/, 'recordingConfig').replace(/^data\.storageConfig\b/, 'cloudStorageConfig');
 }
 
 function sameKey(a: string, b: string): boolean {
@@ -68,7 +73,7 @@ export class RecorderSession {
     try {
       parsed = recorderRequestSchemas[method].parse(data, 'data');
     } catch (error) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, error instanceof SchemaError ? error.message : String(error));
+      throw new CodedError(RecordingErrorCode.InvalidParameter, error instanceof SchemaError ? seedFieldNames(error.message) : String(error));
     }
     switch (method) {
       case 'startCloudRecording':

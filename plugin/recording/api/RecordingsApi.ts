@@ -1,36 +1,28 @@
 import type http from 'node:http';
 import type { RecordingEngine, RecordingStatus } from '../RecordingEngine';
 import type { RecordingEventLog } from '../RecordingEventLog';
-import { MIXED_VIDEO_LAYOUTS } from '../layout';
 import { resolveRecordingConfig } from '../recordingConfig';
-import { cloudStorageConfigToTarget } from '../../storage/cloudStorageConfig';
+import { cloudStorageTarget } from '../../storage/cloudStorageConfig';
 import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import { sanitizeFileName } from '../../../signaling/recordParam';
 import { toWireEvent } from '../../../signaling/recordingEvent';
-import { obj, oneOf, opaqueObject, optional, SchemaError, str } from '../../../signaling/schema';
+import { LayoutRequestSchema, StartRequestSchema } from '../../../signaling/schemas/httpApi';
+import { buildOpenApiDocument } from '../../../signaling/schemas/openapi';
+import { checker, SchemaError } from '../../../signaling/schemas/validate';
 import type { ChannelHandle } from '../../../server/plugins/contract';
 import { Logger } from '../../../server/logger';
 import type { ApiAuthenticator } from '../../../server/http/basicAuth';
 import { sendJson } from '../../../server/http/json';
 import { ApiError, readJsonBody, sendError, toApiError } from '../../../server/http/apiError';
-import { OPENAPI_DOCUMENT } from './openapi';
 
 const logger = new Logger('RecordingsApi');
+/** Generated from the schema source (signaling/schemas/httpApi.ts), once. */
+const OPENAPI_DOCUMENT = buildOpenApiDocument();
 
 export const API_PREFIX = '/api/v1';
 
-const uidPattern = /^[A-Za-z0-9_.:-]+$/;
-const startSchema = obj({
-  channelName: str({ min: 1, max: 64, pattern: uidPattern }),
-  uid: optional(str({ min: 1, max: 64, pattern: uidPattern })),
-  recordingConfig: optional(opaqueObject({ maxJsonLength: 8 * 1024 })),
-  cloudStorageConfig: optional(opaqueObject({ maxJsonLength: 8 * 1024 })),
-  fileName: optional(str({ min: 1, max: 1024 })),
-});
-const layoutSchema = obj({
-  layout: oneOf(MIXED_VIDEO_LAYOUTS),
-  maxResolutionUid: optional(str({ min: 1, max: 64, pattern: uidPattern })),
-});
+const startChecker = checker(StartRequestSchema);
+const layoutChecker = checker(LayoutRequestSchema);
 
 export interface RecordingsApiOptions {
   engine: RecordingEngine;
@@ -101,7 +93,7 @@ export class RecordingsApi {
         return [200, this.#viewOf(recordingId)];
       case '/layout': {
         allow(method, ['PUT']);
-        const body = parse(layoutSchema, await readJsonBody(request, this.#options.maxBodyBytes));
+        const body = parse(layoutChecker, await readJsonBody(request, this.#options.maxBodyBytes));
         const recording = this.#options.engine.get(recordingId);
         if (!recording) {
           // Finished and forgotten from memory (or of a previous run): known, but not running.
@@ -143,9 +135,9 @@ export class RecordingsApi {
   }
 
   async #start(raw: Record<string, unknown>): Promise<RecordingView> {
-    const body = parse(startSchema, raw);
+    const body = parse(startChecker, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
-    const target = cloudStorageConfigToTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
+    const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
     const channel = await this.#options.getOrCreateChannel(body.channelName, config.channelType);

@@ -20,8 +20,6 @@ import {
   RecorderJob,
   RequestMap,
   RequestMethod,
-  validateInput,
-  validateJob,
 } from './protocol';
 
 const logger = new Logger('RecorderProcess');
@@ -76,16 +74,11 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
 
   /** Forks the child, waits for it to load GStreamer and start the job. Rejects with RecorderInitFailed. */
   static async spawn(job: RecorderJob, options: RecorderProcessOptions = {}): Promise<RecorderProcess> {
-    let valid: RecorderJob;
-    try {
-      valid = validateJob(job);
-    } catch (error) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, (error as Error).message);
-    }
-    const recorder = new RecorderProcess(valid, options);
+    // The child checks the job at its IPC entry (InvalidParameter naming the field); the types hold it here.
+    const recorder = new RecorderProcess(job, options);
     try {
       await recorder.#ready(recorder.#options.startTimeoutMs);
-      const { startedAt } = await recorder.#request('start', { job: valid }, recorder.#options.startTimeoutMs);
+      const { startedAt } = await recorder.#request('start', { job }, recorder.#options.startTimeoutMs);
       recorder.#startedAt = startedAt;
       return recorder;
     } catch (error) {
@@ -139,13 +132,7 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
   }
 
   async addInput(input: RecorderInput): Promise<InputPorts> {
-    let valid: RecorderInput;
-    try {
-      valid = validateInput(input);
-    } catch (error) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, (error as Error).message);
-    }
-    return this.#request('addInput', { input: valid });
+    return this.#request('addInput', { input });
   }
 
   async removeInput(inputId: string): Promise<void> {

@@ -7,22 +7,29 @@
  * that nobody asked for (ready, firstFrame, error). Every message crossing the boundary is validated:
  * a malformed one is answered with InvalidParameter (child) or treated as a recorder failure (parent).
  */
-import { MIXED_VIDEO_LAYOUTS, MixedVideoLayout } from '../layout';
+import type { MixedVideoLayout } from '../layout';
+import type { Static } from '@sinclair/typebox';
+import { AUDIO_PROFILES as AUDIO_PROFILE_NAMES, MEDIA_KINDS, RECORDING_MODES, STREAM_TYPES } from '../../../signaling/schemas/common';
+import {
+  CanvasSchema,
+  ChildMessageSchema,
+  ParentMessageSchema,
+  RecorderCodecSchema,
+  RecorderInputSchema,
+  SUPPORTED_MIME_TYPES,
+  type RecorderJobMessage,
+} from '../../../signaling/schemas/recorderIpc';
+import { checker, SchemaError } from '../../../signaling/schemas/validate';
 import { RecordingErrorCode } from '../../../signaling/errors';
 
-export type RecordingMode = 'composite' | 'individual';
-export type StreamTypes = 'AudioVideo' | 'AudioOnly' | 'VideoOnly';
-export type AudioProfile = 'MusicStandard' | 'MusicHighQuality' | 'MusicHighQualityStereo';
-export type MediaKind = 'audio' | 'video';
-export type SupportedMimeType = 'video/VP8' | 'video/H264' | 'audio/opus';
+export type RecordingMode = (typeof RECORDING_MODES)[number];
+export type StreamTypes = (typeof STREAM_TYPES)[number];
+export type AudioProfile = (typeof AUDIO_PROFILE_NAMES)[number];
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+export type SupportedMimeType = (typeof SUPPORTED_MIME_TYPES)[number];
+export type CanvasConfig = Static<typeof CanvasSchema>;
 
-export interface CanvasConfig {
-  width: number;
-  height: number;
-  fps: number;
-  bitrateKbps: number;
-}
-
+/** A job with every setting resolved (the wire form, RecorderJobMessage, may leave defaults out). */
 export interface RecorderJob {
   recordingId: string;
   mode: RecordingMode;
@@ -43,23 +50,9 @@ export const DEFAULT_BIND_IP = '127.0.0.1';
 /** UV_THREADPOOL_SIZE given to the child: each playing pipeline's bus poll holds a thread. */
 export const DEFAULT_THREADPOOL_SIZE = 128;
 
-export interface RecorderCodec {
-  mimeType: SupportedMimeType;
-  payloadType: number;
-  clockRate: number;
-  channels?: number;
-}
-
-export interface RecorderInput {
-  /** [A-Za-z0-9_-]+, unique within the recording (used in element and channel names). */
-  inputId: string;
-  uid: string;
-  kind: MediaKind;
-  codec: RecorderCodec;
-  ssrc: number;
-  /** Where RTCP (receiver reports, PLI) goes back to: the PlainTransport's RTCP tuple. */
-  rtcp?: { ip: string; port: number };
-}
+export type RecorderCodec = Static<typeof RecorderCodecSchema>;
+/** inputId: [A-Za-z0-9_-]+, unique within the recording; rtcp: where receiver reports and PLIs go back to. */
+export type RecorderInput = Static<typeof RecorderInputSchema>;
 
 export interface RecordedFile {
   path: string;
@@ -137,133 +130,54 @@ export type EventMessage = { [E in ChildEventName]: { type: 'event'; event: E; d
 export type ChildMessage = ResponseMessage | EventMessage;
 
 // ---------------------------------------------------------------------------------------------------
-// Validation. Throws TypeError naming the field; callers turn it into InvalidParameter.
+// Validation against the schema source (signaling/schemas/recorderIpc.ts), once at each end's entry:
+// the child checks requests (jobs, inputs), the parent the child's messages. Throws TypeError naming
+// the field; callers turn it into InvalidParameter. What a JSON Schema cannot say (defaults, kind ↔ codec)
+// is checked here, after the structure.
 
-const SAFE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const IP_PATTERN = /^[0-9a-fA-F.:]{2,45}$/;
 const MIME_KINDS: Record<SupportedMimeType, MediaKind> = { 'video/VP8': 'video', 'video/H264': 'video', 'audio/opus': 'audio' };
+const parentChecker = checker(ParentMessageSchema);
+const childChecker = checker(ChildMessageSchema);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function requireObject(value: unknown, field: string): Record<string, unknown> {
-  if (!isObject(value)) throw new TypeError(`${field} must be an object`);
-  return value;
-}
-function requireString(value: unknown, field: string, pattern?: RegExp): string {
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${field} must be a non-empty string`);
-  if (pattern && !pattern.test(value)) throw new TypeError(`${field} has forbidden characters or length`);
-  return value;
-}
-function requireInt(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${field} must be an integer in [${min}, ${max}]`);
+function structural<T>(check: { parse(value: unknown, path?: string): T }, value: unknown, path: string): T {
+  try {
+    return check.parse(value, path);
+  } catch (error) {
+    throw error instanceof SchemaError ? new TypeError(error.message) : error;
   }
-  return value;
-}
-function requireOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new TypeError(`${field} must be one of ${allowed.join(', ')}`);
-  }
-  return value as T;
 }
 
-export function validateJob(raw: unknown): RecorderJob {
-  const job = requireObject(raw, 'job');
-  const canvas = requireObject(job.canvas ?? DEFAULT_CANVAS, 'job.canvas');
-  const outputDir = requireString(job.outputDir, 'job.outputDir');
-  if (!outputDir.startsWith('/')) throw new TypeError('job.outputDir must be absolute');
-  // It ends up quoted inside a launch string: no quotes, backslashes or control characters.
-  if (/["\\\x00-\x1f]/.test(outputDir)) throw new TypeError('job.outputDir has forbidden characters');
+function withDefaults(job: RecorderJobMessage): RecorderJob {
+  const canvas = { ...DEFAULT_CANVAS, ...job.canvas };
   const result: RecorderJob = {
-    recordingId: requireString(job.recordingId, 'job.recordingId', SAFE_NAME),
-    mode: requireOneOf(job.mode, 'job.mode', ['composite', 'individual'] as const),
-    outputDir,
-    fileBaseName: requireString(job.fileBaseName, 'job.fileBaseName', SAFE_NAME),
-    streamTypes: requireOneOf(job.streamTypes ?? 'AudioVideo', 'job.streamTypes', ['AudioVideo', 'AudioOnly', 'VideoOnly'] as const),
-    canvas: {
-      width: requireInt(canvas.width ?? DEFAULT_CANVAS.width, 'job.canvas.width', 16, 3840),
-      height: requireInt(canvas.height ?? DEFAULT_CANVAS.height, 'job.canvas.height', 16, 3840),
-      fps: requireInt(canvas.fps ?? DEFAULT_CANVAS.fps, 'job.canvas.fps', 1, 60),
-      bitrateKbps: requireInt(canvas.bitrateKbps ?? DEFAULT_CANVAS.bitrateKbps, 'job.canvas.bitrateKbps', 16, 50000),
-    },
-    layout: requireOneOf(job.layout ?? DEFAULT_LAYOUT, 'job.layout', MIXED_VIDEO_LAYOUTS),
-    audioProfile: requireOneOf(job.audioProfile ?? DEFAULT_AUDIO_PROFILE, 'job.audioProfile', Object.keys(AUDIO_PROFILES) as AudioProfile[]),
+    recordingId: job.recordingId,
+    mode: job.mode,
+    outputDir: job.outputDir,
+    fileBaseName: job.fileBaseName,
+    streamTypes: job.streamTypes ?? 'AudioVideo',
+    canvas,
+    layout: job.layout ?? DEFAULT_LAYOUT,
+    audioProfile: job.audioProfile ?? DEFAULT_AUDIO_PROFILE,
   };
-  if (job.maxResolutionUid !== undefined) result.maxResolutionUid = requireString(job.maxResolutionUid, 'job.maxResolutionUid');
-  if (job.bindIp !== undefined) result.bindIp = requireString(job.bindIp, 'job.bindIp', IP_PATTERN);
+  if (job.maxResolutionUid !== undefined) result.maxResolutionUid = job.maxResolutionUid;
+  if (job.bindIp !== undefined) result.bindIp = job.bindIp;
   return result;
 }
 
-export function validateInput(raw: unknown): RecorderInput {
-  const input = requireObject(raw, 'input');
-  const codec = requireObject(input.codec, 'input.codec');
-  const mimeType = requireOneOf(codec.mimeType, 'input.codec.mimeType', Object.keys(MIME_KINDS) as SupportedMimeType[]);
-  const kind = requireOneOf(input.kind, 'input.kind', ['audio', 'video'] as const);
-  if (MIME_KINDS[mimeType] !== kind) throw new TypeError(`input.kind ${kind} does not match ${mimeType}`);
-  const result: RecorderInput = {
-    inputId: requireString(input.inputId, 'input.inputId', SAFE_NAME),
-    uid: requireString(input.uid, 'input.uid'),
-    kind,
-    codec: {
-      mimeType,
-      payloadType: requireInt(codec.payloadType, 'input.codec.payloadType', 0, 127),
-      clockRate: requireInt(codec.clockRate, 'input.codec.clockRate', 1000, 192000),
-    },
-    ssrc: requireInt(input.ssrc, 'input.ssrc', 0, 0xffffffff),
-  };
-  if (codec.channels !== undefined) result.codec.channels = requireInt(codec.channels, 'input.codec.channels', 1, 8);
-  if (input.rtcp !== undefined) {
-    const rtcp = requireObject(input.rtcp, 'input.rtcp');
-    result.rtcp = {
-      ip: requireString(rtcp.ip, 'input.rtcp.ip', IP_PATTERN),
-      port: requireInt(rtcp.port, 'input.rtcp.port', 1, 65535),
-    };
-  }
-  return result;
+function checkInput(input: RecorderInput, field: string): RecorderInput {
+  if (MIME_KINDS[input.codec.mimeType] !== input.kind) throw new TypeError(`${field}.kind ${input.kind} does not match ${input.codec.mimeType}`);
+  return input;
 }
 
 /** Validates a parent → child request, params included. */
 export function parseParentMessage(raw: unknown): ParentMessage {
-  const message = requireObject(raw, 'message');
-  const id = requireInt(message.id, 'id', 0, Number.MAX_SAFE_INTEGER);
-  const method = requireOneOf(message.method, 'method', ['start', 'addInput', 'removeInput', 'setInputPaused', 'setLayout', 'stop'] as const);
-  const params = requireObject(message.params, 'params');
-  switch (method) {
-    case 'start':
-      // Validated once, by RecorderProcess.spawn, before this process was forked for it.
-      return { id, method, params: { job: requireObject(params.job, 'job') as unknown as RecorderJob } };
-    case 'addInput':
-      return { id, method, params: { input: validateInput(params.input) } };
-    case 'removeInput':
-      return { id, method, params: { inputId: requireString(params.inputId, 'inputId', SAFE_NAME) } };
-    case 'setInputPaused':
-      if (typeof params.paused !== 'boolean') throw new TypeError('paused must be a boolean');
-      return { id, method, params: { inputId: requireString(params.inputId, 'inputId', SAFE_NAME), paused: params.paused } };
-    case 'setLayout': {
-      const result: RequestMap['setLayout'][0] = { layout: requireOneOf(params.layout, 'layout', MIXED_VIDEO_LAYOUTS) };
-      if (params.maxResolutionUid !== undefined) result.maxResolutionUid = requireString(params.maxResolutionUid, 'maxResolutionUid');
-      return { id, method, params: result };
-    }
-    case 'stop':
-      return { id, method, params: { deadlineMs: requireInt(params.deadlineMs, 'deadlineMs', 0, 3_600_000) } };
-  }
+  const message = structural(parentChecker, raw, '');
+  if (message.method === 'start') return { id: message.id, method: 'start', params: { job: withDefaults((message.params as { job: RecorderJobMessage }).job) } };
+  if (message.method === 'addInput') return { id: message.id, method: 'addInput', params: { input: checkInput((message.params as { input: RecorderInput }).input, 'input') } };
+  return message as ParentMessage;
 }
 
 /** Light validation of child → parent messages: the shape the parent relies on. */
 export function parseChildMessage(raw: unknown): ChildMessage {
-  const message = requireObject(raw, 'message');
-  if (message.type === 'response') {
-    requireInt(message.id, 'id', 0, Number.MAX_SAFE_INTEGER);
-    if (message.ok === true) return message as unknown as ChildMessage;
-    const error = requireObject(message.error, 'error');
-    requireString(error.code, 'error.code');
-    return message as unknown as ChildMessage;
-  }
-  if (message.type === 'event') {
-    requireOneOf(message.event, 'event', ['ready', 'firstFrame', 'error'] as const);
-    requireObject(message.data, 'data');
-    return message as unknown as ChildMessage;
-  }
-  throw new TypeError('message.type must be response or event');
+  return structural(childChecker, raw, '') as ChildMessage;
 }

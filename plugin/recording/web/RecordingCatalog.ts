@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isId } from '../../../signaling/schemas/common';
 import type { RecordingEngine } from '../RecordingEngine';
 
 /** One finished (or finishing) recording file of a channel, as the page lists it. */
@@ -108,5 +109,5 @@ export class RecordingCatalog {
 
 /** Channel ids are path segments here: '.', '..' (allowed by the signaling pattern) must not be. */
 export function isSafeChannelId(channelId: string): boolean {
-  return /^[A-Za-z0-9_.:-]{1,64}$/.test(channelId) && !/^\.+$/.test(channelId);
+  return isId(channelId) && !/^\.+$/.test(channelId);
 }
