@@ -12,7 +12,7 @@ import { startBackendServer, waitUploaded } from './support';
 t.test('a finished recording leaves memory after the retention and is still answered for from disk', async (t) => {
   const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'confrec-retention-'));
   t.teardown(() => fsp.rm(root, { recursive: true, force: true }));
-  const recording = { stateDir: path.join(root, 'state'), recordingsDir: path.join(root, 'recordings'), retainFinishedMs: 300 };
+  const recording = { stateDir: path.join(root, 'state'), recordingsDir: path.join(root, 'recordings'), retainFinishedMs: 2000 };
   const env = await startBackendServer({ overrides: { recording } });
   let closed = false;
   t.teardown(() => (closed ? undefined : env.close()));
@@ -22,11 +22,11 @@ t.test('a finished recording leaves memory after the retention and is still answ
   const recordingId: string = started.body.recordingId;
   await sleep(1500);
   t.equal((await env.api.request('POST', `/recordings/${recordingId}/stop`)).status, 200, 'stopped');
+  t.ok(env.recording.engine.get(recordingId), 'right after the stop, memory still holds the recording');
   const uploaded = await waitUploaded(env.api, recordingId);
   t.equal(uploaded.uploads[0].state, 'uploaded', 'its file is stored');
-  t.ok(env.recording.engine.get(recordingId), 'right after the stop, memory still holds the recording');
 
-  t.ok(await until(() => env.recording.engine.get(recordingId) === undefined, 10_000), 'after the retention memory forgot it');
+  t.ok(await until(() => env.recording.engine.get(recordingId) === undefined, 20_000), 'after the retention memory forgot it');
   const statusFile = path.join(recording.stateDir, 'events', `${Buffer.from(recordingId).toString('base64url')}.status.json`);
   t.ok(fs.existsSync(statusFile), 'its final status is on disk beside its event log');
 
