@@ -85,6 +85,12 @@ export const DEFAULT_CONFIG = {
     /** Most recordings running at once on this server. */
     maxConcurrentRecordings: 16,
     /**
+     * How long a finished recording stays in memory (ms); after that the HTTP API and the SDK answer
+     * for it from its event log and final status on disk (<stateDir>/events/), so memory does not
+     * grow with the number of recordings ever made.
+     */
+    retainFinishedMs: 600_000,
+    /**
      * Storage endpoints (host or host:port, comma separated; '*' for any) a record param may name for
      * S3-compatible or private Qiniu stores. Empty: only the vendors' own endpoints, so a client
      * cannot make the server upload to a host of its choosing.

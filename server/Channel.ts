@@ -1,5 +1,6 @@
 import type { types as ms } from 'mediasoup';
-import type { ChannelHandle, PluginHost, ProducerHandle } from '../plugin/PluginHost';
+import type { ChannelHandle, ProducerHandle } from './plugins/contract';
+import type { PluginHost } from './plugins/PluginHost';
 import { CodedError, ErrorCode, SignalingErrorCode } from '../signaling/errors';
 import type { ChannelProperties, ChannelType } from '../signaling/protocol';
 import { Logger } from './logger';
@@ -69,7 +70,7 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
     return this.producers().find((handle) => handle.producer.id === producerId);
   }
 
-  getProperty(name: string): unknown {
+  getProperty<K extends keyof ChannelProperties>(name: K): ChannelProperties[K] {
     return this.#properties[name];
   }
 
@@ -77,9 +78,9 @@ export class Channel extends TypedEmitter<ChannelEvents> implements ChannelHandl
     return { ...this.#properties };
   }
 
-  setProperties(patch: Record<string, unknown>): void {
+  setProperties(patch: Partial<ChannelProperties>): void {
     if (this.#closed) return;
-    const changed = Object.keys(patch).filter((key) => this.#properties[key] !== patch[key]);
+    const changed = (Object.keys(patch) as Array<keyof ChannelProperties>).filter((key) => this.#properties[key] !== patch[key]);
     if (changed.length === 0) return;
     Object.assign(this.#properties, patch);
     this.broadcast('propertyChange', { changed, properties: this.properties() });

@@ -1,5 +1,5 @@
 import type { ChannelType } from '../signaling/protocol';
-import type { PluginHost } from '../plugin/PluginHost';
+import type { PluginHost } from './plugins/PluginHost';
 import { MEDIA_CODECS } from './mediaCodecs';
 import { Channel } from './Channel';
 import type { WorkerPool } from './WorkerPool';

@@ -4,8 +4,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import * as mediasoup from 'mediasoup';
 import type { ServerConfig } from '../config/defaults';
-import { PluginContext, PluginHost, ServerPlugin } from '../plugin/PluginHost';
-import { resolveAuthSecret, verifyToken } from './auth/token';
+import type { HttpRoute, PluginContext, PluginFactory, UpgradeRoute } from './plugins/contract';
+import { PluginHost } from './plugins/PluginHost';
+import { mayAccessRecordings, resolveAuthSecret, verifyToken } from './auth/token';
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 import { ChannelRegistry } from './ChannelRegistry';
 import type { ClusterChannels } from './cluster/ClusterChannels';
@@ -25,20 +26,7 @@ import { WorkerPool } from './WorkerPool';
 
 const logger = new Logger('MediaServer');
 
-/** Builds the plugins for a server; called once the server's channels exist. */
-export type PluginFactory = (context: PluginContext & { config: ServerConfig }) => Promise<ServerPlugin> | ServerPlugin;
-
-export interface HttpRoute {
-  /** Returns true when it handled the request. */
-  (request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> | boolean;
-}
-
-/** A WebSocket endpoint on its own path (e.g. the recorder SDK's), beside signaling at '/ws'. */
-export interface UpgradeRoute {
-  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Closes its sockets: called before the HTTP server closes, which waits for them. */
-  close(): void;
-}
+export type { HttpRoute, PluginFactory, UpgradeRoute };
 
 /**
  * The whole server in one object: workers → channels → HTTP + WebSocket, started in that order and
@@ -110,16 +98,20 @@ export class MediaServer {
       throw error;
     }
     try {
-      const context = {
+      const context: PluginContext = {
         config,
         logger: new Logger('plugin'),
-        getOrCreateChannel: (channelId: string, type?: 'Communication' | 'Live') => server.registry.getOrCreate(channelId, type),
-        findChannel: (channelId: string) => server.registry.find(channelId),
-        authorize: async (appId: string, channelId: string, token: string) => {
-          if (!config.auth.enabled) return { uid: 'backend', privileges: { publish: true, record: true } };
+        authSecret,
+        getOrCreateChannel: (channelId, type) => server.registry.getOrCreate(channelId, type),
+        findChannel: (channelId) => server.registry.find(channelId),
+        authorize: async (appId, channelId, token) => {
+          if (!config.auth.enabled) return { uid: 'backend', privileges: { publish: true, record: true, recordings: true } };
           if (appId !== config.auth.appId) throw new CodedError(SignalingErrorCode.TokenMismatch, 'unknown app id');
-          return verifyToken(authSecret, token, { appId, channelId });
+          const claims = await verifyToken(authSecret, token, { appId, channelId });
+          return { uid: claims.uid, privileges: { publish: claims.privileges.publish, record: claims.privileges.record, recordings: mayAccessRecordings(claims) } };
         },
+        addRoute: (route) => server.addRoute(route),
+        addUpgradeRoute: (pathname, route) => server.addUpgradeRoute(pathname, route),
       };
       const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.certificate ? 'https' : 'http' });
       if (cluster) {

@@ -1,5 +1,5 @@
 import type { types as ms } from 'mediasoup';
-import type { PeerHandle } from '../plugin/PluginHost';
+import type { PeerHandle } from './plugins/contract';
 import type { JoinParam, PeerInfo, Role } from '../signaling/protocol';
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { types as ms } from 'mediasoup';
-import type { PluginHost } from '../plugin/PluginHost';
+import type { PluginHost } from './plugins/PluginHost';
 import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../signaling/errors';
 import type { JoinResponse, Method, RequestData, ResponseData } from '../signaling/protocol';
 import type { ServerConfig } from '../config/defaults';

@@ -152,6 +152,9 @@ function validate(config: ServerConfig): void {
   if (!Number.isInteger(config.recording.maxConcurrentRecordings) || config.recording.maxConcurrentRecordings < 1) {
     throw new ConfigError('recording.maxConcurrentRecordings', 'must be a positive integer');
   }
+  if (!Number.isInteger(config.recording.retainFinishedMs) || config.recording.retainFinishedMs < 0) {
+    throw new ConfigError('recording.retainFinishedMs', 'must be a non-negative integer (milliseconds)');
+  }
   if (config.api.secret && config.api.secret.length < 16) throw new ConfigError('api.secret', 'must be at least 16 characters');
   if (!Number.isInteger(config.api.maxBodyBytes) || config.api.maxBodyBytes < 1024) throw new ConfigError('api.maxBodyBytes', 'must be an integer >= 1024');
   if (config.webhooks.secret && config.webhooks.secret.length < 16) throw new ConfigError('webhooks.secret', 'must be at least 16 characters');

@@ -3,12 +3,16 @@ import { installWebRoutes } from './http/webRoutes';
 import { Logger, routeProcessWarnings } from './logger';
 import { MediaServer } from './MediaServer';
 import { describeStart } from './startBanner';
-import { attachDefaultApis, attachMetrics, defaultPlugins } from './plugins';
+import { attachMetrics, defaultPlugins } from './plugins';
 
 const logger = new Logger('main');
 routeProcessWarnings();
 
-/** Process entry: config → server → signal handling. The process survives worker deaths. */
+/**
+ * Process entry: config → server with its plugins (plugins.ts, the composition root: the recording
+ * plugin unless recording.enabled is false) → metrics → web page → signal handling. The process
+ * survives worker deaths.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -21,8 +25,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await MediaServer.start(config, { plugins: defaultPlugins(config) });
-  const backend = attachDefaultApis(server);
-  const metrics = attachMetrics(server, backend);
+  const metrics = attachMetrics(server);
   installWebRoutes(server);
   console.log(describeStart(server));
   let stopping = false;
@@ -30,10 +33,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received, shutting down`);
+    // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most (BackendControl).
     server
       .close()
-      // Recordings stopped by the shutdown still tell the webhooks, for a few seconds at most.
-      .then(() => backend?.close({ drainMs: 5000 }))
       .then(() => metrics?.close())
       .then(
         () => process.exit(0),

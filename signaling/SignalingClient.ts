@@ -97,6 +97,7 @@ export class SignalingClient {
   }
 
   /** Resolves with the first notification of that name satisfying `predicate`. */
+  waitFor<N extends NotificationName, D extends Notifications[N]>(notification: N, predicate: (data: Notifications[N]) => data is D, timeoutMs?: number): Promise<D>;
   waitFor<N extends NotificationName>(notification: N, predicate?: (data: Notifications[N]) => boolean, timeoutMs?: number): Promise<Notifications[N]>;
   waitFor(notification: string, predicate?: (data: any) => boolean, timeoutMs?: number): Promise<any>;
   waitFor(notification: string, predicate: (data: any) => boolean = () => true, timeoutMs = this.#timeoutMs): Promise<unknown> {

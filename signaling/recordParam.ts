@@ -208,11 +208,25 @@ function checkEndpoint(endpoint: unknown, field: string): string {
 
 const TARGET_FIELDS = new Set(['vendor', 'bucket', 'region', 'endpoint', 'accessKey', 'secretKey']);
 
+/** Targets this process validated: inner code (the upload queue) takes them as they are. */
+const validatedTargets = new WeakSet<StorageTarget>();
+
+/** True for a target validateStorageTarget returned (and nobody copied since): checked at its boundary already. */
+export function isValidatedStorageTarget(target: unknown): target is StorageTarget {
+  return typeof target === 'object' && target !== null && validatedTargets.has(target as StorageTarget);
+}
+
 /**
  * Validates a storage target and returns a clean copy (only known fields, normalised endpoint).
  * `prefix` names the fields in errors ('storage' → 'storage.bucket').
  */
 export function validateStorageTarget(input: unknown, prefix = 'storage'): StorageTarget {
+  const target = checkStorageTarget(input, prefix);
+  validatedTargets.add(target);
+  return target;
+}
+
+function checkStorageTarget(input: unknown, prefix: string): StorageTarget {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid(prefix, 'must be an object');
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {

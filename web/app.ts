@@ -121,7 +121,7 @@ class ConferencePage {
     channel.on('trackRemoved', (peer, track) => this.#tiles.removeTrack(peer, track));
     channel.on('recordingProgress', ({ percent }) => this.#record.showProgress(`Saving the recording: ${percent}%`));
     channel.on('recordingEvent', (event) => {
-      switch (event.event) {
+      switch (event.type) {
         case 'stopped':
           this.#record.showProgress('Saving the recording…');
           break;
@@ -138,7 +138,7 @@ class ConferencePage {
         case 'recorderFailure':
         case 'uploaderFailure':
         case 'fatalError':
-          this.#say('error', `Recording problem (${event.code ?? event.event}): ${event.message ?? 'see the server log'}`);
+          this.#say('error', `Recording problem (${event.code ?? event.type}): ${event.message ?? 'see the server log'}`);
           break;
       }
     });

@@ -3,6 +3,7 @@
  * S3 (s3rver on loopback), seconds from stop() to the engine's 'uploaded' (onRecordingUploaded),
  * split into finalizing (stop → stopped) and storing (stopped → uploaded).
  */
+import type { RecordingEvent } from '../../signaling/recordingEvent';
 import fs from 'node:fs';
 import { startS3Server } from '../../test/support/s3Server';
 import type { ChannelRecording } from '../../plugin/recording/ChannelRecording';
@@ -17,12 +18,12 @@ const CONFIG = { transcodingConfig: { width: 640, height: 360, fps: 15, bitrate:
 async function measureStop(env: BenchEnv, recording: ChannelRecording): Promise<{ finalizeS: number; storeS: number; totalS: number }> {
   const uploaded = env.waitUploaded(recording.recordingId, 300_000);
   const stopped = new Promise<number>((resolve) => {
-    const onStopped = (id: string): void => {
-      if (id !== recording.recordingId) return;
-      env.engine.off('stopped', onStopped);
+    const onStopped = (event: RecordingEvent): void => {
+      if (event.type !== 'stopped' || event.recordingId !== recording.recordingId) return;
+      env.engine.eventLog.off('appended', onStopped);
       resolve(performance.now());
     };
-    env.engine.on('stopped', onStopped);
+    env.engine.eventLog.on('appended', onStopped);
   });
   const t0 = performance.now();
   await env.engine.stop(recording.recordingId, 'bench');

@@ -3,6 +3,7 @@
  * temp dir), the replay publisher host, and helpers to fill channels with publishers and to run our
  * recorder or the FFmpeg baseline on them.
  */
+import type { RecordingEvent } from '../../signaling/recordingEvent';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,23 +77,23 @@ export class BenchEnv {
 
   /** Starts our recorder on a channel (engine API, as the HTTP API and CloudRecorder do). */
   async record(published: PublishedChannel, config: RecordingConfig, target: StorageTarget = { vendor: 'local' }, fileName?: string): Promise<ChannelRecording> {
-    return this.engine.start({ channel: published.channel, config: resolveRecordingConfig(config), target, startedBy: 'bench', ...(fileName ? { fileName } : {}) });
+    return this.engine.start({ channel: published.channel, config: resolveRecordingConfig(config), target, startedBy: 'bench', ...(fileName ? { fileName } : {}) }).started;
   }
 
   /** Resolves with the object key once the engine reports the recording's file uploaded. */
   waitUploaded(recordingId: string, timeoutMs = 120_000): Promise<{ objectKey: string; at: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.engine.off('uploaded', onUploaded);
+        this.engine.eventLog.off('appended', onUploaded);
         reject(new Error(`${recordingId} not uploaded within ${timeoutMs} ms`));
       }, timeoutMs);
-      const onUploaded = (id: string, fileName: string): void => {
-        if (id !== recordingId) return;
+      const onUploaded = (event: RecordingEvent): void => {
+        if (event.type !== 'uploaded' || event.recordingId !== recordingId) return;
         clearTimeout(timer);
-        this.engine.off('uploaded', onUploaded);
-        resolve({ objectKey: fileName, at: performance.now() });
+        this.engine.eventLog.off('appended', onUploaded);
+        resolve({ objectKey: event.fileName, at: performance.now() });
       };
-      this.engine.on('uploaded', onUploaded);
+      this.engine.eventLog.on('appended', onUploaded);
     });
   }
 
@@ -119,12 +120,12 @@ export class BenchEnv {
     let expected = Infinity;
     let done: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (done = resolve));
-    const onUploaded = (id: string, fileName: string): void => {
-      if (id !== recording.recordingId) return;
-      keys.push(fileName);
+    const onUploaded = (event: RecordingEvent): void => {
+      if (event.type !== 'uploaded' || event.recordingId !== recording.recordingId) return;
+      keys.push(event.fileName);
       if (keys.length >= expected) done();
     };
-    this.engine.on('uploaded', onUploaded);
+    this.engine.eventLog.on('appended', onUploaded);
     try {
       const files = await this.engine.stop(recording.recordingId, 'bench');
       expected = files.length;
@@ -132,7 +133,7 @@ export class BenchEnv {
       await Promise.race([finished, sleep(timeoutMs)]);
       return keys.map((key) => this.localObjectPath(key));
     } finally {
-      this.engine.off('uploaded', onUploaded);
+      this.engine.eventLog.off('appended', onUploaded);
     }
   }
 

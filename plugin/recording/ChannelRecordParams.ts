@@ -1,22 +1,12 @@
+import type { ChannelProperties } from '../../signaling/protocol';
+
+/** What the `recordParam` channel property shows of the param in force (no keys). */
+type RecordParamDescription = NonNullable<ChannelProperties['recordParam']>;
 import type { RecordParam } from '../../signaling/recordParam';
 
 /** The record param in force and who set it: a peer's uid, or 'server' for the default storage. */
 export interface RecordParamInForce {
   param: RecordParam;
-  setBy: string;
-}
-
-/**
- * What the `recordParam` channel property shows of the param in force: where recordings go and who
- * chose it, never a storage key.
- */
-export interface RecordParamDescription {
-  vendor: string;
-  bucket?: string;
-  region?: string;
-  endpoint?: string;
-  fileName: string;
-  video: boolean;
   setBy: string;
 }
 

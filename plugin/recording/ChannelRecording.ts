@@ -2,7 +2,7 @@ import type { types as ms } from 'mediasoup';
 import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import type { ChannelHandle, ProducerHandle } from '../PluginHost';
+import type { ChannelHandle, ProducerHandle } from '../../server/plugins/contract';
 import type { MixedVideoLayout } from './layout';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import { RecorderProcess, RecorderProcessOptions } from './recorder/RecorderProcess';

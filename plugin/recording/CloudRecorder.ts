@@ -1,13 +1,14 @@
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import { isId } from '../../signaling/schemas/common';
-import type { CloudRecorderObserver } from '../../signaling/recorder/observer';
+import type { RecordingEvent } from '../../signaling/recordingEvent';
+import { notifyObserver, type CloudRecorderObserver } from '../../signaling/recorder/observer';
+import { Logger } from '../../server/logger';
+import type { PluginContext } from '../../server/plugins/contract';
+import type { CloudStorageConfig } from '../storage/cloudStorageConfig';
+import { resolveBackendStart } from './backendStart';
+import type { RecordingConfig } from './recordingConfig';
+import type { RecordingEngine } from './RecordingEngine';
 
 export type { CloudRecorderObserver };
-import { Logger } from '../../server/logger';
-import type { PluginContext } from '../PluginHost';
-import { CloudStorageConfig, cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
-import { parseRecordingConfig, RecordingConfig, resolveRecordingConfig } from './recordingConfig';
-import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';
 
 const logger = new Logger('CloudRecorder');
 
@@ -19,7 +20,7 @@ const logger = new Logger('CloudRecorder');
 export class CloudRecorder {
   readonly #engine: RecordingEngine;
   readonly #context: PluginContext;
-  readonly #unsubscribe: Array<() => void> = [];
+  readonly #onEvent: (event: RecordingEvent) => void;
   #recordingId: string | undefined;
   /** Callbacks of a recording arrive only for the recordings this instance started. */
   readonly #mine = new Set<string>();
@@ -28,27 +29,15 @@ export class CloudRecorder {
   constructor(engine: RecordingEngine, context: PluginContext, observer: CloudRecorderObserver) {
     this.#engine = engine;
     this.#context = context;
-    const forward = <E extends keyof RecordingEngineEvents>(event: E, call: (...args: RecordingEngineEvents[E]) => void): void => {
-      const listener = (...args: RecordingEngineEvents[E]): void => {
-        if (!this.#mine.has(args[0] as string)) return;
-        try {
-          call(...args);
-        } catch (error) {
-          logger.warn(`observer threw in ${event}: ${String(error)}`, { recordingId: args[0] as string });
-        }
-      };
-      engine.on(event, listener);
-      this.#unsubscribe.push(() => engine.off(event, listener));
+    this.#onEvent = (event) => {
+      if (!this.#mine.has(event.recordingId)) return;
+      try {
+        notifyObserver(observer, event);
+      } catch (error) {
+        logger.warn(`observer threw in ${event.type}: ${String(error)}`, { recordingId: event.recordingId });
+      }
     };
-    forward('connecting', (id) => observer.onRecordingConnecting?.(id));
-    forward('started', (id) => observer.onRecordingStarted?.(id));
-    forward('stopped', (id) => observer.onRecordingStopped?.(id));
-    forward('recorderFailure', (id, code, message) => observer.onRecorderFailure?.(id, code, message));
-    forward('uploaded', (id, fileName) => observer.onRecordingUploaded?.(id, fileName));
-    forward('backuped', (id, fileName) => observer.onRecordingBackuped?.(id, fileName));
-    forward('uploadingProgress', (id, progress) => observer.onRecordingUploadingProgress?.(id, progress));
-    forward('uploaderFailure', (id, code, message) => observer.onUploaderFailure?.(id, code, message));
-    forward('fatalError', (id, _channelId, code) => observer.onRecordingFatalError?.(id, code));
+    engine.eventLog.on('appended', this.#onEvent);
   }
 
   get recordingId(): string | undefined {
@@ -68,37 +57,14 @@ export class CloudRecorder {
     if (this.#recordingId && this.#engine.get(this.#recordingId)?.active) {
       throw new CodedError(RecordingErrorCode.InvalidOperation, 'this recorder is already recording; stop it first');
     }
-    if (typeof appId !== 'string' || !appId) throw new CodedError(RecordingErrorCode.InvalidParameter, 'appId must be a non-empty string');
-    if (!isId(channelName)) {
-      throw new CodedError(RecordingErrorCode.InvalidParameter, 'channelName must be 1-64 characters of [A-Za-z0-9_.:-]');
-    }
-    if (!isId(uid)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'uid must be 1-64 characters of [A-Za-z0-9_.:-]');
-    const config = resolveRecordingConfig(parseRecordingConfig(recordingConfig));
-    const target = cloudStorageConfigToTarget(storageConfig);
-    let grant;
-    try {
-      grant = await this.#context.authorize(appId, channelName, typeof token === 'string' ? token : '');
-    } catch (error) {
-      throw new CodedError(RecordingErrorCode.ConnectError, `token refused: ${(error as Error).message}`);
-    }
-    if (!grant.privileges.record) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the token does not grant the record privilege');
-    const channel = await this.#context.getOrCreateChannel(channelName, config.channelType);
-    // Callbacks for this recording must reach the observer from 'connecting' on; the id is minted
-    // inside start(), so claim it from the first event naming this channel.
-    const claim = (recordingId: string, channelId: string): void => {
-      if (channelId === channelName && !this.#recordingId) {
-        this.#recordingId = recordingId;
-        this.#mine.add(recordingId);
-      }
-    };
+    const request = await resolveBackendStart(this.#context, this.#engine, { appId, channelName, token, uid, recordingConfig, storageConfig });
     this.#recordingId = undefined;
-    this.#engine.prependListener('connecting', claim);
-    try {
-      const recording = await this.#engine.start({ channel, config, target, startedBy: `backend:${uid}` });
-      return recording.recordingId;
-    } finally {
-      this.#engine.off('connecting', claim);
-    }
+    const { recordingId, started } = this.#engine.start(request);
+    // Ours before its first event (connecting) is appended.
+    this.#recordingId = recordingId;
+    this.#mine.add(recordingId);
+    await started;
+    return recordingId;
   }
 
   /** StopCloudRecording: finalizes the file; uploads follow (onRecordingUploaded). */
@@ -117,7 +83,7 @@ export class CloudRecorder {
   async release(keepRecordingInBackground = false): Promise<void> {
     if (this.#released) return;
     this.#released = true;
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#engine.eventLog.off('appended', this.#onEvent);
     if (!keepRecordingInBackground && this.#recordingId) await this.#engine.release(this.#recordingId);
   }
 

@@ -2,28 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
-import type { RecordingEventNotification } from '../../signaling/recorder/protocol';
-import type { RecordingEngine, RecordingEngineEvents } from './RecordingEngine';
+import type { RecordingEvent, RecordingEventBody } from '../../signaling/recordingEvent';
 
-/** The nine callbacks of the Agora seed, by the engine's event names. */
-export type RecordingEventName = keyof RecordingEngineEvents;
-export const RECORDING_EVENT_NAMES: readonly RecordingEventName[] = [
-  'connecting',
-  'started',
-  'stopped',
-  'recorderFailure',
-  'uploaded',
-  'backuped',
-  'uploadingProgress',
-  'uploaderFailure',
-  'fatalError',
-];
-
-/** One event of one recording, numbered 1, 2, 3 … per recording; what the SDK receives. Never carries secrets. */
-export type RecordingEventEntry = RecordingEventNotification;
+/** One event of one recording, numbered 1, 2, 3 … per recording. Never carries secrets. */
+export type RecordingEventEntry = RecordingEvent;
 
 export type RecordingEventLogEvents = {
-  /** Every entry, in the order the engine emitted them. */
+  /** Every entry, in the order the engine appended them: the one fan-out of recording events. */
   appended: [entry: RecordingEventEntry];
 };
 
@@ -49,20 +34,23 @@ interface Log {
 
 const logger = new Logger('RecordingEventLog');
 
+/** A finished recording's last status, beside its log (see RecordingArchive). */
+export const STATUS_SUFFIX = '.status.json';
+
 /**
  * A bounded log of every recording's events with per-recording sequence numbers, so a controller
  * that lost its connection (recorder SDK) or its receiver (webhooks) can catch up on exactly what it
- * missed, in order. Fed by the engine; one log per server. In memory, and on disk when given a `dir`.
+ * missed, in order. The engine appends each event once; every consumer listens to 'appended'. One
+ * log per server. In memory, and on disk when given a `dir`.
  */
 export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
   readonly #logs = new Map<string, Log>();
   readonly #maxEntries: number;
   readonly #maxRecordings: number;
   readonly #dir?: string;
-  readonly #unsubscribe: Array<() => void> = [];
   #closed = false;
 
-  constructor(engine: RecordingEngine, options: RecordingEventLogOptions = {}) {
+  constructor(options: RecordingEventLogOptions = {}) {
     super();
     this.#maxEntries = options.maxEntriesPerRecording ?? 2000;
     this.#maxRecordings = options.maxRecordings ?? 1000;
@@ -70,20 +58,11 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
       this.#dir = options.dir;
       this.#load(options.dir);
     }
-    const listen = <E extends RecordingEventName>(event: E, toEntry: (...args: RecordingEngineEvents[E]) => Omit<RecordingEventEntry, 'seq' | 'at' | 'event'>): void => {
-      const listener = (...args: RecordingEngineEvents[E]): void => this.#append(event, toEntry(...args));
-      engine.on(event, listener);
-      this.#unsubscribe.push(() => engine.off(event, listener));
-    };
-    listen('connecting', (recordingId, channelId) => ({ recordingId, channelId }));
-    listen('started', (recordingId, channelId) => ({ recordingId, channelId }));
-    listen('stopped', (recordingId, channelId, reason) => ({ recordingId, channelId, message: reason }));
-    listen('recorderFailure', (recordingId, code, message) => ({ recordingId, code, message }));
-    listen('uploaded', (recordingId, fileName) => ({ recordingId, fileName }));
-    listen('backuped', (recordingId, fileName) => ({ recordingId, fileName }));
-    listen('uploadingProgress', (recordingId, progress, fileName) => ({ recordingId, progress, fileName }));
-    listen('uploaderFailure', (recordingId, code, message) => ({ recordingId, code, message }));
-    listen('fatalError', (recordingId, channelId, code, message) => ({ recordingId, channelId, code, message }));
+  }
+
+  /** The directory of the durable logs (undefined: in memory only). */
+  get dir(): string | undefined {
+    return this.#dir;
   }
 
   has(recordingId: string): boolean {
@@ -114,33 +93,38 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.removeAllListeners();
   }
 
-  #append(event: RecordingEventName, fields: Omit<RecordingEventEntry, 'seq' | 'at' | 'event'>): void {
-    if (this.#closed) return;
-    let log = this.#logs.get(fields.recordingId);
+  /** Numbers, stores and fans out one event (nothing once closed). */
+  append(body: RecordingEventBody): RecordingEvent | undefined {
+    if (this.#closed) return undefined;
+    let log = this.#logs.get(body.recordingId);
     if (log) {
       // Least recently active last: re-insert.
-      this.#logs.delete(fields.recordingId);
+      this.#logs.delete(body.recordingId);
     } else {
       log = { entries: [], nextSeq: 1, linesOnDisk: 0 };
       while (this.#logs.size >= this.#maxRecordings) this.#forget(this.#logs.keys().next().value!);
     }
-    this.#logs.set(fields.recordingId, log);
-    if (fields.channelId) log.channelId = fields.channelId;
-    const entry: RecordingEventEntry = { ...withoutUndefined(fields), seq: log.nextSeq++, event, at: new Date().toISOString() };
+    this.#logs.set(body.recordingId, log);
+    if (body.channelId) log.channelId = body.channelId;
+    const entry = { ...withoutUndefined(body), seq: log.nextSeq++, at: new Date().toISOString() } as RecordingEvent;
     if (!entry.channelId && log.channelId) entry.channelId = log.channelId;
     log.entries.push(entry);
     if (log.entries.length > this.#maxEntries) log.entries.splice(0, log.entries.length - this.#maxEntries);
-    this.#persist(fields.recordingId, log, entry);
+    this.#persist(body.recordingId, log, entry);
     this.safeEmit('appended', entry);
+    return entry;
+  }
+
+  /** Where a recording's own files in the log's directory start: `<dir>/<base64url(id)>` (any id is a safe name). */
+  fileStem(recordingId: string): string | undefined {
+    return this.#dir ? path.join(this.#dir, Buffer.from(recordingId).toString('base64url')) : undefined;
   }
 
   #fileOf(recordingId: string): string {
-    // base64url: any recording id is a safe file name.
-    return path.join(this.#dir!, `${Buffer.from(recordingId).toString('base64url')}.jsonl`);
+    return `${this.fileStem(recordingId)!}.jsonl`;
   }
 
   /** A failing disk costs durability, never the recording: logged and carried on. */
@@ -162,9 +146,12 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
     }
   }
 
+  /** Drops a recording's log and every file of it in the directory (its final status too). */
   #forget(recordingId: string): void {
     this.#logs.delete(recordingId);
-    if (this.#dir) fs.rmSync(this.#fileOf(recordingId), { force: true });
+    if (!this.#dir) return;
+    fs.rmSync(this.#fileOf(recordingId), { force: true });
+    fs.rmSync(`${this.fileStem(recordingId)!}${STATUS_SUFFIX}`, { force: true });
   }
 
   /** The newest maxRecordings logs, oldest first so the least recently active is dropped first. */
@@ -175,14 +162,17 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
       .filter((name) => name.endsWith('.jsonl'))
       .map((name) => ({ file: path.join(dir, name), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs }))
       .sort((a, b) => a.mtimeMs - b.mtimeMs);
-    for (const { file } of files.slice(0, Math.max(0, files.length - this.#maxRecordings))) fs.rmSync(file, { force: true });
+    for (const { file } of files.slice(0, Math.max(0, files.length - this.#maxRecordings))) {
+      fs.rmSync(file, { force: true });
+      fs.rmSync(file.replace(/\.jsonl$/, STATUS_SUFFIX), { force: true });
+    }
     for (const { file } of files.slice(-this.#maxRecordings)) {
       const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
       // A line cut short by a crash is skipped; the rest of the log still counts.
       const entries = lines.flatMap((line) => {
         try {
-          const entry = JSON.parse(line) as RecordingEventEntry;
-          return typeof entry?.recordingId === 'string' && Number.isInteger(entry.seq) ? [entry] : [];
+          const entry = fromLine(JSON.parse(line));
+          return entry ? [entry] : [];
         } catch {
           return [];
         }
@@ -195,6 +185,15 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
     }
     if (this.#logs.size > 0) logger.info(`load() | event logs of ${this.#logs.size} recording(s) restored from ${dir}`);
   }
+}
+
+/** A line as written; the first version named the type `event`. */
+function fromLine(value: unknown): RecordingEvent | undefined {
+  const line = value as (RecordingEvent & { event?: RecordingEvent['type'] }) | null;
+  if (typeof line?.recordingId !== 'string' || !Number.isInteger(line.seq)) return undefined;
+  const { event, ...rest } = line;
+  const type = rest.type ?? event;
+  return typeof type === 'string' ? ({ ...rest, type } as RecordingEvent) : undefined;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -1,13 +1,20 @@
 import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { parseRecordParam, RecordParam } from '../../signaling/recordParam';
-import type { RequestData } from '../../signaling/protocol';
+import type { Notifications, RequestData } from '../../signaling/protocol';
+import { isFinalRecordingEvent, toWireEvent } from '../../signaling/recordingEvent';
 import { Logger } from '../../server/logger';
-import type { ChannelHandle, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../PluginHost';
+import type { Registry } from 'prom-client';
+import type { MetricsPart } from '../../server/metrics/ServerMetrics';
+import type { ChannelHandle, MetricsOptions, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../../server/plugins/contract';
+import { registerUploadMetrics } from '../storage/uploadMetrics';
+import { registerWebhookMetrics } from '../webhooks/webhookMetrics';
+import { registerRecordingMetrics } from './recordingMetrics';
 import { resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
 import { ChannelRecordParams } from './ChannelRecordParams';
+import type { BackendControl } from './api/BackendControl';
 
 const logger = new Logger('RecordingPlugin');
 
@@ -16,6 +23,8 @@ export interface RecordingPluginOptions {
   context: PluginContext;
   /** 'local': every channel may record to the local store without a record param (Ready at once). */
   defaultStorage: 'local' | 'none';
+  /** The backend surface (HTTP API, recorder SDK, webhooks); absent with api.enabled false. */
+  backend?: BackendControl;
 }
 
 /**
@@ -29,38 +38,24 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #context: PluginContext;
   readonly #defaultStorage: 'local' | 'none';
   readonly #params = new Map<string, ChannelRecordParams>();
+  readonly backend: BackendControl | undefined;
 
   constructor(options: RecordingPluginOptions) {
     this.#engine = options.engine;
+    this.backend = options.backend;
     this.#context = options.context;
     this.#defaultStorage = options.defaultStorage;
-    const refresh = (channelId: string): void => {
-      const channel = this.#context.findChannel(channelId);
-      if (channel) this.#refresh(channel);
-    };
-    const tell = (recordingId: string, event: string, extra: Record<string, unknown> = {}): void => {
-      const channel = this.#channelOf(recordingId);
-      channel?.broadcast('recordingEvent', { recordingId, event, ...extra });
-    };
-    const engine = this.#engine;
-    engine.on('started', (recordingId, channelId) => {
-      refresh(channelId);
-      tell(recordingId, 'started');
-    });
-    engine.on('stopped', (recordingId, channelId, reason) => {
-      refresh(channelId);
-      tell(recordingId, 'stopped', { message: reason });
-    });
-    engine.on('fatalError', (recordingId, channelId, code) => {
-      refresh(channelId);
-      tell(recordingId, 'fatalError', { code });
-    });
-    engine.on('recorderFailure', (recordingId, code, message) => tell(recordingId, 'recorderFailure', { code, message }));
-    engine.on('uploaded', (recordingId, fileName) => tell(recordingId, 'uploaded', { fileName }));
-    engine.on('backuped', (recordingId, fileName) => tell(recordingId, 'backuped', { fileName }));
-    engine.on('uploaderFailure', (recordingId, code, message) => tell(recordingId, 'uploaderFailure', { code, message }));
-    engine.on('uploadingProgress', (recordingId, percent, fileName) => {
-      this.#channelOf(recordingId)?.broadcast('recordingProgress', { recordingId, fileName, percent });
+    // The channel hears its recordings' events from the one stream: recordState changes on the
+    // final ones and on started; progress goes as recordingProgress, connecting stays backend-only.
+    this.#engine.eventLog.on('appended', (event) => {
+      const channel = event.channelId ? this.#context.findChannel(event.channelId) : undefined;
+      if (!channel) return;
+      if (event.type === 'started' || isFinalRecordingEvent(event)) this.#refresh(channel);
+      if (event.type === 'uploadingProgress') {
+        channel.broadcast('recordingProgress', { recordingId: event.recordingId, fileName: event.fileName, percent: event.progress });
+      } else if (event.type !== 'connecting') {
+        channel.broadcast('recordingEvent', toWireEvent(event));
+      }
     });
   }
 
@@ -87,7 +82,7 @@ export class RecordingPlugin implements ServerPlugin {
       } catch (error) {
         // The join stands; the peer learns its record param was refused and why.
         const coded = error instanceof CodedError ? error : new CodedError(RecordingErrorCode.InvalidParameter, String(error));
-        peer.notify('recordingEvent', { recordingId: '', event: 'recordParamRefused', code: coded.code, message: coded.message });
+        peer.notify('recordingEvent', { recordingId: '', type: 'recordParamRefused', event: 'recordParamRefused', code: coded.code, message: coded.message } satisfies Notifications['recordingEvent']);
       }
     }
     this.#refresh(channel);
@@ -138,7 +133,7 @@ export class RecordingPlugin implements ServerPlugin {
       recordingStreamTypes: param.video ? 'AudioVideo' : 'AudioOnly',
       channelType: channel.type,
     });
-    const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` });
+    const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` }).started;
     logger.info('enableRecord | started', { recordingId: recording.recordingId, channelId: channel.channelId, uid: peer.uid });
     return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
   }
@@ -147,15 +142,28 @@ export class RecordingPlugin implements ServerPlugin {
     return this.#engine;
   }
 
+  /** Recordings and recorders, the upload queue, and the webhooks (at 0 without webhooks.urls). */
+  registerMetrics(registry: Registry, options: MetricsOptions): MetricsPart {
+    const parts = [
+      registerRecordingMetrics(registry, this.#engine, options),
+      registerUploadMetrics(registry, this.#engine.uploads),
+      registerWebhookMetrics(registry, this.backend?.webhooks),
+    ];
+    return { close: () => parts.forEach((part) => part.close()) };
+  }
+
   /** Agora seed's CreateCloudRecorderInstance, in process. */
   createCloudRecorder(observer: CloudRecorderObserver): CloudRecorder {
     return new CloudRecorder(this.#engine, this.#context, observer);
   }
 
 
+  /** Stops the recordings, closes the queue, then the backend (whose webhooks still tell how they ended) and the log. */
   async close(): Promise<void> {
     await this.#engine.close();
     await this.#engine.uploads.close();
+    await this.backend?.close();
+    this.#engine.eventLog.close();
   }
 
   #acceptParam(recordString: string): RecordParam {
@@ -182,10 +190,5 @@ export class RecordingPlugin implements ServerPlugin {
       recordingId: state === 'Running' ? running!.recordingId : null,
       recordParam: params?.description ?? null,
     });
-  }
-
-  #channelOf(recordingId: string): ChannelHandle | undefined {
-    const recording = this.#engine.get(recordingId);
-    return recording ? this.#context.findChannel(recording.channel.channelId) : undefined;
   }
 }

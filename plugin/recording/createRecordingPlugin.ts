@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { ServerConfig } from '../../config/defaults';
-import type { PluginContext } from '../PluginHost';
+import type { PluginContext } from '../../server/plugins/contract';
+import { BackendControl, type BackendControlOptions } from './api/BackendControl';
 import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
 import { RecordingPlugin } from './RecordingPlugin';
+import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordingEventLogOptions } from './RecordingEventLog';
 
@@ -11,13 +12,16 @@ export interface RecordingPluginOverrides {
   uploads?: Partial<UploadManagerOptions>;
   recorder?: RecorderProcessOptions;
   eventLog?: RecordingEventLogOptions;
+  backend?: BackendControlOptions;
 }
 
 /**
  * Assembles the recording plugin from the server config: the durable upload queue (resuming what a
- * previous run left), the engine, and the in-channel surface.
+ * previous run left), the engine, the in-channel surface, the backend control (HTTP API, recorder
+ * SDK socket, webhooks; unless api.enabled is false) and the page's recordings routes, the last two
+ * registered through the plugin contract.
  */
-export async function createRecordingPlugin(context: PluginContext & { config: ServerConfig }, overrides: RecordingPluginOverrides = {}): Promise<RecordingPlugin> {
+export async function createRecordingPlugin(context: PluginContext, overrides: RecordingPluginOverrides = {}): Promise<RecordingPlugin> {
   const { recording } = context.config;
   const uploads = await UploadManager.open({
     stateDir: path.join(recording.stateDir, 'uploads'),
@@ -31,11 +35,16 @@ export async function createRecordingPlugin(context: PluginContext & { config: S
     uploads,
     workDir: path.join(recording.stateDir, 'work'),
     maxConcurrentRecordings: recording.maxConcurrentRecordings,
+    retainFinishedMs: recording.retainFinishedMs,
     allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
     eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
-  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage });
+  const backend = context.config.api.enabled
+    ? new BackendControl(context, engine, overrides.backend)
+    : undefined;
+  context.addRoute(createRecordingRoutes(context, engine));
+  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage, ...(backend ? { backend } : {}) });
   await engine.recoverInterrupted();
   return plugin;
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RecordingPhase } from './ChannelRecording';
 import { RecorderCpuMeter } from './RecorderCpuMeter';
+import type { RecordingEvent } from '../../signaling/recordingEvent';
 import type { RecordingEngine } from './RecordingEngine';
 import type { RecordingMode } from './recorder/protocol';
 
@@ -17,7 +18,7 @@ export function registerRecordingMetrics(registry: Registry, engine: RecordingEn
   const registers = [registry];
   const livePids = (): number[] =>
     engine
-      .list()
+      .held()
       .filter((status) => WITH_RECORDER.has(status.phase))
       .map((status) => engine.get(status.recordingId)?.recorderPid)
       .filter((pid): pid is number => pid !== undefined);
@@ -29,7 +30,7 @@ export function registerRecordingMetrics(registry: Registry, engine: RecordingEn
     registers,
     collect() {
       const counts = new Map<string, number>();
-      for (const status of engine.list()) counts.set(`${status.phase} ${status.mode}`, (counts.get(`${status.phase} ${status.mode}`) ?? 0) + 1);
+      for (const status of engine.held()) counts.set(`${status.phase} ${status.mode}`, (counts.get(`${status.phase} ${status.mode}`) ?? 0) + 1);
       for (const phase of PHASES) for (const mode of MODES) this.set({ phase, mode }, counts.get(`${phase} ${mode}`) ?? 0);
     },
   });
@@ -53,17 +54,18 @@ export function registerRecordingMetrics(registry: Registry, engine: RecordingEn
       this.inc(cpu.sample().totalSeconds);
     },
   });
-  const onStarted = (recordingId: string): void => {
-    started.inc({ mode: engine.get(recordingId)?.config.recordingMode ?? 'composite' });
-    cpu.watch();
+  const onEvent = (event: RecordingEvent): void => {
+    if (event.type === 'started') {
+      started.inc({ mode: engine.get(event.recordingId)?.config.recordingMode ?? 'composite' });
+      cpu.watch();
+    } else if (event.type === 'fatalError') {
+      failed.inc({ code: event.code });
+    }
   };
-  const onFatal = (_recordingId: string, _channelId: string, code: string): void => failed.inc({ code });
-  engine.on('started', onStarted);
-  engine.on('fatalError', onFatal);
+  engine.eventLog.on('appended', onEvent);
   return {
     close() {
-      engine.off('started', onStarted);
-      engine.off('fatalError', onFatal);
+      engine.eventLog.off('appended', onEvent);
       cpu.close();
     },
   };

@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import { sanitizeFileName, validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
+import { isValidatedStorageTarget, sanitizeFileName, validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
 import { Logger, maskSecrets, registerSecret, type SecretHold } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import type { Uploader, UploadResult } from './Uploader';
@@ -177,7 +177,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (typeof recordingId !== 'string' || !ID_FIELD.test(recordingId)) throw invalid('recordingId', 'must be 1-256 printable ASCII characters');
     if (typeof channelId !== 'string' || !ID_FIELD.test(channelId)) throw invalid('channelId', 'must be 1-256 printable ASCII characters');
     const objectKey = sanitizeFileName(rawKey, 'objectKey');
-    const target = validateStorageTarget(rawTarget, 'target');
+    // A recording's target was validated where it entered (record param, API, SDK): not again here.
+    const target = isValidatedStorageTarget(rawTarget) ? rawTarget : validateStorageTarget(rawTarget, 'target');
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) throw invalid('localPath', 'must be an absolute path');
     const stat = await fsp.stat(localPath).catch(() => undefined);
     if (!stat?.isFile()) throw invalid('localPath', 'is not a readable file');

@@ -4,6 +4,7 @@ import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import type { RecordingEventEntry, RecordingEventLog } from '../recording/RecordingEventLog';
 import { signWebhook } from './signature';
+import { toWireEvent, type WireRecordingEvent } from '../../signaling/recordingEvent';
 
 const logger = new Logger('WebhookDispatcher');
 
@@ -33,7 +34,7 @@ export type WebhookDispatcherEvents = {
 };
 
 /** The JSON body of every webhook POST: the event log entry plus a delivery id. */
-export type WebhookPayload = RecordingEventEntry & { id: string };
+export type WebhookPayload = WireRecordingEvent & { id: string };
 
 interface Queue {
   url: string;
@@ -112,14 +113,14 @@ export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
     if (!queue) this.#queues.set(key, (queue = { url, recordingId: entry.recordingId, items: [], running: false }));
     const last = queue.items[queue.items.length - 1];
     // Index 0 is being delivered; a waiting progress event is superseded by a newer one.
-    if (entry.event === 'uploadingProgress' && queue.items.length > 1 && last?.event === 'uploadingProgress') {
+    if (entry.type === 'uploadingProgress' && queue.items.length > 1 && last?.type === 'uploadingProgress') {
       queue.items[queue.items.length - 1] = entry;
     } else {
       queue.items.push(entry);
     }
     if (queue.items.length > this.#options.maxQueuedPerRecording) {
       const removed = queue.items.splice(1, 1)[0];
-      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.event} #${removed?.seq}`, { recordingId: entry.recordingId });
+      logger.warn(`enqueue() | queue for ${redactUrl(url)} full: dropped ${removed?.type} #${removed?.seq}`, { recordingId: entry.recordingId });
     }
     if (!queue.running) void this.#run(key, queue);
   }
@@ -147,7 +148,7 @@ export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
 
   /** Tries until delivered, out of attempts, or closed. Never throws. */
   async #deliver(url: string, entry: RecordingEventEntry): Promise<void> {
-    const payload: WebhookPayload = { id: `${entry.recordingId}:${entry.seq}`, ...entry };
+    const payload: WebhookPayload = { id: `${entry.recordingId}:${entry.seq}`, ...toWireEvent(entry) };
     const body = JSON.stringify(payload);
     const { maxAttempts, retryBaseDelayMs, retryMaxDelayMs, timeoutMs, secret } = this.#options;
     for (let attempt = 1; attempt <= maxAttempts && !this.#closed; attempt++) {
@@ -159,7 +160,7 @@ export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
             'content-type': 'application/json',
             'user-agent': 'confrec-webhooks/1',
             'x-confrec-signature': signWebhook(secret, body),
-            'x-confrec-event': entry.event,
+            'x-confrec-event': entry.type,
             'x-confrec-delivery': payload.id,
             'x-confrec-attempt': String(attempt),
           },
@@ -179,11 +180,11 @@ export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
       }
       this.safeEmit('delivery', attempt === maxAttempts ? 'gaveUp' : 'retrying', url, entry);
       if (attempt === maxAttempts) {
-        logger.error(`deliver() | gave up on ${entry.event} #${entry.seq} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`, { recordingId: entry.recordingId });
+        logger.error(`deliver() | gave up on ${entry.type} #${entry.seq} to ${redactUrl(url)} after ${attempt} attempts: ${failure}`, { recordingId: entry.recordingId });
         return;
       }
       const delay = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.25);
-      logger.warn(`deliver() | ${entry.event} #${entry.seq} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`, { recordingId: entry.recordingId });
+      logger.warn(`deliver() | ${entry.type} #${entry.seq} to ${redactUrl(url)} failed (${failure}); retry ${attempt + 1}/${maxAttempts} in ${Math.round(delay)} ms`, { recordingId: entry.recordingId });
       await this.#sleep(delay);
     }
   }

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
-import type { ApiAuthenticator } from '../api/apiAuth';
-import { ApiError, sendError, toApiError } from '../api/http';
+import type { ApiAuthenticator } from '../http/basicAuth';
+import { ApiError, sendError, toApiError } from '../http/apiError';
 import { sendJson } from '../http/json';
 import { Logger } from '../logger';
 import type { HttpRoute } from '../MediaServer';

@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../../config/defaults';
-import { ApiAuthenticator } from '../api/apiAuth';
+import { ApiAuthenticator } from '../http/basicAuth';
 import type { ChannelRegistry } from '../ChannelRegistry';
 import { Logger } from '../logger';
 import type { HttpRoute } from '../MediaServer';

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HttpRoute, MediaServer } from '../MediaServer';
-import { createRecordingRoutes } from './recordingRoutes';
 import { webDistDir } from './repoRoot';
 import { SignalingErrorCode } from '../../signaling/errors';
 import { sendErrorBody, sendJson } from './json';
@@ -55,9 +54,8 @@ export function createTlsInfoRoute(server: MediaServer): HttpRoute {
   };
 }
 
-/** Everything the page needs from the server: the page itself, its certificate note and the recordings API. */
+/** What the page needs from the server itself: the page and its certificate note (the recording plugin adds /api/recordings). */
 export function installWebRoutes(server: MediaServer, options: { webDir?: string } = {}): void {
   server.addRoute(createWebRoutes(options));
   server.addRoute(createTlsInfoRoute(server));
-  server.addRoute(createRecordingRoutes(server));
 }

@@ -1,9 +1,9 @@
 import type http from 'node:http';
 import { HttpErrorCode } from '../../signaling/errors';
-import type { ApiAuthenticator } from '../api/apiAuth';
-import { ApiError, sendError, toApiError } from '../api/http';
+import type { ApiAuthenticator } from '../http/basicAuth';
+import { ApiError, sendError, toApiError } from '../http/apiError';
 import { Logger } from '../logger';
-import type { HttpRoute } from '../MediaServer';
+import type { HttpRoute } from '../plugins/contract';
 import type { ServerMetrics } from './ServerMetrics';
 
 const logger = new Logger('metrics');

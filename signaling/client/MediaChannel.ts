@@ -300,7 +300,7 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     this.#publications.delete(source);
     if (publication.owned) publication.track.stop();
     const producer = publication.producer;
-    if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer as never);
+    if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer);
   }
 
   async #publish(source: MediaSource, track: MediaStreamTrack, owned: boolean): Promise<LocalPublication> {
@@ -574,7 +574,7 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     const before = this.#properties;
     this.#properties = { ...properties };
     // Values arrive parsed from JSON (recordParam is an object): compare what they say, not identity.
-    const really = changed.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(properties[key]));
+    const really = changed.filter((key) => JSON.stringify(before[key as keyof ChannelProperties]) !== JSON.stringify(properties[key as keyof ChannelProperties]));
     if (really.length === 0) return;
     this.emit('propertyChange', { recordState: really.includes('recordState'), changed: really, properties: this.#properties });
   }

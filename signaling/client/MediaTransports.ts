@@ -66,7 +66,7 @@ export class MediaTransports {
     return producer;
   }
 
-  async closeProducer(producer: msc.Producer): Promise<void> {
+  async closeProducer(producer: Pick<msc.Producer, 'id' | 'closed' | 'close'>): Promise<void> {
     if (producer.closed) return;
     producer.close();
     if (!this.#closed) await this.#signaling.request('closeProducer', { producerId: producer.id }).catch(() => undefined);

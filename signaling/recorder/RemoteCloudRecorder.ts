@@ -1,5 +1,6 @@
 import { RecordingErrorCode } from '../errors';
-import type { CloudRecorderObserver as SeedObserver } from './observer';
+import { notifyObserver, type CloudRecorderObserver as SeedObserver } from './observer';
+import { fromWireEvent, isFinalRecordingEvent } from '../recordingEvent';
 import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
 import { CloudRecordingError, toCloudRecordingError } from './CloudRecordingError';
 import {
@@ -300,36 +301,16 @@ export class RemoteCloudRecorder {
     if (this.#starting) this.#current = recordingId;
   }
 
-  #onEvent(entry: RecordingEventNotification): void {
+  #onEvent(wire: RecordingEventNotification): void {
     if (this.#released) return;
-    const followed = this.#follow(entry.recordingId);
-    if (entry.seq <= followed.lastSeq) return;
-    followed.lastSeq = entry.seq;
-    if (entry.event === 'stopped' || entry.event === 'fatalError') followed.ended = true;
-    const observer = this.#observer;
-    const id = entry.recordingId;
-    const code = (entry.code ?? RecordingErrorCode.GeneralError) as RecordingErrorCode;
+    const event = fromWireEvent(wire);
+    if (!event) return;
+    const followed = this.#follow(event.recordingId);
+    if (event.seq <= followed.lastSeq) return;
+    followed.lastSeq = event.seq;
+    if (isFinalRecordingEvent(event)) followed.ended = true;
     try {
-      switch (entry.event) {
-        case 'connecting':
-          return observer.onRecordingConnecting?.(id);
-        case 'started':
-          return observer.onRecordingStarted?.(id);
-        case 'stopped':
-          return observer.onRecordingStopped?.(id);
-        case 'recorderFailure':
-          return observer.onRecorderFailure?.(id, code, entry.message ?? '');
-        case 'uploaded':
-          return observer.onRecordingUploaded?.(id, entry.fileName ?? '');
-        case 'backuped':
-          return observer.onRecordingBackuped?.(id, entry.fileName ?? '');
-        case 'uploadingProgress':
-          return observer.onRecordingUploadingProgress?.(id, entry.progress ?? 0);
-        case 'uploaderFailure':
-          return observer.onUploaderFailure?.(id, code, entry.message ?? '');
-        case 'fatalError':
-          return observer.onRecordingFatalError?.(id, code);
-      }
+      notifyObserver(this.#observer, event);
     } catch {
       // A throwing observer must not break the link or the events that follow.
     }

@@ -19,6 +19,7 @@ export * from './CloudRecordingError';
 export * from './RemoteCloudRecorder';
 export { RECORDER_SOCKET_PATH, RECORDER_PROTOCOL_VERSION } from './protocol';
 export type { RecorderEventName, RecordingEventNotification } from './protocol';
+export type { RecordingEvent, RecordingEventType } from '../recordingEvent';
 export { RecordingErrorCode, RECORDING_ERROR_NUMBERS } from '../errors';
 
 export interface NodeCloudRecorderOptions extends CloudRecorderOptions {

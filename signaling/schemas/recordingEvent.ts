@@ -4,8 +4,9 @@
  * to emit once and every reader (event log, in-process observers, recorder SDK, webhooks, the
  * in-channel `recordingEvent`) to take from that one stream.
  *
- * On the wire today the discriminant is called `event` (SDK `recordingEvent`, webhooks, the HTTP
- * event log): RecordingEventEntry below is that form, the same fields flattened.
+ * The engine emits it once into the event log; on the wire (SDK `recordingEvent`, webhooks, the HTTP
+ * event log, the in-channel `recordingEvent`) it goes as RecordingEventEntry below: the same fields
+ * flattened, with `event` repeating `type` for first-version clients (signaling/recordingEvent.ts).
  */
 import { Static, TProperties, Type } from '@sinclair/typebox';
 import { IsoTime, RecordingErrorCodeSchema, RecordingId, Seq } from './common';
@@ -48,12 +49,16 @@ export const RECORDING_EVENT_TYPES = RecordingEventSchema.anyOf.map((schema) => 
 /** The event of one type, e.g. RecordingEventOf<'uploaded'>. */
 export type RecordingEventOf<T extends RecordingEventType> = Extract<RecordingEvent, { type: T }>;
 
-/** The wire form (SDK, webhooks, HTTP event log): `event` names the type; fields as in RecordingEvent. */
+/**
+ * The wire form (SDK, webhooks, HTTP event log, the in-channel recordingEvent): a RecordingEvent,
+ * flattened, with `event` beside `type` under the same value (first-version clients read `event`).
+ */
 export const RecordingEventEntrySchema = Type.Object(
   {
     recordingId: RecordingId,
     seq: Seq,
-    event: StringEnum(RECORDING_EVENT_TYPES, { description: 'Which of the nine events' }),
+    type: StringEnum(RECORDING_EVENT_TYPES, { description: 'Which of the nine events (the discriminant of RecordingEvent)' }),
+    event: StringEnum(RECORDING_EVENT_TYPES, { description: 'The same as type, as clients of the first protocol version read it' }),
     at: IsoTime,
     channelId: Type.Optional(ChannelId),
     code: Type.Optional(Code),

@@ -16,6 +16,9 @@ import {
   RoleSchema,
 } from './common';
 import { OpaqueObject, StringEnum } from './validate';
+import { RECORDING_EVENT_TYPES, RecordingEventEntrySchema } from './recordingEvent';
+
+const CHANNEL_RECORDING_EVENT_TYPES = [...RECORDING_EVENT_TYPES, 'recordParamRefused'] as const;
 
 const object = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string) =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
@@ -253,14 +256,19 @@ export const signalingNotifications = {
     data: object({ recordingId: Type.String(), fileName: Type.String(), percent: Type.Integer({ minimum: 0, maximum: 100 }) }),
   },
   recordingEvent: {
-    summary: "An event of one of the channel's recordings, or recordParamRefused (your join param was not used; recordingId is empty)",
-    data: object({
-      recordingId: Type.String(),
-      event: StringEnum(['started', 'stopped', 'recorderFailure', 'uploaded', 'backuped', 'uploaderFailure', 'fatalError', 'recordParamRefused'] as const),
-      fileName: Type.Optional(Type.String()),
-      code: Type.Optional(ErrorCodeSchema),
-      message: Type.Optional(Type.String()),
-    }),
+    summary:
+      "An event of one of the channel's recordings (as the recorder SDK gets it; every type but connecting and uploadingProgress, which goes as recordingProgress), or recordParamRefused (your join param was not used; recordingId is empty, no seq)",
+    data: Type.Object(
+      {
+        ...RecordingEventEntrySchema.properties,
+        seq: Type.Optional(RecordingEventEntrySchema.properties.seq),
+        at: Type.Optional(RecordingEventEntrySchema.properties.at),
+        type: StringEnum(CHANNEL_RECORDING_EVENT_TYPES),
+        event: StringEnum(CHANNEL_RECORDING_EVENT_TYPES, { description: 'The same as type (first-version clients)' }),
+        code: Type.Optional(ErrorCodeSchema),
+      },
+      { additionalProperties: false },
+    ),
   },
 } satisfies Record<string, { summary: string; data: TSchema }>;
 

@@ -53,12 +53,12 @@ t.test('SDK link drops: it reconnects, catches up on the events it missed, in or
   await sleep(1500);
   const stopped = await env.api.request('POST', `/recordings/${recordingId}/stop`);
   t.equal(stopped.status, 200, 'stopped by another controller (HTTP API) while the SDK is away');
-  t.ok(await until(() => env.backend.log.since(recordingId).entries.some((entry) => entry.event === 'uploaded'), 30_000), 'uploaded while the SDK is away');
+  t.ok(await until(() => env.backend.log.since(recordingId).entries.some((entry) => entry.type === 'uploaded'), 30_000), 'uploaded while the SDK is away');
   t.notOk(seen.names.includes('stopped'), 'the SDK has not heard of it yet');
 
   proxy.restore();
   t.ok(await until(() => seen.names.includes('uploaded'), 20_000), 'after the link is back, the missed events arrive');
-  const logged = env.backend.log.since(recordingId).entries.map((entry) => entry.event);
+  const logged = env.backend.log.since(recordingId).entries.map((entry) => entry.type);
   t.same(seen.names, logged, `every event exactly once, in the server's order (${seen.names.length} events)`);
   t.same(milestones(seen.names), ['connecting', 'started', 'stopped', 'uploaded'], 'Connecting → Started → Stopped → Uploaded');
   t.equal(recorder.recordingId, recordingId);

@@ -2,7 +2,7 @@ import { fork, ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ServerConfig } from '../../config/defaults';
 import type { RecordingPluginOverrides } from '../../plugin/recording/createRecordingPlugin';
-import { BackendControl, BackendControlOptions } from '../../server/api/BackendControl';
+import type { BackendControl, BackendControlOptions } from '../../plugin/recording/api/BackendControl';
 import type { DeepPartial } from '../../server/config';
 import { startRecordingServer, RecordingTestServer } from '../support/recordingServer';
 import { TEST_SECRET } from '../support/server';
@@ -16,8 +16,10 @@ export interface BackendTestServer extends RecordingTestServer {
 export async function startBackendServer(
   options: { overrides?: DeepPartial<ServerConfig>; plugin?: RecordingPluginOverrides; backend?: BackendControlOptions } = {},
 ): Promise<BackendTestServer> {
-  const env = await startRecordingServer({ ...(options.overrides ? { overrides: options.overrides } : {}), ...(options.plugin ? { plugin: options.plugin } : {}) });
-  const backend = BackendControl.attach(env.server, options.backend)!;
+  // Tests do not wait for webhooks at shutdown unless they ask to.
+  const plugin = { ...options.plugin, backend: { shutdownDrainMs: 0, ...options.backend } };
+  const env = await startRecordingServer({ ...(options.overrides ? { overrides: options.overrides } : {}), plugin });
+  const backend = env.recording.backend!;
   const closeServer = env.close;
   return Object.assign(env, {
     backend,

@@ -4,6 +4,7 @@
  * /proc: children of this test process running the recorder's entry.
  */
 import fs from 'node:fs';
+import type { RecordingEvent } from '../../signaling/recordingEvent';
 import t from 'tap';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { sleep, startRecordingServer, until } from '../support/recordingServer';
@@ -44,12 +45,14 @@ t.test('stop while the recorder is spawning: no recorder process remains, observ
       onRecordingFatalError: () => seen.push('fatalError'),
     });
     let stopped: Promise<unknown> | undefined;
-    const onConnecting = (recordingId: string): void => {
-      const stop = (): void => void (stopped = engine.stop(recordingId, 'test stop').catch((error) => error));
+    const onConnecting = (event: RecordingEvent): void => {
+      if (event.type !== 'connecting') return;
+      engine.eventLog.off('appended', onConnecting);
+      const stop = (): void => void (stopped = engine.stop(event.recordingId, 'test stop').catch((error) => error));
       if (delayMs === 0) stop();
       else setTimeout(stop, delayMs);
     };
-    engine.once('connecting', onConnecting);
+    engine.eventLog.on('appended', onConnecting);
     const token = env.token({ channelId: 'spawn-stop', uid: 'backend' });
     const outcome = await recorder.startCloudRecording('confrec', 'spawn-stop', token, 'backend', { transcodingConfig: { width: 320, height: 240 } }, { vendor: 'Local' } as never).then(
       (id) => ({ id }),

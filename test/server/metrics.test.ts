@@ -109,7 +109,7 @@ t.test('GET /metrics: values move as peers join and publish, a recording runs an
   const env = await startBackendServer({
     backend: { webhooks: { urls: [receiver.url], secret: 'webhook-secret-0123456789abcdef', retryBaseDelayMs: 50, retryMaxDelayMs: 200, maxAttempts: 5 } },
   });
-  const metrics = attachMetrics(env.server, env.backend, { cpuIntervalMs: 200 })!;
+  const metrics = attachMetrics(env.server, { cpuIntervalMs: 200 })!;
   t.teardown(async () => {
     await env.close();
     metrics.close();

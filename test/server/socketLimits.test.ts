@@ -2,7 +2,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import t from 'tap';
 import WebSocket from 'ws';
-import { BackendControl } from '../../server/api/BackendControl';
+import type { BackendControl } from '../../plugin/recording/api/BackendControl';
+import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
 import { createRecordingPlugin } from '../../plugin/recording/createRecordingPlugin';
 import { RECORDER_SOCKET_PATH } from '../../signaling/recorder/protocol';
 import { createCloudRecorderInstance } from '../../signaling/recorder';
@@ -16,8 +17,9 @@ type Signaling = Parameters<typeof startTestServer>[0] extends infer O ? (O exte
 
 /** A server with the recorder SDK's socket too (same limits on both paths). */
 async function startServer(signaling: Signaling): Promise<TestServer & { backend: BackendControl }> {
-  const env = await startTestServer({ overrides: { signaling }, plugins: [(context) => createRecordingPlugin(context, {})] });
-  const backend = BackendControl.attach(env.server)!;
+  let recording: RecordingPlugin | undefined;
+  const env = await startTestServer({ overrides: { signaling }, plugins: [async (context) => (recording = await createRecordingPlugin(context, { backend: { shutdownDrainMs: 0 } }))] });
+  const backend = recording!.backend!;
   const close = env.close;
   return Object.assign(env, {
     backend,

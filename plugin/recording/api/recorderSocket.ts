@@ -1,11 +1,11 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SOCKET_CLOSE_REASONS, SocketCloseCode } from '../../signaling/errors';
-import { isRecorderMethod } from '../../signaling/recorder/protocol';
-import { Connection } from '../Connection';
-import { Logger } from '../logger';
-import type { SocketLimits } from '../SocketSupervisor';
+import { SOCKET_CLOSE_REASONS, SocketCloseCode } from '../../../signaling/errors';
+import { isRecorderMethod } from '../../../signaling/recorder/protocol';
+import { Connection } from '../../../server/Connection';
+import { Logger } from '../../../server/logger';
+import type { SocketLimits } from '../../../server/SocketSupervisor';
 import { RecorderSession, RecorderSessionContext } from './RecorderSession';
 
 const logger = new Logger('RecorderSocketServer');

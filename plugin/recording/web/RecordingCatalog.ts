@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isId } from '../../signaling/schemas/common';
-import type { RecordingEngine } from '../../plugin/recording/RecordingEngine';
+import { isId } from '../../../signaling/schemas/common';
+import type { RecordingEngine } from '../RecordingEngine';
 
 /** One finished (or finishing) recording file of a channel, as the page lists it. */
 export interface RecordingEntry {
@@ -30,9 +30,9 @@ const MAX_SCAN_DEPTH = 4;
  */
 export class RecordingCatalog {
   readonly #recordingsDir: string;
-  readonly #engine: RecordingEngine | undefined;
+  readonly #engine: RecordingEngine;
 
-  constructor(options: { recordingsDir: string; engine: RecordingEngine | undefined }) {
+  constructor(options: { recordingsDir: string; engine: RecordingEngine }) {
     this.#recordingsDir = path.resolve(options.recordingsDir);
     this.#engine = options.engine;
   }
@@ -41,7 +41,7 @@ export class RecordingCatalog {
     if (!isSafeChannelId(channelId)) return [];
     const entries = new Map<string, RecordingEntry>();
     for (const entry of await this.#scan(channelId)) entries.set(entry.objectKey, entry);
-    for (const status of this.#engine?.list() ?? []) {
+    for (const status of this.#engine.list()) {
       if (status.channelId !== channelId) continue;
       if (status.phase !== 'stopped' && status.phase !== 'failed' && status.files.length === 0) {
         entries.set(`(${status.recordingId})`, {

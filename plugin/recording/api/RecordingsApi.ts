@@ -1,18 +1,19 @@
 import type http from 'node:http';
-import type { RecordingEngine, RecordingStatus } from '../../plugin/recording/RecordingEngine';
-import type { RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
-import { resolveRecordingConfig } from '../../plugin/recording/recordingConfig';
-import { cloudStorageTarget } from '../../plugin/storage/cloudStorageConfig';
-import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
-import { sanitizeFileName } from '../../signaling/recordParam';
-import { LayoutRequestSchema, StartRequestSchema } from '../../signaling/schemas/httpApi';
-import { buildOpenApiDocument } from '../../signaling/schemas/openapi';
-import { checker, SchemaError } from '../../signaling/schemas/validate';
-import type { ChannelHandle } from '../../plugin/PluginHost';
-import { Logger } from '../logger';
-import type { ApiAuthenticator } from './apiAuth';
-import { sendJson } from '../http/json';
-import { ApiError, readJsonBody, sendError, toApiError } from './http';
+import type { RecordingEngine, RecordingStatus } from '../RecordingEngine';
+import type { RecordingEventLog } from '../RecordingEventLog';
+import { resolveRecordingConfig } from '../recordingConfig';
+import { cloudStorageTarget } from '../../storage/cloudStorageConfig';
+import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
+import { sanitizeFileName } from '../../../signaling/recordParam';
+import { toWireEvent } from '../../../signaling/recordingEvent';
+import { LayoutRequestSchema, StartRequestSchema } from '../../../signaling/schemas/httpApi';
+import { buildOpenApiDocument } from '../../../signaling/schemas/openapi';
+import { checker, SchemaError } from '../../../signaling/schemas/validate';
+import type { ChannelHandle } from '../../../server/plugins/contract';
+import { Logger } from '../../../server/logger';
+import type { ApiAuthenticator } from '../../../server/http/basicAuth';
+import { sendJson } from '../../../server/http/json';
+import { ApiError, readJsonBody, sendError, toApiError } from '../../../server/http/apiError';
 
 const logger = new Logger('RecordingsApi');
 /** Generated from the schema source (signaling/schemas/httpApi.ts), once. */
@@ -94,7 +95,11 @@ export class RecordingsApi {
         allow(method, ['PUT']);
         const body = parse(layoutChecker, await readJsonBody(request, this.#options.maxBodyBytes));
         const recording = this.#options.engine.get(recordingId);
-        if (!recording) throw notFound(recordingId);
+        if (!recording) {
+          // Finished and forgotten from memory (or of a previous run): known, but not running.
+          if (this.#options.engine.status(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording is not running');
+          throw notFound(recordingId);
+        }
         await recording.setLayout(body.layout, body.maxResolutionUid);
         logger.info(`layout | ${body.layout}${body.maxResolutionUid ? ` (large: ${body.maxResolutionUid})` : ''}`, { recordingId });
         return [200, this.#viewOf(recordingId)];
@@ -113,7 +118,7 @@ export class RecordingsApi {
         await readJsonBody(request, this.#options.maxBodyBytes);
         // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
         const resumed = await this.#options.engine.resumeUploads(recordingId);
-        if (!this.#options.engine.get(recordingId) && resumed.length === 0) throw notFound(recordingId);
+        if (!this.#options.engine.status(recordingId) && resumed.length === 0) throw notFound(recordingId);
         logger.info(`resume-uploads | ${resumed.length} upload(s) resumed`, { recordingId });
         return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
@@ -123,7 +128,7 @@ export class RecordingsApi {
         if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
         if (!this.#options.log.has(recordingId) && !this.#options.engine.status(recordingId)) throw notFound(recordingId);
         const { entries, complete } = this.#options.log.since(recordingId, Number(after));
-        return [200, { recordingId, events: entries, lastSeq: this.#options.log.lastSeq(recordingId), complete }];
+        return [200, { recordingId, events: entries.map(toWireEvent), lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
     }
     throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path}`);
@@ -133,15 +138,17 @@ export class RecordingsApi {
     const body = parse(startChecker, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
     const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
+    this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
     const channel = await this.#options.getOrCreateChannel(body.channelName, config.channelType);
-    const recording = await this.#options.engine.start({
+    const { started } = this.#options.engine.start({
       channel,
       config,
       target,
       ...(fileName ? { fileName } : {}),
       startedBy: `api:${body.uid ?? 'backend'}`,
     });
+    const recording = await started;
     // "201 once the recorder writes": the first bytes are on disk and the channel's streams are wired.
     await this.#options.engine.firstWrite(recording.recordingId);
     return this.#viewOf(recording.recordingId);

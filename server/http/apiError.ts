@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { CodedError, ErrorCode, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../signaling/jsonDepth';
-import { sendErrorBody } from '../http/json';
+import { sendErrorBody } from './json';
 
 /** An error answered as `{ error: { code, message } }` with an HTTP status. */
 export class ApiError extends Error {

@@ -1,26 +1,26 @@
 import crypto from 'node:crypto';
-import type { CloudRecorder } from '../../plugin/recording/CloudRecorder';
-import type { RecordingEngine } from '../../plugin/recording/RecordingEngine';
-import type { RecordingEventEntry, RecordingEventLog } from '../../plugin/recording/RecordingEventLog';
-import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import type { BackendStartArguments } from '../backendStart';
+import type { RecordingEngine, StartRecordingRequest } from '../RecordingEngine';
+import type { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
+import { CodedError, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import {
   isRecorderMethod,
   RecorderNotifications,
   recorderRequestSchemas,
   RecorderRequestData,
   RecorderResponses,
-  RecordingEventNotification,
-} from '../../signaling/recorder/protocol';
-import { SchemaError } from '../../signaling/schemas/validate';
-import { Logger } from '../logger';
+} from '../../../signaling/recorder/protocol';
+import { toWireEvent } from '../../../signaling/recordingEvent';
+import { SchemaError } from '../../../signaling/schemas/validate';
+import { Logger } from '../../../server/logger';
 
 const logger = new Logger('RecorderSession');
 
 export interface RecorderSessionContext {
   engine: RecordingEngine;
   log: RecordingEventLog;
-  /** A fresh in-process ICloudRecorder (validation, token check, start) for this session. */
-  createCloudRecorder(observer: { onRecordingConnecting(recordingId: string): void }): CloudRecorder;
+  /** The boundary of a backend's start (validation, endpoint policy, token check, channel): see backendStart.ts. */
+  resolveStart(args: BackendStartArguments): Promise<StartRecordingRequest>;
   /** Checks a record token for a channel (rejects with CodedError). */
   authorizeRecord(appId: string, channelId: string, token: string): Promise<void>;
   /** Secret the resume keys are derived from. */
@@ -46,7 +46,7 @@ function sameKey(a: string, b: string): boolean {
 }
 
 /**
- * One recorder SDK connection, server side: starts recordings through an in-process CloudRecorder,
+ * One recorder SDK connection, server side: starts recordings on the engine,
  * forwards the events of the recordings it follows (from the event log, so nothing is skipped and a
  * resume replays exactly what was missed) and stops them on request. Closing the session never
  * stops a recording: recordings outlive their controllers.
@@ -57,7 +57,6 @@ export class RecorderSession {
   /** recordingId → last seq sent on this connection. */
   readonly #following = new Map<string, number>();
   readonly #onEntry: (entry: RecordingEventEntry) => void;
-  #recorder: CloudRecorder | undefined;
   #closed = false;
 
   constructor(context: RecorderSessionContext, notify: Notify) {
@@ -101,26 +100,15 @@ export class RecorderSession {
     this.#closed = true;
     this.#context.log.off('appended', this.#onEntry);
     this.#following.clear();
-    void this.#recorder?.release(true);
   }
 
   async #start(request: RecorderRequestData<'startCloudRecording'>): Promise<RecorderResponses['startCloudRecording']> {
     const running = [...this.#following.keys()].find((id) => this.#context.engine.get(id)?.active);
     if (running) throw new CodedError(RecordingErrorCode.InvalidOperation, `this recorder is already recording (${running}); stop it first`);
-    // One CloudRecorder per start: it claims the recording id from the engine's 'connecting' event,
-    // at which point this session follows the recording (from seq 0, so 'connecting' is sent too).
-    void this.#recorder?.release(true);
-    const recorder = this.#context.createCloudRecorder({ onRecordingConnecting: (recordingId) => this.#follow(recordingId, 0) });
-    this.#recorder = recorder;
-    const recordingId = await recorder.startCloudRecording(
-      request.appId,
-      request.channelName,
-      request.token,
-      request.uid,
-      request.recordingConfig ?? {},
-      request.storageConfig,
-    );
-    this.#follow(recordingId, this.#following.get(recordingId) ?? 0);
+    const { recordingId, started } = this.#context.engine.start(await this.#context.resolveStart(request));
+    // Followed from seq 0 before its first event is appended, so 'connecting' is sent too.
+    this.#follow(recordingId, 0);
+    await started;
     return { recordingId, resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId) };
   }
 
@@ -134,15 +122,15 @@ export class RecorderSession {
     if (!sameKey(resumeKey, resumeKeyFor(this.#context.resumeSecret, recordingId))) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, 'data.resumeKey does not match the recording');
     }
-    if (!this.#context.log.has(recordingId) && !this.#context.engine.get(recordingId)) {
+    if (!this.#context.log.has(recordingId) && !this.#context.engine.status(recordingId)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     }
     const complete = this.#follow(recordingId, afterSeq, false);
-    return { recordingId, phase: this.#context.engine.get(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
+    return { recordingId, phase: this.#context.engine.status(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
   }
 
   async #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): Promise<RecorderResponses['attach']> {
-    const channelId = this.#context.engine.get(recordingId)?.channel.channelId ?? this.#context.log.channelOf(recordingId);
+    const channelId = this.#context.engine.status(recordingId)?.channelId ?? this.#context.log.channelOf(recordingId);
     if (!channelId) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     await this.#context.authorizeRecord(appId, channelId, token);
     this.#follow(recordingId, afterSeq ?? this.#context.log.lastSeq(recordingId));
@@ -150,7 +138,7 @@ export class RecorderSession {
       recordingId,
       resumeKey: resumeKeyFor(this.#context.resumeSecret, recordingId),
       channelId,
-      phase: this.#context.engine.get(recordingId)?.phase ?? null,
+      phase: this.#context.engine.status(recordingId)?.phase ?? null,
       lastSeq: this.#context.log.lastSeq(recordingId),
     };
   }
@@ -185,6 +173,6 @@ export class RecorderSession {
     const last = this.#following.get(entry.recordingId);
     if (last === undefined || entry.seq <= last) return;
     this.#following.set(entry.recordingId, entry.seq);
-    this.#notify('recordingEvent', entry satisfies RecordingEventNotification);
+    this.#notify('recordingEvent', toWireEvent(entry));
   }
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { HttpErrorCode } from '../../signaling/errors';
-import { ApiError } from './http';
+import { ApiError } from './apiError';
 
 /**
  * Backend authentication: `Authorization: Basic base64(appId:secret)` (curl -u appId:secret).

@@ -1,6 +1,6 @@
 /** Backend control: HTTP API, recorder SDK socket, webhooks. See BackendControl and README "Backend control". */
 export { BackendControl, type BackendControlOptions } from './BackendControl';
 export { API_PREFIX, RecordingsApi, type RecordingView } from './RecordingsApi';
-export { buildOpenApiDocument } from '../../signaling/schemas/openapi';
-export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from '../../plugin/webhooks/signature';
-export type { WebhookPayload } from '../../plugin/webhooks/WebhookDispatcher';
+export { buildOpenApiDocument } from '../../../signaling/schemas/openapi';
+export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from '../../webhooks/signature';
+export type { WebhookPayload } from '../../webhooks/WebhookDispatcher';

@@ -1,12 +1,11 @@
 import type http from 'node:http';
-import type { RecordingPlugin } from '../../plugin/recording/RecordingPlugin';
-import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
-import { signFileLink, verifyFileLink } from '../auth/fileUrl';
-import { mayAccessRecordings, verifyToken } from '../auth/token';
-import type { HttpRoute, MediaServer } from '../MediaServer';
+import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../../signaling/errors';
+import { signFileLink, verifyFileLink } from '../../../server/auth/fileUrl';
+import type { HttpRoute, PluginContext } from '../../../server/plugins/contract';
+import type { RecordingEngine } from '../RecordingEngine';
 import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
-import { sendErrorBody, sendJson } from './json';
-import { sendFile } from './sendFile';
+import { sendErrorBody, sendJson } from '../../../server/http/json';
+import { sendFile } from '../../../server/http/sendFile';
 
 /**
  * The finished recordings of a channel, for the page:
@@ -15,14 +14,13 @@ import { sendFile } from './sendFile';
  *   GET /api/recordings/file?channel=<id>&key=<objectKey>  → the file (Range supported)
  *
  * The listing needs a join token valid for that channel and granting the recordings privilege
- * (server/auth/token.ts: mayAccessRecordings) as `Authorization: Bearer <token>`. Its file
+ * (PluginContext.authorize: privileges.recordings) as `Authorization: Bearer <token>`. Its file
  * URLs carry a signed, expiring link (`exp`, `sig`: server/auth/fileUrl.ts) instead, because a
  * <video src> cannot send headers and a token in a URL leaks; the file route takes either. Only files
  * the catalog lists for that channel are served.
  */
-export function createRecordingRoutes(server: MediaServer): HttpRoute {
-  const plugin = server.plugins.list().find((candidate) => candidate.name === 'recording') as RecordingPlugin | undefined;
-  const catalog = new RecordingCatalog({ recordingsDir: server.config.recording.recordingsDir, engine: plugin?.engine });
+export function createRecordingRoutes(context: PluginContext, engine: RecordingEngine): HttpRoute {
+  const catalog = new RecordingCatalog({ recordingsDir: context.config.recording.recordingsDir, engine });
 
   return async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -38,7 +36,7 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
     }
     const key = url.searchParams.get('key') ?? '';
     try {
-      await authorize(server, request, url, channelId, key);
+      await authorize(context, request, url, channelId, key);
     } catch (error) {
       const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.TokenInvalid, 'token refused');
       sendErrorBody(response, coded.code === SignalingErrorCode.Forbidden ? 403 : 401, coded.code, coded.message);
@@ -49,10 +47,10 @@ export function createRecordingRoutes(server: MediaServer): HttpRoute {
       const recordings = (await catalog.list(channelId)).map((entry) => ({
         ...entry,
         ...(entry.state === 'stored'
-          ? { url: fileUrl(server, channelId, entry.objectKey) }
+          ? { url: fileUrl(context, channelId, entry.objectKey) }
           : {}),
       }));
-      sendJson(response, 200, { channelId, recordingEnabled: plugin !== undefined, recordings });
+      sendJson(response, 200, { channelId, recordingEnabled: true, recordings });
       return true;
     }
 
@@ -73,27 +71,27 @@ function bearer(request: http.IncomingMessage): string | undefined {
 }
 
 /** A signed link opens only the file route, and only for its own file; a join token opens both. */
-async function authorize(server: MediaServer, request: http.IncomingMessage, url: URL, channelId: string, key: string): Promise<void> {
-  const { auth } = server.config;
+async function authorize(context: PluginContext, request: http.IncomingMessage, url: URL, channelId: string, key: string): Promise<void> {
+  const { auth } = context.config;
   if (!auth.enabled) return;
   const token = bearer(request);
   if (token) {
-    const claims = await verifyToken(server.authSecret, token, { appId: auth.appId, channelId });
-    if (!mayAccessRecordings(claims)) throw new CodedError(SignalingErrorCode.Forbidden, "your token does not grant the recordings privilege (listing and downloading this channel's recordings)");
+    const grant = await context.authorize(auth.appId, channelId, token);
+    if (!grant.privileges.recordings) throw new CodedError(SignalingErrorCode.Forbidden, "your token does not grant the recordings privilege (listing and downloading this channel's recordings)");
     return;
   }
   const sig = url.searchParams.get('sig');
   if (url.pathname === '/api/recordings/file' && sig) {
-    verifyFileLink(server.authSecret, channelId, key, url.searchParams.get('exp') ?? '', sig);
+    verifyFileLink(context.authSecret, channelId, key, url.searchParams.get('exp') ?? '', sig);
     return;
   }
   throw new CodedError(SignalingErrorCode.TokenInvalid, 'send a join token for this channel as Authorization: Bearer <token>');
 }
 
-function fileUrl(server: MediaServer, channelId: string, objectKey: string): string {
+function fileUrl(context: PluginContext, channelId: string, objectKey: string): string {
   const query = new URLSearchParams({ channel: channelId, key: objectKey });
-  if (server.config.auth.enabled) {
-    const { exp, sig } = signFileLink(server.authSecret, channelId, objectKey);
+  if (context.config.auth.enabled) {
+    const { exp, sig } = signFileLink(context.authSecret, channelId, objectKey);
     query.set('exp', String(exp));
     query.set('sig', sig);
   }

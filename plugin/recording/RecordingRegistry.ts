@@ -1,0 +1,206 @@
+import { Logger } from '../../server/logger';
+import { CodedError, RecordingErrorCode } from '../../signaling/errors';
+import type { UploadJobStatus } from '../storage/UploadJob';
+import type { UploadManager } from '../storage/UploadManager';
+import type { ChannelRecording, RecordingPhase } from './ChannelRecording';
+import type { ResolvedRecordingConfig } from './recordingConfig';
+import type { RecordedFile } from './recorder/protocol';
+import type { RecordingManifest } from './recordingManifest';
+import { mintRecordingId } from './recordingKeys';
+import type { RecordingArchive } from './RecordingArchive';
+
+const logger = new Logger('RecordingRegistry');
+
+export interface RecordingStatus {
+  recordingId: string;
+  channelId: string;
+  phase: RecordingPhase;
+  /**
+   * Present (true) for a recording a previous server process never finished (it was killed or
+   * crashed): its files were recovered from disk after the restart. Its phase is 'failed', or
+   * 'stopped' when it had stopped and only its hand-off to the upload queue was cut short.
+   */
+  recovered?: true;
+  mode: ResolvedRecordingConfig['recordingMode'];
+  /** When the recorder started the file: the instant every file's startOffsetMs counts from. */
+  startedAt: string;
+  startedBy: string;
+  /** uids whose streams went to the recorder at any time during the recording. */
+  participants: string[];
+  files: Array<{ objectKey: string; kind: RecordedFile['kind']; uid?: string; startOffsetMs: number }>;
+  uploads: UploadJobStatus[];
+}
+
+/** What the engine remembers of one recording, live or recovered after a restart. */
+export interface RecordingEntry {
+  recordingId: string;
+  channelId: string;
+  mode: ResolvedRecordingConfig['recordingMode'];
+  /** Absent for a recording recovered from a previous process. */
+  recording?: ChannelRecording;
+  /** Phase of a recovered recording (it has no ChannelRecording). */
+  recoveredPhase?: 'failed' | 'stopped';
+  manifest: RecordingManifest;
+  startedBy: string;
+  participants: Set<string>;
+  /** Every file of the recording, keyed by object key, once handed off. */
+  objectKeys: Map<string, { objectKey: string; file: RecordedFile }>;
+  /** Files whose progress counts (handed to the queue); percent per object key. */
+  percents: Map<string, number>;
+  /** Last per-recording percentage emitted: progress never goes back. */
+  progress: number;
+  /** Settles once the files are in the upload queue (or failed to get there). */
+  handedOff?: Promise<void>;
+  /** Release(false): files of this recording are queued held (kept in backup, not uploaded). */
+  uploadsHeld: boolean;
+}
+
+export interface RecordingRegistryOptions {
+  maxConcurrentRecordings: number;
+  /** How long a finished recording stays in memory before only its archived status answers for it. */
+  retainFinishedMs: number;
+  archive: RecordingArchive;
+  uploads: UploadManager;
+}
+
+/**
+ * The recordings this process knows: mints their ids, enforces one recording per channel and the
+ * server's cap, answers status() / list() — for live ones from memory, for finished ones forgotten
+ * after the retention from their archived final status — and forgets finished ones.
+ */
+export class RecordingRegistry {
+  readonly #options: RecordingRegistryOptions;
+  readonly #entries = new Map<string, RecordingEntry>();
+  readonly #forgetTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(options: RecordingRegistryOptions) {
+    this.#options = options;
+  }
+
+  mintId(): string {
+    return mintRecordingId((recordingId) => this.#entries.has(recordingId) || this.#options.archive.load(recordingId) !== undefined);
+  }
+
+  /** Refuses a start the channel or the server has no room for (InvalidOperation). */
+  assertRoomFor(channelId: string): void {
+    if (this.activeRecording(channelId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `channel ${channelId} is already being recorded`);
+    const max = this.#options.maxConcurrentRecordings;
+    if (this.activeCount() >= max) throw new CodedError(RecordingErrorCode.InvalidOperation, `this server already runs ${max} recordings, its configured maximum`);
+  }
+
+  add(entry: RecordingEntry): void {
+    this.#entries.set(entry.recordingId, entry);
+  }
+
+  /** The entry in memory (live, or finished and not yet forgotten). */
+  entry(recordingId: string): RecordingEntry | undefined {
+    return this.#entries.get(recordingId);
+  }
+
+  entries(): RecordingEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  activeRecording(channelId: string): ChannelRecording | undefined {
+    for (const { recording } of this.#entries.values()) {
+      if (recording?.channel.channelId === channelId && recording.active) return recording;
+    }
+    return undefined;
+  }
+
+  activeCount(): number {
+    return [...this.#entries.values()].filter((entry) => entry.recording?.active).length;
+  }
+
+  /**
+   * The recording ended and its files are in the upload queue (or never will be): after the
+   * retention it is forgotten from memory, its final status archived. Without a durable archive it
+   * stays in memory.
+   */
+  finished(entry: RecordingEntry): void {
+    if (!this.#options.archive.durable || this.#forgetTimers.has(entry.recordingId)) return;
+    const timer = setTimeout(() => this.#forget(entry.recordingId), this.#options.retainFinishedMs);
+    timer.unref();
+    this.#forgetTimers.set(entry.recordingId, timer);
+  }
+
+  status(recordingId: string): RecordingStatus | undefined {
+    const entry = this.#entries.get(recordingId);
+    if (entry) return { ...statusOf(entry), uploads: this.#uploadsOf(recordingId) };
+    const archived = this.#options.archive.load(recordingId);
+    return archived ? { ...archived, uploads: latestUploads(archived.uploads, this.#uploadsOf(recordingId)) } : undefined;
+  }
+
+  /** An upload of a forgotten recording moved on: its archived status follows (the queue forgets finished jobs). */
+  uploadChanged(recordingId: string): void {
+    if (this.#entries.has(recordingId)) return;
+    const archived = this.#options.archive.load(recordingId);
+    if (archived) this.#options.archive.save({ ...archived, uploads: latestUploads(archived.uploads, this.#uploadsOf(recordingId)) });
+  }
+
+  held(): RecordingStatus[] {
+    const jobs = this.#options.uploads.list();
+    return [...this.#entries.values()].map((entry) => ({ ...statusOf(entry), uploads: jobs.filter((job) => job.recordingId === entry.recordingId) }));
+  }
+
+  /** Every recording known: in memory, then archived ones (oldest start first). */
+  list(): RecordingStatus[] {
+    const live = [...this.#entries.values()].map(statusOf);
+    const archived = this.#options.archive
+      .list()
+      .filter((status) => !this.#entries.has(status.recordingId))
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const jobs = this.#options.uploads.list();
+    const jobsOf = (recordingId: string): UploadJobStatus[] => jobs.filter((job) => job.recordingId === recordingId);
+    return [
+      ...live.map((status) => ({ ...status, uploads: jobsOf(status.recordingId) })),
+      ...archived.map((status) => ({ ...status, uploads: latestUploads(status.uploads, jobsOf(status.recordingId)) })),
+    ];
+  }
+
+  /** Stops the forgetting timers: what is in memory at shutdown is rebuilt from disk at the next start. */
+  close(): void {
+    for (const timer of this.#forgetTimers.values()) clearTimeout(timer);
+    this.#forgetTimers.clear();
+  }
+
+  #forget(recordingId: string): void {
+    this.#forgetTimers.delete(recordingId);
+    const entry = this.#entries.get(recordingId);
+    if (!entry || entry.recording?.active) return;
+    if (!this.#options.archive.save({ ...statusOf(entry), uploads: this.#uploadsOf(recordingId) })) return;
+    this.#entries.delete(recordingId);
+    logger.debug('forget() | finished: answered from its archived status from now on', { recordingId });
+  }
+
+  #uploadsOf(recordingId: string): UploadJobStatus[] {
+    return this.#options.uploads.list().filter((job) => job.recordingId === recordingId);
+  }
+}
+
+/** The queue's jobs where it still knows them, else what was archived. */
+function latestUploads(archived: readonly UploadJobStatus[] | undefined, live: readonly UploadJobStatus[]): UploadJobStatus[] {
+  const byKey = new Map((archived ?? []).map((job) => [job.objectKey, job]));
+  for (const job of live) byKey.set(job.objectKey, job);
+  return [...byKey.values()];
+}
+
+function statusOf(entry: RecordingEntry): Omit<RecordingStatus, 'uploads'> {
+  const { recording } = entry;
+  return {
+    recordingId: entry.recordingId,
+    channelId: entry.channelId,
+    phase: recording?.phase ?? entry.recoveredPhase ?? 'failed',
+    ...(recording ? {} : { recovered: true as const }),
+    mode: entry.mode,
+    startedAt: recording ? new Date(recording.startedAt).toISOString() : entry.manifest.startedAt,
+    startedBy: entry.startedBy,
+    participants: [...entry.participants],
+    files: [...entry.objectKeys.values()].map(({ objectKey, file }) => ({
+      objectKey,
+      kind: file.kind,
+      ...(file.uid ? { uid: file.uid } : {}),
+      startOffsetMs: file.startOffsetMs,
+    })),
+  };
+}

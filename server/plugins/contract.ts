@@ -1,0 +1,118 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { types as ms } from 'mediasoup';
+import type { Registry } from 'prom-client';
+import type { ServerConfig } from '../../config/defaults';
+import type { Logger } from '../logger';
+import type { MetricsPart } from '../metrics/ServerMetrics';
+import type { ChannelProperties, ChannelType, JoinParam } from '../../signaling/protocol';
+
+/**
+ * What the server offers plugins, and what a plugin may implement. The server stays ignorant of
+ * recording: a plugin learns about channels, peers and producers through these hooks, changes the
+ * channel properties it owns (recordState…) through ChannelHandle, answers the signaling methods it
+ * claims, and serves its own HTTP routes and WebSocket paths through PluginContext. Plugins import
+ * from the server; the server imports no plugin (only its composition root, server/main.ts with
+ * server/plugins.ts, does).
+ */
+
+export interface PeerHandle {
+  readonly peerId: string;
+  readonly uid: string;
+  readonly displayName: string;
+  readonly role: 'host' | 'audience';
+  readonly privileges: { readonly publish: boolean; readonly record: boolean };
+  readonly joinParam: JoinParam | undefined;
+  /** Sends a notification to this peer only (no-op once it left). */
+  notify(notification: string, data: unknown): void;
+}
+
+export interface ProducerHandle {
+  readonly producer: ms.Producer;
+  readonly peer: PeerHandle;
+}
+
+export interface ChannelHandle {
+  readonly channelId: string;
+  readonly type: ChannelType;
+  readonly router: ms.Router;
+  readonly closed: boolean;
+  peers(): PeerHandle[];
+  producers(): ProducerHandle[];
+  getProperty<K extends keyof ChannelProperties>(name: K): ChannelProperties[K];
+  /** Merges into the channel's properties and notifies every peer with propertyChange. */
+  setProperties(patch: Partial<ChannelProperties>): void;
+  /** Sends a notification to every peer of the channel. */
+  broadcast(notification: string, data: unknown): void;
+  /** Keeps the channel (and its router) alive with no peers, e.g. while a backend records it. */
+  retain(owner: string): void;
+  release(owner: string): void;
+}
+
+export interface HttpRoute {
+  /** Returns true when it handled the request. */
+  (request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> | boolean;
+}
+
+/** A WebSocket endpoint on its own path (e.g. the recorder SDK's), beside signaling at '/ws'. */
+export interface UpgradeRoute {
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes its sockets: called before the HTTP server closes, which waits for them. */
+  close(): void;
+}
+
+export interface ServerPlugin {
+  readonly name: string;
+  /** Signaling methods this plugin answers. */
+  readonly methods?: readonly string[];
+  channelCreated?(channel: ChannelHandle): void;
+  channelClosed?(channel: ChannelHandle, reason: string): void;
+  peerJoined?(channel: ChannelHandle, peer: PeerHandle): void;
+  peerLeft?(channel: ChannelHandle, peer: PeerHandle): void;
+  producerCreated?(channel: ChannelHandle, producer: ProducerHandle): void;
+  producerPaused?(channel: ChannelHandle, producer: ProducerHandle): void;
+  producerResumed?(channel: ChannelHandle, producer: ProducerHandle): void;
+  producerClosed?(channel: ChannelHandle, producer: ProducerHandle): void;
+  /** Answers a request for one of `methods`; throw CodedError to answer with an error. */
+  handleRequest?(method: string, data: unknown, channel: ChannelHandle, peer: PeerHandle): Promise<unknown>;
+  /** Adds the plugin's metric families to the server's registry (GET /metrics); the part is closed with the metrics. */
+  registerMetrics?(registry: Registry, options: MetricsOptions): MetricsPart;
+  /** Called after the server closed its sockets and channels, in reverse order of creation. */
+  close?(): Promise<void> | void;
+}
+
+export interface MetricsOptions {
+  /** How often recorder CPU is sampled while recorders run (tests: shorter). */
+  cpuIntervalMs?: number;
+}
+
+/** What a join token grants, as PluginContext.authorize resolves it. */
+export interface TokenGrant {
+  uid: string;
+  privileges: { publish: boolean; record: boolean; recordings: boolean };
+}
+
+export interface PluginContext {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  /**
+   * The server's token secret, for what a plugin signs itself (expiring file links, resume keys);
+   * registered with the logger's masking, never to be logged or returned.
+   */
+  readonly authSecret: string;
+  /** Finds or creates a channel (for backends that record a channel nobody joined yet). */
+  getOrCreateChannel(channelId: string, type?: ChannelType): Promise<ChannelHandle>;
+  findChannel(channelId: string): ChannelHandle | undefined;
+  /**
+   * Checks a join token the way join does (signature, expiry, app, channel) and returns its uid and
+   * privileges; with auth switched off, grants everything. Rejects with CodedError (TOKEN_*).
+   */
+  authorize(appId: string, channelId: string, token: string): Promise<TokenGrant>;
+  /** Adds an HTTP handler; routes are tried in the order they were added. */
+  addRoute(route: HttpRoute): void;
+  /** Serves WebSocket upgrades on `pathname` (exact match, query ignored); closed before the HTTP server. */
+  addUpgradeRoute(pathname: string, route: UpgradeRoute): void;
+}
+
+/** Builds a plugin for a server; called once the server's channels exist, before it listens. */
+export type PluginFactory = (context: PluginContext) => Promise<ServerPlugin> | ServerPlugin;
