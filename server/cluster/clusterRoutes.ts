@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { CodedError, HttpErrorCode, SignalingErrorCode } from '../../signaling/errors';
+import { HttpErrorCode } from '../../signaling/errors';
 import type { ApiAuthenticator } from '../http/basicAuth';
 import { ApiError, sendError, toApiError } from '../http/apiError';
 import { sendJson } from '../http/json';
@@ -26,7 +26,7 @@ export function createClusterRoutes(registry: NodeRegistry, auth: ApiAuthenticat
       const nodes = await registry.list();
       sendJson(response, 200, { nodeId: registry.nodeId, nodes });
     } catch (error) {
-      const apiError = error instanceof CodedError && error.code === SignalingErrorCode.ClusterUnavailable ? new ApiError(503, error.code, error.message) : toApiError(error);
+      const apiError = toApiError(error);
       if (apiError.status === 500) logger.error(`GET ${CLUSTER_NODES_PATH} failed: ${(error as Error)?.stack ?? String(error)}`);
       const headers: Record<string, string> = {};
       if (apiError.status === 401) headers['www-authenticate'] = 'Basic realm="confrec"';

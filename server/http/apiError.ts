@@ -30,6 +30,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [SignalingErrorCode.NotFound]: 404,
   [SignalingErrorCode.Forbidden]: 403,
   [SignalingErrorCode.ChannelClosed]: 409,
+  // Cluster mode: Redis away, the node cannot place or list anything new.
+  [SignalingErrorCode.ClusterUnavailable]: 503,
 };
 
 export function toApiError(error: unknown): ApiError {
