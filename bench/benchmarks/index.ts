@@ -1,4 +1,5 @@
 import { avsync } from './avsync';
+import { cluster } from './cluster';
 import { composite } from './composite';
 import { individual } from './individual';
 import { scaling } from './scaling';
@@ -7,4 +8,4 @@ import type { Benchmark } from './types';
 import { upload } from './upload';
 
 /** In run order. */
-export const BENCHMARKS: readonly Benchmark[] = [composite, scaling, individual, startLatency, upload, avsync];
+export const BENCHMARKS: readonly Benchmark[] = [composite, scaling, individual, startLatency, upload, avsync, cluster];
