@@ -1,6 +1,6 @@
 import Redis, { ReplyError } from 'ioredis';
 import { CodedError, SignalingErrorCode } from '../../signaling/errors';
-import { Logger } from '../logger';
+import { Logger, registerSecret } from '../logger';
 import { TypedEmitter } from '../TypedEmitter';
 
 const logger = new Logger('RedisConnection');
@@ -45,6 +45,12 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
     super();
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) throw new TypeError('url must be a redis:// or rediss:// URL');
     this.#name = options.name ?? 'confrec';
+    // The URL may carry Redis' password: masked in every log line for the process's lifetime, as the
+    // config's own secrets are.
+    const password = redisPassword(options.url);
+    registerSecret(options.url);
+    registerSecret(password.written);
+    registerSecret(password.decoded);
     const maxDelay = options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS;
     const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.#redis = new Redis(options.url, {
@@ -147,4 +153,14 @@ export class RedisConnection extends TypedEmitter<RedisConnectionEvents> {
 
 export function unavailable(reason: string): CodedError {
   return new CodedError(SignalingErrorCode.ClusterUnavailable, `cluster Redis unavailable: ${reason}`);
+}
+
+/** The password of a redis:// URL as written (percent-encoded) and decoded; '' when it has none. */
+function redisPassword(url: string): { written: string; decoded: string } {
+  try {
+    const written = new URL(url).password;
+    return { written, decoded: decodeURIComponent(written) };
+  } catch {
+    return { written: '', decoded: '' };
+  }
 }
