@@ -3,26 +3,18 @@ import Redis from 'ioredis';
 import { ChannelLease } from '../../server/cluster/ChannelLeases';
 import { ClusterKeys } from '../../server/cluster/ClusterKeys';
 import { startTestNode, TestNode, testKeys } from '../support/clusterNode';
-import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { privateRedis } from '../support/redisServer';
 
 const LEASE_MS = 1500;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const missing = redisServerMissing();
-if (missing) {
-  t.plan(0, `skipped: ${missing}`);
-} else {
-  let redis: RedisTestServer;
-  t.before(async () => {
-    redis = await startRedisServer();
-  });
-  t.teardown(() => redis?.close());
-
-  async function threeNodes(t: { teardown(fn: () => unknown): void }, keys: ClusterKeys, options: { pendingLeaseMs?: number } = {}): Promise<[TestNode, TestNode, TestNode]> {
+const redis = privateRedis(t);
+if (redis) {
+  const threeNodes = async (t: { teardown(fn: () => unknown): void }, keys: ClusterKeys, options: { pendingLeaseMs?: number } = {}): Promise<[TestNode, TestNode, TestNode]> => {
     const nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((nodeId) => startTestNode({ url: redis.url, keys, nodeId, leaseMs: LEASE_MS, ...options })));
     t.teardown(() => Promise.all(nodes.map((node) => node.close())));
     return nodes as [TestNode, TestNode, TestNode];
-  }
+  };
 
   function ownersOf(nodes: TestNode[], channelId: string): string[] {
     return nodes.filter((node) => node.leases.owned.has(channelId)).map((node) => node.nodeId);

@@ -4,7 +4,7 @@ import { ClusterEventConsumer } from '../../server/cluster/ClusterEventConsumer'
 import { ClusterEvent, ClusterEvents } from '../../server/cluster/ClusterEvents';
 import { RedisConnection } from '../../server/cluster/RedisConnection';
 import { testKeys } from '../support/clusterNode';
-import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { privateRedis } from '../support/redisServer';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -14,16 +14,8 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 }
 
-const missing = redisServerMissing();
-if (missing) {
-  t.plan(0, `skipped: ${missing}`);
-} else {
-  let redis: RedisTestServer;
-  t.before(async () => {
-    redis = await startRedisServer();
-  });
-  t.teardown(() => redis?.close());
-
+const redis = privateRedis(t);
+if (redis) {
   t.test('2 consumers on different connections each receive all 50 events exactly once, in order, across a reconnect', async (t) => {
     const keys = testKeys();
     const admin = new Redis(redis.url);

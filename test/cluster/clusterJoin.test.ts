@@ -9,25 +9,13 @@ import { ClusterNodesAnswerSchema } from '../../signaling/schemas/httpApi';
 import { checker } from '../../signaling/schemas/validate';
 import type { MediaChannel } from '../../signaling/client/index';
 import { clusterChannel, exchangeMedia, listNodes, mediaFlows, NodeView, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
-import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { privateRedis } from '../support/redisServer';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 
-const missing = redisServerMissing();
-if (missing) {
-  t.plan(0, `skipped: ${missing}`);
-} else {
-  let redis: RedisTestServer;
-  let cluster: TestCluster;
-  t.before(async () => {
-    redis = await startRedisServer();
-    cluster = await startCluster(redis.url, TIMING);
-  });
-  t.teardown(async () => {
-    await cluster?.close();
-    await redis?.close();
-  });
-
+let cluster: TestCluster;
+const redis = privateRedis(t, async (started) => (cluster = await startCluster(started.url, TIMING)));
+if (redis) {
   const channels: MediaChannel[] = [];
   t.afterEach(async () => {
     await Promise.all(channels.splice(0).map((channel) => channel.close()));

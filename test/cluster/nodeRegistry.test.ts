@@ -1,18 +1,10 @@
 import t from 'tap';
 import { NodeInfo, NodeRegistry } from '../../server/cluster/NodeRegistry';
 import { startTestNode, testKeys } from '../support/clusterNode';
-import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { privateRedis } from '../support/redisServer';
 
-const missing = redisServerMissing();
-if (missing) {
-  t.plan(0, `skipped: ${missing}`);
-} else {
-  let redis: RedisTestServer;
-  t.before(async () => {
-    redis = await startRedisServer();
-  });
-  t.teardown(() => redis?.close());
-
+const redis = privateRedis(t);
+if (redis) {
   const NODE_TIMEOUT_MS = 1000;
 
   t.test('three nodes list each other with their load; a crashed one is gone within nodeTimeoutMs and reported once', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { ClusterEvents } from '../../server/cluster/ClusterEvents';
 import { SignalingErrorCode } from '../../signaling/errors';
 import { startTestNode, testKeys } from '../support/clusterNode';
-import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { privateRedis } from '../support/redisServer';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,16 +26,8 @@ async function failure(call: () => Promise<unknown>): Promise<{ code: unknown; m
   return { code: 'RESOLVED', ms: Date.now() - start };
 }
 
-const missing = redisServerMissing();
-if (missing) {
-  t.plan(0, `skipped: ${missing}`);
-} else {
-  let redis: RedisTestServer;
-  t.before(async () => {
-    redis = await startRedisServer();
-  });
-  t.teardown(() => redis?.close());
-
+const redis = privateRedis(t);
+if (redis) {
   t.test('Redis stopped for 3 s: calls fail fast with CLUSTER_UNAVAILABLE, down/up fire, owned channels stay, the cluster re-forms by itself', async (t) => {
     const keys = testKeys();
     const a = await startTestNode({ url: redis.url, keys, nodeId: 'node-a', nodeTimeoutMs: 1000, leaseMs: 1500 });

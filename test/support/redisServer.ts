@@ -117,3 +117,50 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     },
   };
 }
+
+/** What privateRedis needs of a tap test. */
+interface FileTest {
+  before(fn: () => Promise<void>): void;
+  teardown(fn: () => unknown): void;
+  plan(count: number, comment?: string): void;
+}
+
+/**
+ * The private Redis of one test file: started before its tests and closed after them. Without
+ * redis-server the file is skipped with the reason, and this returns undefined. `afterStart` runs
+ * once Redis is up (e.g. to start server processes on it); what it returns is closed before Redis.
+ */
+export function privateRedis(t: FileTest, afterStart?: (redis: RedisTestServer) => Promise<{ close(): Promise<void> }>): RedisTestServer | undefined {
+  const missing = redisServerMissing();
+  if (missing) {
+    t.plan(0, `skipped: ${missing}`);
+    return undefined;
+  }
+  let server: RedisTestServer | undefined;
+  let dependent: { close(): Promise<void> } | undefined;
+  t.before(async () => {
+    server = await startRedisServer();
+    dependent = await afterStart?.(server);
+  });
+  t.teardown(async () => {
+    await dependent?.close();
+    await server?.close();
+  });
+  const started = (): RedisTestServer => {
+    if (!server) throw new Error('the private Redis is used before the file started it (use it inside tests)');
+    return server;
+  };
+  return {
+    get port() {
+      return started().port;
+    },
+    get url() {
+      return started().url;
+    },
+    stop: () => started().stop(),
+    start: () => started().start(),
+    freeze: () => started().freeze(),
+    thaw: () => started().thaw(),
+    close: async () => server?.close(),
+  };
+}
