@@ -3,6 +3,7 @@
  * are inside their process's figures), plus cutime+cstime (children already waited for), in seconds.
  */
 import fs from 'node:fs';
+import { procStatFields } from '../../server/procStat';
 
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
@@ -14,16 +15,9 @@ interface StatLine {
 }
 
 function readStat(pid: number): StatLine | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm may hold spaces and parentheses: fields start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is state (field 3): utime is field 14 → index 11.
-  const num = (field: number): number => Number(fields[field - 3]);
+  const field = procStatFields(pid);
+  if (!field) return undefined;
+  const num = (index: number): number => Number(field(index));
   return { pid, ppid: num(4), cpuS: (num(14) + num(15)) / CLOCK_TICKS, childrenCpuS: (num(16) + num(17)) / CLOCK_TICKS };
 }
 

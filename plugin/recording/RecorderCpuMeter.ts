@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { procStatFields } from '../../server/procStat';
 
 /** Linux reports utime/stime in USER_HZ ticks, which the kernel ABI fixes at 100 per second. */
 const TICKS_PER_SECOND = 100;
@@ -73,17 +73,11 @@ export class RecorderCpuMeter {
 
 /** utime + stime of a live process, or undefined when there is none (or no /proc). */
 function readProcStat(pid: number): Reading | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  const startTicks = fields[19];
+  const field = procStatFields(pid);
+  if (!field) return undefined;
+  const utime = Number(field(14));
+  const stime = Number(field(15));
+  const startTicks = field(22);
   if (!Number.isFinite(utime) || !Number.isFinite(stime) || startTicks === undefined) return undefined;
   return { startTicks, seconds: (utime + stime) / TICKS_PER_SECOND };
 }
