@@ -75,6 +75,8 @@ export class Connection {
   }
 
   #onMessage(raw: RawData, isBinary: boolean): void {
+    // A socket being closed (slow consumer, timeouts, bye) can carry no answer: its requests are not served.
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
     const size = Array.isArray(raw) ? raw.reduce((sum, part) => sum + part.length, 0) : (raw as Buffer).byteLength;
     if (size > this.#options.maxMessageBytes) {
       this.#replyError(null, new CodedError(SignalingErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${this.#options.maxMessageBytes}`));

@@ -106,6 +106,8 @@ export class SocketSupervisor {
     logger.info(`close() | ${this.#options.label}: ${code} ${SOCKET_CLOSE_REASONS[code]} (${why})`, this.#options.logFields?.());
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN) socket.close(code, SOCKET_CLOSE_REASONS[code]);
+    // A client that reads nothing will not answer the close either: stop reading what it keeps sending.
+    if (code === SocketCloseCode.SlowConsumer) socket.pause();
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 }
