@@ -32,6 +32,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [SignalingErrorCode.ChannelClosed]: 409,
   // Cluster mode: Redis away, the node cannot place or list anything new.
   [SignalingErrorCode.ClusterUnavailable]: 503,
+  // Cluster mode: the channel lives on another node (the message names its URL).
+  [SignalingErrorCode.Redirect]: 421,
 };
 
 export function toApiError(error: unknown): ApiError {

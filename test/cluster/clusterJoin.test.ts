@@ -9,6 +9,7 @@ import { ClusterNodesAnswerSchema } from '../../signaling/schemas/httpApi';
 import { checker } from '../../signaling/schemas/validate';
 import type { MediaChannel } from '../../signaling/client/index';
 import { clusterChannel, exchangeMedia, listNodes, mediaFlows, NodeView, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
+import { TEST_SECRET } from '../support/server';
 import { privateRedis } from '../support/redisServer';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
@@ -40,6 +41,16 @@ if (redis) {
     );
     t.equal(refused?.code, SignalingErrorCode.Redirect, `a join at ${other.nodeId} is answered REDIRECT`);
     t.equal(refused?.data?.url, owner.url, "carrying the owner's publicUrl");
+    // The recording API is not cluster-wide yet: a start at a node that does not own the channel says where it lives.
+    const start = await fetch(`${other.url}/api/v1/recordings`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`confrec:${TEST_SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channelName: 'meet' }),
+    });
+    const startBody = (await start.json()) as { error?: { code?: string; message?: string } };
+    t.equal(start.status, 421, 'an HTTP API start at a non-owner node is 421 Misdirected Request, not 500');
+    t.equal(startBody.error?.code, SignalingErrorCode.Redirect, 'with the REDIRECT code');
+    t.match(startBody.error?.message ?? '', owner.url, "naming the owner's URL");
 
     await bob.join('meet', { token: token('meet', 'bob'), displayName: 'Bob' });
     t.equal(bob.connectedUrl, alice.connectedUrl, 'bob, who came through another node, is on the same node as alice');
