@@ -1,4 +1,3 @@
-import net from 'node:net';
 import os from 'node:os';
 import t from 'tap';
 import { ClusterMember, ClusterMemberOptions } from '../../server/cluster/ClusterMember';
@@ -7,16 +6,9 @@ import { maskSecrets } from '../../server/logger';
 import { SignalingErrorCode } from '../../signaling/errors';
 import { testKeys } from '../support/clusterNode';
 import { RedisTestServer, redisServerMissing, startRedisServer } from '../support/redisServer';
+import { freePort } from '../support/freePort';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function memberOptions(redisUrl: string, nodeId: string, keyPrefix: string): ClusterMemberOptions {
   return {
@@ -30,7 +22,7 @@ function memberOptions(redisUrl: string, nodeId: string, keyPrefix: string): Clu
 
 t.test('RedisConnection to a Redis that is not there: down, waitUp and commands fail at once with CLUSTER_UNAVAILABLE', async (t) => {
   t.throws(() => new RedisConnection({ url: 'http://x' }), { name: 'TypeError', message: /url/ });
-  const connection = new RedisConnection({ url: `redis://127.0.0.1:${await closedPort()}` });
+  const connection = new RedisConnection({ url: `redis://127.0.0.1:${await freePort()}` });
   const downs: string[] = [];
   connection.on('down', (reason) => downs.push(reason));
   await t.rejects(connection.waitUp(300), { code: SignalingErrorCode.ClusterUnavailable });
@@ -44,7 +36,7 @@ t.test('RedisConnection to a Redis that is not there: down, waitUp and commands 
 });
 
 t.test("Redis' password in cluster.redisUrl is masked in log lines", async (t) => {
-  const connection = new RedisConnection({ url: `redis://:p%40ss-w0rd-7d1f@127.0.0.1:${await closedPort()}/0` });
+  const connection = new RedisConnection({ url: `redis://:p%40ss-w0rd-7d1f@127.0.0.1:${await freePort()}/0` });
   t.teardown(() => connection.close());
   t.equal(maskSecrets('auth p@ss-w0rd-7d1f failed'), 'auth *** failed', 'the decoded password');
   t.notMatch(maskSecrets('url redis://:p%40ss-w0rd-7d1f@127.0.0.1/0'), /p%40ss-w0rd-7d1f/, 'the password as written in the URL');

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,14 +12,7 @@ import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient'
 import { decodedDurationS, probe } from '../support/mediaProbe';
 import { sleep, until } from '../support/recordingServer';
 import { TEST_SECRET } from '../support/server';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../support/freePort';
 
 /**
  * The real server entry (dist/server/main.js) in its own process, as `npm start` runs it. Its output

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -15,20 +14,13 @@ import { buildS3RecordParam } from '../../signaling/recordParam';
 import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
 import { sleep, until } from '../support/recordingServer';
 import { startS3Server } from '../support/s3Server';
+import { freePort } from '../support/freePort';
 
 const MAIN = path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js');
 const S3_AK = 'LOGTESTACCESSKEY';
 const S3_SK = 'log-test-s3-secret-never-in-a-line';
 
 type Line = { time: string; level: string; ns: string; msg: string; pid: number; [binding: string]: unknown };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function serverEnv(dir: string, port: number, logLevel: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

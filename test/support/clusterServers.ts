@@ -6,7 +6,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -17,6 +16,7 @@ import { MediaChannel, ReconnectOptions } from '../../signaling/client/index';
 import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
 import { until } from './recordingServer';
 import { TEST_SECRET } from './server';
+import { freePort } from './freePort';
 
 export const webSocketFactory = (url: string): WebSocketLike => new WebSocket(url) as unknown as WebSocketLike;
 
@@ -35,14 +35,6 @@ export type ClusterServer = {
 };
 
 export type ClusterTiming = { nodeTimeoutMs: number; leaseMs: number };
-
-async function freePort(ip: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, ip, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts node `index` (0, 1, 2 → 127.0.0.1, .2, .3) of a cluster on `redisUrl`, in `dir`. */
 export async function startClusterServer(options: { index: number; redisUrl: string; dir: string; timing: ClusterTiming }): Promise<ClusterServer> {
