@@ -245,7 +245,7 @@ export class RecordingEngine {
   /** Stops and finalizes; the files then go to the upload queue (see handedOff()). */
   async stop(recordingId: string, reason = 'stopped'): Promise<RecordedFile[]> {
     const recording = this.get(recordingId);
-    if (!this.#registry.status(recordingId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
+    if (!this.#registry.known(recordingId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId}`);
     if (!recording?.active) throw new CodedError(RecordingErrorCode.InvalidOperation, `recording ${recordingId} is not running`);
     return recording.stop(reason);
   }
@@ -281,6 +281,11 @@ export class RecordingEngine {
 
   status(recordingId: string): RecordingStatus | undefined {
     return this.#registry.status(recordingId);
+  }
+
+  /** Whether this server knows the recording (live, finished, archived); cheaper than status(). */
+  known(recordingId: string): boolean {
+    return this.#registry.known(recordingId);
   }
 
   list(): RecordingStatus[] {

@@ -78,7 +78,12 @@ export class RecordingRegistry {
   }
 
   mintId(): string {
-    return mintRecordingId((recordingId) => this.#entries.has(recordingId) || this.#options.archive.load(recordingId) !== undefined);
+    return mintRecordingId((recordingId) => this.known(recordingId));
+  }
+
+  /** In memory, or archived after it was forgotten. */
+  known(recordingId: string): boolean {
+    return this.#entries.has(recordingId) || this.#options.archive.load(recordingId) !== undefined;
   }
 
   /** Refuses a start the channel or the server has no room for (InvalidOperation). */
@@ -139,22 +144,19 @@ export class RecordingRegistry {
   }
 
   held(): RecordingStatus[] {
-    const jobs = this.#options.uploads.list();
-    return [...this.#entries.values()].map((entry) => ({ ...statusOf(entry), uploads: jobs.filter((job) => job.recordingId === entry.recordingId) }));
+    return this.#liveStatuses(this.#options.uploads.list());
   }
 
   /** Every recording known: in memory, then archived ones (oldest start first). */
   list(): RecordingStatus[] {
-    const live = [...this.#entries.values()].map(statusOf);
     const archived = this.#options.archive
       .list()
       .filter((status) => !this.#entries.has(status.recordingId))
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
     const jobs = this.#options.uploads.list();
-    const jobsOf = (recordingId: string): UploadJobStatus[] => jobs.filter((job) => job.recordingId === recordingId);
     return [
-      ...live.map((status) => ({ ...status, uploads: jobsOf(status.recordingId) })),
-      ...archived.map((status) => ({ ...status, uploads: latestUploads(status.uploads, jobsOf(status.recordingId)) })),
+      ...this.#liveStatuses(jobs),
+      ...archived.map((status) => ({ ...status, uploads: latestUploads(status.uploads, jobsOf(jobs, status.recordingId)) })),
     ];
   }
 
@@ -174,8 +176,16 @@ export class RecordingRegistry {
   }
 
   #uploadsOf(recordingId: string): UploadJobStatus[] {
-    return this.#options.uploads.list().filter((job) => job.recordingId === recordingId);
+    return jobsOf(this.#options.uploads.list(), recordingId);
   }
+
+  #liveStatuses(jobs: readonly UploadJobStatus[]): RecordingStatus[] {
+    return [...this.#entries.values()].map((entry) => ({ ...statusOf(entry), uploads: jobsOf(jobs, entry.recordingId) }));
+  }
+}
+
+function jobsOf(jobs: readonly UploadJobStatus[], recordingId: string): UploadJobStatus[] {
+  return jobs.filter((job) => job.recordingId === recordingId);
 }
 
 /** The queue's jobs where it still knows them, else what was archived. */

@@ -122,15 +122,17 @@ export class RecorderSession {
     if (!sameKey(resumeKey, resumeKeyFor(this.#context.resumeSecret, recordingId))) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, 'data.resumeKey does not match the recording');
     }
-    if (!this.#context.log.has(recordingId) && !this.#context.engine.status(recordingId)) {
+    const status = this.#context.engine.status(recordingId);
+    if (!this.#context.log.has(recordingId) && !status) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     }
     const complete = this.#follow(recordingId, afterSeq, false);
-    return { recordingId, phase: this.#context.engine.status(recordingId)?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
+    return { recordingId, phase: status?.phase ?? null, lastSeq: this.#context.log.lastSeq(recordingId), complete };
   }
 
   async #attachRequest({ appId, recordingId, token, afterSeq }: RecorderRequestData<'attach'>): Promise<RecorderResponses['attach']> {
-    const channelId = this.#context.engine.status(recordingId)?.channelId ?? this.#context.log.channelOf(recordingId);
+    const status = this.#context.engine.status(recordingId);
+    const channelId = status?.channelId ?? this.#context.log.channelOf(recordingId);
     if (!channelId) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to this server`);
     await this.#context.authorizeRecord(appId, channelId, token);
     this.#follow(recordingId, afterSeq ?? this.#context.log.lastSeq(recordingId));

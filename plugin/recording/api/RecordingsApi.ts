@@ -97,7 +97,7 @@ export class RecordingsApi {
         const recording = this.#options.engine.get(recordingId);
         if (!recording) {
           // Finished and forgotten from memory (or of a previous run): known, but not running.
-          if (this.#options.engine.status(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording is not running');
+          if (this.#options.engine.known(recordingId)) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording is not running');
           throw notFound(recordingId);
         }
         await recording.setLayout(body.layout, body.maxResolutionUid);
@@ -107,7 +107,7 @@ export class RecordingsApi {
       case '/stop': {
         allow(method, ['POST']);
         await readJsonBody(request, this.#options.maxBodyBytes);
-        if (!this.#options.engine.status(recordingId)) throw notFound(recordingId);
+        if (!this.#options.engine.known(recordingId)) throw notFound(recordingId);
         await this.#options.engine.stop(recordingId, 'stopped through the HTTP API');
         // The answer lists the final files and their uploads.
         await this.#options.engine.handedOff(recordingId);
@@ -118,7 +118,7 @@ export class RecordingsApi {
         await readJsonBody(request, this.#options.maxBodyBytes);
         // Uploads held by Release(false) go on; a recording of a previous run is known to the queue only.
         const resumed = await this.#options.engine.resumeUploads(recordingId);
-        if (!this.#options.engine.status(recordingId) && resumed.length === 0) throw notFound(recordingId);
+        if (!this.#options.engine.known(recordingId) && resumed.length === 0) throw notFound(recordingId);
         logger.info(`resume-uploads | ${resumed.length} upload(s) resumed`, { recordingId });
         return [200, { recordingId, resumed: resumed.length, uploads: this.#options.engine.uploads.list().filter((job) => job.recordingId === recordingId) }];
       }
@@ -126,7 +126,7 @@ export class RecordingsApi {
         allow(method, ['GET']);
         const after = url.searchParams.get('after') ?? '0';
         if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
-        if (!this.#options.log.has(recordingId) && !this.#options.engine.status(recordingId)) throw notFound(recordingId);
+        if (!this.#options.log.has(recordingId) && !this.#options.engine.known(recordingId)) throw notFound(recordingId);
         const { entries, complete } = this.#options.log.since(recordingId, Number(after));
         return [200, { recordingId, events: entries.map(toWireEvent), lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
