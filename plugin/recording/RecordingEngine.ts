@@ -19,7 +19,7 @@ import { RecordingDelivery } from './RecordingDelivery';
 import { RecordingEventLog, type RecordingEventLogOptions } from './RecordingEventLog';
 import { LONGEST_FILE_SUFFIX, objectKeyStem } from './recordingKeys';
 import { recoverInterruptedRecordings } from './RecordingRecovery';
-import { RecordingRegistry, type RecordingEntry, type RecordingStatus } from './RecordingRegistry';
+import { newRecordingEntry, RecordingRegistry, type RecordingEntry, type RecordingStatus } from './RecordingRegistry';
 
 export type { RecordingStatus };
 
@@ -161,19 +161,7 @@ export class RecordingEngine {
       startedBy: request.startedBy,
       participants: [],
     };
-    const entry: RecordingEntry = {
-      recordingId,
-      channelId: channel.channelId,
-      mode: request.config.recordingMode,
-      recording,
-      manifest,
-      startedBy: request.startedBy,
-      participants: new Set(),
-      objectKeys: new Map(),
-      percents: new Map(),
-      progress: 0,
-      uploadsHeld: false,
-    };
+    const entry = newRecordingEntry({ recordingId, channelId: channel.channelId, mode: request.config.recordingMode, recording, manifest, startedBy: request.startedBy });
     this.#registry.add(entry);
     writeManifest(manifest);
     const channelId = channel.channelId;

@@ -5,7 +5,7 @@ import { recordedFilesOnDisk } from './recorder/filesOnDisk';
 import { readLeftoverManifests } from './recordingManifest';
 import type { RecordingDelivery } from './RecordingDelivery';
 import type { RecordingEventLog } from './RecordingEventLog';
-import type { RecordingEntry, RecordingRegistry } from './RecordingRegistry';
+import { newRecordingEntry, type RecordingRegistry } from './RecordingRegistry';
 
 const logger = new Logger('RecordingRecovery');
 
@@ -31,19 +31,15 @@ export async function recoverInterruptedRecordings({ workDir, registry, delivery
     const files = recordedFilesOnDisk(manifest.job);
     // Killed after the recording had already ended (while its files went to the queue): its end is logged.
     const ended = [...log.since(recordingId).entries].reverse().find(isFinalRecordingEvent);
-    const entry: RecordingEntry = {
+    const entry = newRecordingEntry({
       recordingId,
       channelId,
       mode: manifest.job.mode,
       recoveredPhase: ended?.type === 'stopped' ? 'stopped' : 'failed',
       manifest,
       startedBy: manifest.startedBy ?? 'unknown',
-      participants: new Set(manifest.participants ?? []),
-      objectKeys: new Map(),
-      percents: new Map(),
-      progress: 0,
-      uploadsHeld: false,
-    };
+      participants: manifest.participants ?? [],
+    });
     registry.add(entry);
     logger.warn(`recover() | interrupted by a server stop: queueing ${files.length} file(s)`, { recordingId, channelId });
     if (!ended) {

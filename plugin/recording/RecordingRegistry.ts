@@ -55,6 +55,14 @@ export interface RecordingEntry {
   uploadsHeld: boolean;
 }
 
+/** A new entry: what the recording is, with empty delivery bookkeeping (no files keyed yet, no progress). */
+export function newRecordingEntry(
+  what: Pick<RecordingEntry, 'recordingId' | 'channelId' | 'mode' | 'manifest' | 'startedBy'> & Partial<Pick<RecordingEntry, 'recording' | 'recoveredPhase'>> & { participants?: Iterable<string> },
+): RecordingEntry {
+  const { participants = [], ...rest } = what;
+  return { ...rest, participants: new Set(participants), objectKeys: new Map(), percents: new Map(), progress: 0, uploadsHeld: false };
+}
+
 export interface RecordingRegistryOptions {
   maxConcurrentRecordings: number;
   /** How long a finished recording stays in memory before only its archived status answers for it. */
