@@ -113,7 +113,7 @@ export class MediaServer {
         addRoute: (route) => server.addRoute(route),
         addUpgradeRoute: (pathname, route) => server.addUpgradeRoute(pathname, route),
       };
-      const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.certificate ? 'https' : 'http' });
+      const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.scheme });
       if (cluster) {
         server.#cluster = cluster.channels;
         server.addRoute(cluster.route);
@@ -124,14 +124,18 @@ export class MediaServer {
       await server.close();
       throw error;
     }
-    const scheme = server.certificate ? 'https' : 'http';
-    logger.info(`start() | listening on ${scheme}://${config.http.listenIp}:${server.port} (signaling at /ws) [mediasoup:${mediasoup.version}]`);
+    logger.info(`start() | listening on ${server.scheme}://${config.http.listenIp}:${server.port} (signaling at /ws) [mediasoup:${mediasoup.version}]`);
     logger.info(`start() | WebRTC on ${server.rtc.listenIp} UDP+TCP ${config.mediasoup.rtcMinPort}-${config.mediasoup.rtcMaxPort}, announcing ${server.rtc.announcedIp} [${server.rtc.origin}]`);
     if (server.certificate) {
       const { certificate } = server;
       logger.info(`start() | TLS certificate ${certificate.source === 'config' ? certificate.certFile : `self-signed (${certificate.source}, ${certificate.certFile})`} SHA-256 ${certificate.fingerprint256}`);
     }
     return server;
+  }
+
+  /** What the port speaks to other machines: https with a certificate. */
+  get scheme(): 'http' | 'https' {
+    return this.certificate ? 'https' : 'http';
   }
 
   /** WebSocket connections open now, on every path (tests, health). */
