@@ -10,6 +10,7 @@ import { mayAccessRecordings, resolveAuthSecret, verifyToken } from './auth/toke
 import { CodedError, SignalingErrorCode } from '../signaling/errors';
 import { ChannelRegistry } from './ChannelRegistry';
 import type { ClusterChannels } from './cluster/ClusterChannels';
+import { clusterHandle } from './cluster/clusterHandle';
 import { joinCluster } from './cluster/joinCluster';
 import { describeConfig } from './config';
 import { sendErrorBody, sendJson } from './http/json';
@@ -98,8 +99,14 @@ export class MediaServer {
       throw error;
     }
     try {
+      const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.scheme });
+      if (cluster) {
+        server.#cluster = cluster.channels;
+        server.addRoute(cluster.route);
+      }
       const context: PluginContext = {
         config,
+        ...(cluster ? { cluster: clusterHandle(cluster.channels.member) } : {}),
         logger: new Logger('plugin'),
         authSecret,
         getOrCreateChannel: (channelId, type) => server.registry.getOrCreate(channelId, type),
@@ -113,11 +120,6 @@ export class MediaServer {
         addRoute: (route) => server.addRoute(route),
         addUpgradeRoute: (pathname, route) => server.addUpgradeRoute(pathname, route),
       };
-      const cluster = await joinCluster({ config, registry: server.registry, announcedIp: server.rtc.announcedIp, authSecret, scheme: server.scheme });
-      if (cluster) {
-        server.#cluster = cluster.channels;
-        server.addRoute(cluster.route);
-      }
       for (const factory of options.plugins ?? []) server.plugins.add(await factory(context));
       await server.#http.listen(config.http.port, config.http.listenIp);
     } catch (error) {
@@ -172,9 +174,10 @@ export class MediaServer {
     await this.#http.close();
     this.#http.closeAllConnections();
     this.registry.closeAll('the server is shutting down');
-    // After the channels: their leases are released, then the node leaves the registry.
-    await this.#cluster?.close();
+    // Plugins before the cluster: their last events (recordings stopped by the shutdown) still reach
+    // it. Then the channels' leases are released and the node leaves the registry.
     await this.plugins.close();
+    await this.#cluster?.close();
     this.pool.close();
   }
 

@@ -10,6 +10,8 @@ export type RecordingEventEntry = RecordingEvent;
 export type RecordingEventLogEvents = {
   /** Every entry, in the order the engine appended them: the one fan-out of recording events. */
   appended: [entry: RecordingEventEntry];
+  /** An entry numbered elsewhere (another cluster node's), taken in by receive(). */
+  received: [entry: RecordingEventEntry];
 };
 
 export interface RecordingEventLogOptions {
@@ -99,23 +101,45 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
   /** Numbers, stores and fans out one event (nothing once closed). */
   append(body: RecordingEventBody): RecordingEvent | undefined {
     if (this.#closed) return undefined;
-    let log = this.#logs.get(body.recordingId);
+    const log = this.#touch(body.recordingId, body.channelId);
+    const entry = { ...withoutUndefined(body), seq: log.nextSeq, at: new Date().toISOString() } as RecordingEvent;
+    if (!entry.channelId && log.channelId) entry.channelId = log.channelId;
+    this.#store(log, entry);
+    this.safeEmit('appended', entry);
+    return entry;
+  }
+
+  /**
+   * Takes in an entry another cluster node numbered, keeping its seq: one at or below the
+   * recording's last seq is a repeat and dropped (false). Emits 'received', never 'appended': what
+   * listens to 'appended' acts on this node's own events only (webhooks, the cluster publisher).
+   */
+  receive(entry: RecordingEventEntry): boolean {
+    if (this.#closed || entry.seq <= this.lastSeq(entry.recordingId)) return false;
+    this.#store(this.#touch(entry.recordingId, entry.channelId), entry);
+    this.safeEmit('received', entry);
+    return true;
+  }
+
+  /** The recording's log, made the most recently active (created, dropping the least active, if new). */
+  #touch(recordingId: string, channelId: string | undefined): Log {
+    let log = this.#logs.get(recordingId);
     if (log) {
-      // Least recently active last: re-insert.
-      this.#logs.delete(body.recordingId);
+      this.#logs.delete(recordingId);
     } else {
       log = { entries: [], nextSeq: 1, linesOnDisk: 0 };
       while (this.#logs.size >= this.#maxRecordings) this.#forget(this.#logs.keys().next().value!);
     }
-    this.#logs.set(body.recordingId, log);
-    if (body.channelId) log.channelId = body.channelId;
-    const entry = { ...withoutUndefined(body), seq: log.nextSeq++, at: new Date().toISOString() } as RecordingEvent;
-    if (!entry.channelId && log.channelId) entry.channelId = log.channelId;
+    this.#logs.set(recordingId, log);
+    if (channelId) log.channelId = channelId;
+    return log;
+  }
+
+  #store(log: Log, entry: RecordingEventEntry): void {
+    log.nextSeq = entry.seq + 1;
     log.entries.push(entry);
     if (log.entries.length > this.#maxEntries) log.entries.splice(0, log.entries.length - this.#maxEntries);
-    this.#persist(body.recordingId, log, entry);
-    this.safeEmit('appended', entry);
-    return entry;
+    this.#persist(entry.recordingId, log, entry);
   }
 
   /** Where a recording's own files in the log's directory start: `<dir>/<base64url(id)>` (any id is a safe name). */

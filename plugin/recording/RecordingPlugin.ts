@@ -15,6 +15,7 @@ import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
 import { ChannelRecordParams } from './ChannelRecordParams';
 import type { BackendControl } from './api/BackendControl';
+import type { ClusterRecordings } from './cluster/ClusterRecordings';
 
 const logger = new Logger('RecordingPlugin');
 
@@ -25,6 +26,8 @@ export interface RecordingPluginOptions {
   defaultStorage: 'local' | 'none';
   /** The backend surface (HTTP API, recorder SDK, webhooks); absent with api.enabled false. */
   backend?: BackendControl;
+  /** Cluster mode: the recordings' part in the cluster. */
+  cluster?: ClusterRecordings;
 }
 
 /**
@@ -39,10 +42,12 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #defaultStorage: 'local' | 'none';
   readonly #params = new Map<string, ChannelRecordParams>();
   readonly backend: BackendControl | undefined;
+  readonly cluster: ClusterRecordings | undefined;
 
   constructor(options: RecordingPluginOptions) {
     this.#engine = options.engine;
     this.backend = options.backend;
+    this.cluster = options.cluster;
     this.#context = options.context;
     this.#defaultStorage = options.defaultStorage;
     // The channel hears its recordings' events from the one stream: recordState changes on the
@@ -158,11 +163,16 @@ export class RecordingPlugin implements ServerPlugin {
   }
 
 
-  /** Stops the recordings, closes the queue, then the backend (whose webhooks still tell how they ended) and the log. */
+  /**
+   * Stops the recordings, closes the queue, then the backend (whose webhooks still tell how they
+   * ended), the cluster part (once it published those ends, for a few seconds at most) and the log.
+   */
   async close(): Promise<void> {
     await this.#engine.close();
     await this.#engine.uploads.close();
     await this.backend?.close();
+    await this.cluster?.flush(5000);
+    await this.cluster?.close();
     this.#engine.eventLog.close();
   }
 

@@ -4,6 +4,7 @@ import { BackendControl, type BackendControlOptions } from './api/BackendControl
 import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
 import { RecordingPlugin } from './RecordingPlugin';
+import { ClusterRecordings } from './cluster/ClusterRecordings';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordingEventLogOptions } from './RecordingEventLog';
@@ -40,11 +41,14 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
     eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
+  const cluster = context.cluster ? new ClusterRecordings(context.cluster, engine, { retainFinishedMs: recording.retainFinishedMs }) : undefined;
   const backend = context.config.api.enabled
-    ? new BackendControl(context, engine, overrides.backend)
+    ? new BackendControl(context, engine, overrides.backend, cluster)
     : undefined;
-  context.addRoute(createRecordingRoutes(context, engine));
-  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage, ...(backend ? { backend } : {}) });
+  context.addRoute(createRecordingRoutes(context, engine, cluster));
+  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage, ...(backend ? { backend } : {}), ...(cluster ? { cluster } : {}) });
+  // What the cluster said of this node's recordings while it was down comes first: recovery ends only the rest.
+  await cluster?.start();
   await engine.recoverInterrupted();
   return plugin;
 }

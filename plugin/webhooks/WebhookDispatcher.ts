@@ -73,6 +73,11 @@ export class WebhookDispatcher extends TypedEmitter<WebhookDispatcherEvents> {
     this.#resume();
   }
 
+  /** Delivers an event that is this node's to tell though not in its log (a dead cluster node's recording's end). */
+  deliver(entry: RecordingEventEntry): void {
+    this.#onEntry(entry);
+  }
+
   /** Events waiting or being delivered, over all URLs. */
   get pending(): number {
     return [...this.#queues.values()].reduce((sum, queue) => sum + queue.items.length, 0);

@@ -5,6 +5,9 @@ import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../../config/defaults';
 import type { Logger } from '../logger';
 import type { MetricsPart } from '../metrics/ServerMetrics';
+import type { ClusterEventConsumer } from '../cluster/ClusterEventConsumer';
+import type { NodeInfo } from '../cluster/NodeRegistry';
+import type { RedisConnection } from '../cluster/RedisConnection';
 import type { ChannelProperties, ChannelType, JoinParam } from '../../signaling/protocol';
 
 /**
@@ -92,6 +95,27 @@ export interface TokenGrant {
   privileges: { publish: boolean; record: boolean; recordings: boolean };
 }
 
+/**
+ * This node's part in the cluster as plugins see it (cluster mode only): the shared Redis under the
+ * cluster's key prefix, the event stream every node reads, and the other nodes' liveness. A plugin
+ * keeps its own cluster-wide state under `keyPrefix`.
+ */
+export interface ClusterHandle {
+  readonly nodeId: string;
+  /** The cluster's Redis; fails fast with CLUSTER_UNAVAILABLE while it is away. */
+  readonly connection: RedisConnection;
+  /** Every key a plugin writes starts with it (several clusters may share a Redis). */
+  readonly keyPrefix: string;
+  /** The stream of events every node reads (ClusterEvents / ClusterEventConsumer). */
+  readonly eventStreamKey: string;
+  /** The live nodes, this one included. Rejects with CLUSTER_UNAVAILABLE. */
+  liveNodes(): Promise<NodeInfo[]>;
+  /** A node this one had seen alive stopped heartbeating (within nodeTimeoutMs + 2 s of its end). */
+  onNodeDown(listener: (nodeId: string) => void): void;
+  /** A reader of the event stream from now on, on a connection of its own, closed with the node. */
+  consumeEvents(): Promise<ClusterEventConsumer>;
+}
+
 export interface PluginContext {
   readonly config: ServerConfig;
   readonly logger: Logger;
@@ -100,6 +124,8 @@ export interface PluginContext {
    * registered with the logger's masking, never to be logged or returned.
    */
   readonly authSecret: string;
+  /** Cluster mode (cluster.redisUrl set) only. */
+  readonly cluster?: ClusterHandle;
   /** Finds or creates a channel (for backends that record a channel nobody joined yet). */
   getOrCreateChannel(channelId: string, type?: ChannelType): Promise<ChannelHandle>;
   findChannel(channelId: string): ChannelHandle | undefined;

@@ -75,6 +75,8 @@ export const RecordingSchema = Type.Object(
     uploads: Type.Array(UploadSchema),
     layout: Type.Optional(Type.Object({ layout: MixedVideoLayoutSchema, maxResolutionUid: Type.Optional(Type.String()) }, { additionalProperties: false })),
     lastSeq: Seq,
+    nodeId: Type.Optional(Type.String({ description: 'Cluster mode: the node that records it (another node answers for it with its last published state)' })),
+    nodeLost: Type.Optional(Type.Literal(true, { description: 'Cluster mode: its node died during the recording, and the cluster declared it failed' })),
   },
   { additionalProperties: false, description: 'A recording: state, participants, files and upload states' },
 );

@@ -41,16 +41,16 @@ if (redis) {
     );
     t.equal(refused?.code, SignalingErrorCode.Redirect, `a join at ${other.nodeId} is answered REDIRECT`);
     t.equal(refused?.data?.url, owner.url, "carrying the owner's publicUrl");
-    // The recording API is not cluster-wide yet: a start at a node that does not own the channel says where it lives.
-    const start = await fetch(`${other.url}/api/v1/recordings`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`confrec:${TEST_SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ channelName: 'meet' }),
-    });
-    const startBody = (await start.json()) as { error?: { code?: string; message?: string } };
-    t.equal(start.status, 421, 'an HTTP API start at a non-owner node is 421 Misdirected Request, not 500');
-    t.equal(startBody.error?.code, SignalingErrorCode.Redirect, 'with the REDIRECT code');
-    t.match(startBody.error?.message ?? '', owner.url, "naming the owner's URL");
+    // A recording API start at a node that does not own the channel is passed on to the owner.
+    const auth = { authorization: `Basic ${Buffer.from(`confrec:${TEST_SECRET}`).toString('base64')}`, 'content-type': 'application/json' };
+    const start = await fetch(`${other.url}/api/v1/recordings`, { method: 'POST', headers: auth, body: JSON.stringify({ channelName: 'meet' }) });
+    const started = (await start.json()) as { recordingId?: string; nodeId?: string; phase?: string };
+    t.equal(start.status, 201, 'an HTTP API start at a non-owner node starts the recording');
+    t.equal(start.headers.get('x-confrec-node'), owner.nodeId, 'answered by the owner');
+    t.equal(started.nodeId, owner.nodeId, 'which records it');
+    const stop = await fetch(`${other.url}/api/v1/recordings/${started.recordingId}/stop`, { method: 'POST', headers: auth, body: '{}' });
+    t.equal(stop.status, 200, 'and a stop at the same non-owner node stops it');
+    t.equal(((await stop.json()) as { phase?: string }).phase, 'stopped', 'on the owner');
 
     await bob.join('meet', { token: token('meet', 'bob'), displayName: 'Bob' });
     t.equal(bob.connectedUrl, alice.connectedUrl, 'bob, who came through another node, is on the same node as alice');

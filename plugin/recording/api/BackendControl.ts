@@ -6,9 +6,13 @@ import { Logger, registerSecret } from '../../../server/logger';
 import type { PluginContext } from '../../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../../server/socketLimits';
 import { WebhookDispatcher, WebhookDispatcherOptions } from '../../webhooks/WebhookDispatcher';
-import { authorizeRecording, resolveBackendStart } from '../backendStart';
+import { authorizeRecording, type BackendStartArguments, resolveBackendStart } from '../backendStart';
 import type { RecordingEngine } from '../RecordingEngine';
 import type { RecordingEventLog } from '../RecordingEventLog';
+import type { ClusterRecordings } from '../cluster/ClusterRecordings';
+import { RemoteRecorderClient } from '../cluster/RemoteRecorderClient';
+import { ownerRecorderCalls } from './ownerRecorderCalls';
+import { RecordingEventFeed } from './RecordingEventFeed';
 import { RecorderSocketServer } from './recorderSocket';
 import { RecordingsApi } from './RecordingsApi';
 
@@ -35,21 +39,23 @@ export class BackendControl {
   readonly #shutdownDrainMs: number;
   #closed = false;
 
-  constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}) {
+  constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}, cluster?: ClusterRecordings) {
     const { config } = context;
     this.#shutdownDrainMs = options.shutdownDrainMs ?? 5000;
     const apiSecret = config.api.secret || context.authSecret;
     registerSecret(apiSecret);
     // The engine's own log, which every SDK connection and the webhooks listen to.
     this.log = engine.eventLog;
+    const sessionContext = {
+      engine,
+      events: new RecordingEventFeed(this.log, cluster?.remoteLog),
+      resolveStart: (args: BackendStartArguments) => resolveBackendStart(context, engine, args),
+      authorizeRecord: (appId: string, channelId: string, token: string) => authorizeRecording(context, appId, channelId, token),
+      resumeSecret: apiSecret,
+      ...(cluster ? { remote: new RemoteRecorderClient(cluster, { appId: config.auth.appId, secret: apiSecret }) } : {}),
+    };
     this.recorderSockets = new RecorderSocketServer(
-      {
-        engine,
-        log: this.log,
-        resolveStart: (args) => resolveBackendStart(context, engine, args),
-        authorizeRecord: (appId, channelId, token) => authorizeRecording(context, appId, channelId, token),
-        resumeSecret: apiSecret,
-      },
+      sessionContext,
       {
         maxMessageBytes: config.signaling.maxMessageBytes,
         maxRequestsPerSecond: config.signaling.maxRequestsPerSecond,
@@ -63,6 +69,7 @@ export class BackendControl {
       auth: new ApiAuthenticator(config.auth.appId, apiSecret),
       getOrCreateChannel: (channelId, type) => context.getOrCreateChannel(channelId, type),
       maxBodyBytes: config.api.maxBodyBytes,
+      ...(cluster ? { cluster, ownerCalls: ownerRecorderCalls(sessionContext) } : {}),
     });
     const urls = options.webhooks?.urls ?? webhookUrls(config);
     if (urls.length > 0) {
@@ -78,6 +85,9 @@ export class BackendControl {
         urls,
         secret,
       });
+      // A dead node's recording ended here: this node tells its webhooks, once for the cluster.
+      const webhooks = this.webhooks;
+      cluster?.on('declaredFailed', (entry) => webhooks.deliver(entry));
     }
     context.addUpgradeRoute(RECORDER_SOCKET_PATH, this.recorderSockets);
     context.addRoute((request, response) => this.api.handle(request, response));

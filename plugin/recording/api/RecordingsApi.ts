@@ -1,6 +1,12 @@
 import type http from 'node:http';
-import type { RecordingEngine, RecordingStatus } from '../RecordingEngine';
+import type { RecordingEngine } from '../RecordingEngine';
+import { recordingView, type RecordingView } from '../recordingView';
+import type { ClusterRecordings } from '../cluster/ClusterRecordings';
+import { CLUSTER_RECORDER_PATH } from '../cluster/RemoteRecorderClient';
+import { redirectUrlOf } from '../../../server/cluster/redirect';
+import { forwardRequest, wasForwarded } from '../../../server/http/forwardRequest';
 import type { RecordingEventLog } from '../RecordingEventLog';
+import type { DirectoryEntry } from '../cluster/RecordingDirectory';
 import { resolveRecordingConfig } from '../recordingConfig';
 import { cloudStorageTarget } from '../../storage/cloudStorageConfig';
 import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
@@ -30,13 +36,17 @@ export interface RecordingsApiOptions {
   auth: ApiAuthenticator;
   getOrCreateChannel(channelId: string, type: 'Communication' | 'Live'): Promise<ChannelHandle>;
   maxBodyBytes: number;
+  /** Cluster mode: where the other nodes' recordings are; requests for them are passed on to their node. */
+  cluster?: ClusterRecordings;
+  /** Cluster mode: runs the recorder calls an SDK session on another node passes on (CLUSTER_RECORDER_PATH). */
+  ownerCalls?: (method: unknown, data: unknown) => Promise<unknown>;
 }
 
-/** A recording as the API shows it: the engine's status plus its layout and last event number. */
-export type RecordingView = RecordingStatus & {
-  layout?: { layout: string; maxResolutionUid?: string };
-  lastSeq: number;
-};
+/** Cluster mode: the node that produced an answer (a passed-on request's answer keeps its owner's). */
+export const NODE_HEADER = 'x-confrec-node';
+
+/** The answer to send, or undefined when the request was passed on to another node, which answered. */
+type Answer = [status: number, body: unknown] | undefined;
 
 /**
  * The backends' HTTP API (JSON in and out, HTTP Basic appId:secret): start, list, query, change the
@@ -64,8 +74,9 @@ export class RecordingsApi {
         return true;
       }
       this.#options.auth.check(request);
-      const [status, body] = await this.#route(method, path, url, request);
-      sendJson(response, status, body);
+      if (this.#options.cluster) response.setHeader(NODE_HEADER, this.#options.cluster.nodeId);
+      const answer = await this.#route(method, path, url, request, response);
+      if (answer) sendJson(response, answer[0], answer[1]);
     } catch (error) {
       const apiError = toApiError(error);
       if (apiError.status >= 500) logger.error(`${method} ${url.pathname} failed: ${(error as Error)?.stack ?? String(error)}`);
@@ -78,15 +89,38 @@ export class RecordingsApi {
     return true;
   }
 
-  async #route(method: string, path: string, url: URL, request: http.IncomingMessage): Promise<[number, unknown]> {
+  async #route(method: string, path: string, url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<Answer> {
+    const { cluster } = this.#options;
     if (path === '/recordings') {
       allow(method, ['GET', 'POST']);
-      if (method === 'GET') return [200, { recordings: this.#options.engine.list().map((status) => this.#view(status)) }];
-      return [201, await this.#start(await readJsonBody(request, this.#options.maxBodyBytes))];
+      if (method === 'GET') return [200, { recordings: await this.#list() }];
+      const raw = await readJsonBody(request, this.#options.maxBodyBytes);
+      try {
+        return [201, await this.#start(raw)];
+      } catch (error) {
+        const owner = redirectUrlOf(error);
+        if (!owner || !cluster || wasForwarded(request)) throw error;
+        // The channel lives (or was just placed) on another node: the recording starts there.
+        await forwardRequest(request, response, { origin: owner, nodeId: cluster.nodeId, body: Buffer.from(JSON.stringify(raw)) });
+        return undefined;
+      }
+    }
+    if (path === CLUSTER_RECORDER_PATH.slice(API_PREFIX.length) && this.#options.ownerCalls) {
+      allow(method, ['POST']);
+      const body = await readJsonBody(request, this.#options.maxBodyBytes);
+      return [200, { result: await this.#options.ownerCalls(body.method, body.data) }];
     }
     const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events|\/resume-uploads)?$/.exec(path);
     if (!match) throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path || '/'}`);
     const recordingId = match[1]!;
+    if (cluster && !this.#options.engine.known(recordingId) && !this.#options.log.has(recordingId)) {
+      const remote = await cluster.locate(recordingId);
+      if (remote?.url && !wasForwarded(request)) {
+        await forwardRequest(request, response, { origin: remote.url, nodeId: cluster.nodeId });
+        return undefined;
+      }
+      if (remote) return this.#answerForDeadNode(method, match[2], remote.entry, url);
+    }
     switch (match[2]) {
       case undefined:
         allow(method, ['GET']);
@@ -157,19 +191,42 @@ export class RecordingsApi {
   #viewOf(recordingId: string): RecordingView {
     const status = this.#options.engine.status(recordingId);
     if (!status) throw notFound(recordingId);
-    return this.#view(status);
+    return recordingView(this.#options.engine, status, this.#options.cluster?.nodeId);
   }
 
-  #view(status: RecordingStatus): RecordingView {
-    const recording = this.#options.engine.get(status.recordingId);
-    const transcoding = recording?.config.transcodingConfig;
-    return {
-      ...status,
-      ...(transcoding && status.mode === 'composite'
-        ? { layout: { layout: transcoding.layout, ...(transcoding.maxResolutionUid ? { maxResolutionUid: transcoding.maxResolutionUid } : {}) } }
-        : {}),
-      lastSeq: this.#options.log.lastSeq(status.recordingId),
-    };
+  /** This node's recordings and, in a cluster, every other node's as of its last event, oldest first. */
+  async #list(): Promise<RecordingView[]> {
+    const local = this.#options.engine.list().map((status) => recordingView(this.#options.engine, status, this.#options.cluster?.nodeId));
+    if (!this.#options.cluster) return local;
+    const remote = await this.#options.cluster.remoteViews();
+    return [...local, ...remote].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  }
+
+  /** What can be said of a recording whose node is down: its last view and events; nothing can be changed. */
+  #answerForDeadNode(method: string, action: string | undefined, entry: DirectoryEntry, url: URL): Answer {
+    switch (action) {
+      case undefined:
+        allow(method, ['GET']);
+        return [200, entry.view];
+      case '/events': {
+        allow(method, ['GET']);
+        const after = Number(url.searchParams.get('after') ?? '0') || 0;
+        const { entries, complete } = this.#options.cluster!.remoteLog.since(entry.recordingId, after);
+        return [200, { recordingId: entry.recordingId, events: entries.map(toWireEvent), lastSeq: entry.lastSeq, complete }];
+      }
+      case '/stop':
+        allow(method, ['POST']);
+        // Its end is known already: the cluster declared it failed when its node died.
+        if (entry.phase === 'failed' || entry.phase === 'stopped') return [200, entry.view];
+        break;
+      case '/layout':
+        allow(method, ['PUT']);
+        break;
+      case '/resume-uploads':
+        allow(method, ['POST']);
+        break;
+    }
+    throw new CodedError(SignalingErrorCode.NodeUnavailable, `cluster node ${entry.nodeId}, which has recording ${entry.recordingId}, is down; retry once it is back`);
   }
 }
 

@@ -6,6 +6,9 @@ import type { RecordingEngine } from '../RecordingEngine';
 import { isSafeChannelId, RecordingCatalog } from './RecordingCatalog';
 import { sendErrorBody, sendJson } from '../../../server/http/json';
 import { sendFile } from '../../../server/http/sendFile';
+import { FORWARDED_BY_HEADER, forwardRequest, wasForwarded } from '../../../server/http/forwardRequest';
+import type { ClusterRecordings } from '../cluster/ClusterRecordings';
+import type { RecordingEntry } from './RecordingCatalog';
 
 /**
  * The finished recordings of a channel, for the page:
@@ -18,8 +21,12 @@ import { sendFile } from '../../../server/http/sendFile';
  * URLs carry a signed, expiring link (`exp`, `sig`: server/auth/fileUrl.ts) instead, because a
  * <video src> cannot send headers and a token in a URL leaks; the file route takes either. Only files
  * the catalog lists for that channel are served.
+ *
+ * In a cluster a channel's files may be on any node (it lived on several over time): the listing
+ * asks every live node and merges their answers; a file of another node has `node=<nodeId>` in its
+ * link, and the file route passes that request on to the node.
  */
-export function createRecordingRoutes(context: PluginContext, engine: RecordingEngine): HttpRoute {
+export function createRecordingRoutes(context: PluginContext, engine: RecordingEngine, cluster?: ClusterRecordings): HttpRoute {
   const catalog = new RecordingCatalog({ recordingsDir: context.config.recording.recordingsDir, engine });
 
   return async (request, response) => {
@@ -44,13 +51,25 @@ export function createRecordingRoutes(context: PluginContext, engine: RecordingE
     }
 
     if (url.pathname === '/api/recordings') {
-      const recordings = (await catalog.list(channelId)).map((entry) => ({
+      const recordings: Array<RecordingEntry & { url?: string }> = (await catalog.list(channelId)).map((entry) => ({
         ...entry,
         ...(entry.state === 'stored'
           ? { url: fileUrl(context, channelId, entry.objectKey) }
           : {}),
       }));
+      if (cluster && !wasForwarded(request)) recordings.push(...(await otherNodesEntries(cluster, request, recordings)));
       sendJson(response, 200, { channelId, recordingEnabled: true, recordings });
+      return true;
+    }
+
+    const node = url.searchParams.get('node');
+    if (cluster && node && node !== cluster.nodeId && !wasForwarded(request)) {
+      const owner = (await cluster.otherNodes()).find((candidate) => candidate.nodeId === node);
+      if (!owner) {
+        sendErrorBody(response, 502, SignalingErrorCode.NodeUnavailable, `cluster node ${node}, which has the file, is down`);
+        return true;
+      }
+      await forwardRequest(request, response, { origin: owner.publicUrl, nodeId: cluster.nodeId });
       return true;
     }
 
@@ -62,6 +81,28 @@ export function createRecordingRoutes(context: PluginContext, engine: RecordingE
     await sendFile(request, response, file, { 'cache-control': 'private, no-cache' });
     return true;
   };
+}
+
+/** The other live nodes' entries for the channel (one that does not answer in time is left out), their links naming their node. */
+async function otherNodesEntries(cluster: ClusterRecordings, request: http.IncomingMessage, local: RecordingEntry[]): Promise<Array<RecordingEntry & { url?: string }>> {
+  const seen = new Set(local.map((entry) => entry.objectKey));
+  const nodes = await cluster.otherNodes().catch(() => []);
+  const answers = await Promise.all(
+    nodes.map(async (node) => {
+      try {
+        const response = await fetch(`${node.publicUrl}${request.url ?? ''}`, {
+          headers: { ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}), [FORWARDED_BY_HEADER]: cluster.nodeId },
+          signal: AbortSignal.timeout(3000),
+        });
+        if (!response.ok) return [];
+        const body = (await response.json()) as { recordings?: Array<RecordingEntry & { url?: string }> };
+        return (body.recordings ?? []).map((entry) => (entry.url ? { ...entry, url: `${entry.url}&node=${encodeURIComponent(node.nodeId)}` } : entry));
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return answers.flat().filter((entry) => !seen.has(entry.objectKey) && seen.add(entry.objectKey));
 }
 
 function bearer(request: http.IncomingMessage): string | undefined {

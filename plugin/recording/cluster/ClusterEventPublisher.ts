@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '../../../server/logger';
+import type { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
+import type { RecordingView } from '../recordingView';
+import type { RecordingDirectory } from './RecordingDirectory';
+
+const logger = new Logger('ClusterEventPublisher');
+
+/** Events waiting for Redis; beyond it the oldest go (the node's own log still has them). */
+const MAX_QUEUED = 10_000;
+const RETRY_DELAY_MS = 500;
+
+/**
+ * Publishes this node's recording events to the cluster (stream and directory), strictly one after
+ * the other in the order the log numbered them, so every consumer reads each recording's events in
+ * seq order. While Redis is away they wait and go out in order when it is back; a publish whose
+ * answer was lost is retried, and the directory drops it if it had landed.
+ */
+export class ClusterEventPublisher {
+  readonly #directory: RecordingDirectory;
+  readonly #log: RecordingEventLog;
+  readonly #queue: Array<{ entry: RecordingEventEntry; view: RecordingView }> = [];
+  readonly #onEntry: (entry: RecordingEventEntry) => void;
+  readonly #idleWaiters = new Set<() => void>();
+  #running = false;
+  #closed = false;
+
+  /** `viewOf` is read when the event is appended: the view the event leaves the recording in. */
+  constructor(directory: RecordingDirectory, log: RecordingEventLog, viewOf: (entry: RecordingEventEntry) => RecordingView | undefined) {
+    this.#directory = directory;
+    this.#log = log;
+    this.#onEntry = (entry) => {
+      const view = viewOf(entry);
+      if (!view) return;
+      this.#queue.push({ entry, view });
+      if (this.#queue.length > MAX_QUEUED) {
+        const dropped = this.#queue.shift()!;
+        logger.warn(`the cluster misses event #${dropped.entry.seq}: ${MAX_QUEUED} events wait for Redis`, { recordingId: dropped.entry.recordingId });
+      }
+      void this.#run();
+    };
+    log.on('appended', this.#onEntry);
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves once everything appended so far is published (or the publisher closed). */
+  idle(): Promise<void> {
+    if (this.#queue.length === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#log.off('appended', this.#onEntry);
+    if (this.#queue.length > 0) logger.warn(`close() | ${this.#queue.length} event(s) not published to the cluster`);
+    this.#queue.length = 0;
+    this.#wake();
+  }
+
+  async #run(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        try {
+          await this.#directory.publish(head.entry, head.view);
+          if (this.#queue[0] === head) this.#queue.shift();
+        } catch (error) {
+          logger.debug('publish failed, retrying', { recordingId: head.entry.recordingId, seq: head.entry.seq, error: (error as Error).message });
+          await sleep(RETRY_DELAY_MS);
+        }
+      }
+    } finally {
+      this.#running = false;
+      if (this.#queue.length === 0) this.#wake();
+    }
+  }
+
+  #wake(): void {
+    for (const resolve of this.#idleWaiters) resolve();
+    this.#idleWaiters.clear();
+  }
+}

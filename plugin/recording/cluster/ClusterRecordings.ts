@@ -1,0 +1,162 @@
+import type { ClusterEventConsumer } from '../../../server/cluster/ClusterEventConsumer';
+import type { NodeInfo } from '../../../server/cluster/NodeRegistry';
+import { Logger } from '../../../server/logger';
+import type { ClusterHandle } from '../../../server/plugins/contract';
+import { TypedEmitter } from '../../../server/TypedEmitter';
+import type { RecordingEngine } from '../RecordingEngine';
+import { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
+import { recordingView, RecordingView } from '../recordingView';
+import { ClusterEventPublisher } from './ClusterEventPublisher';
+import { DirectoryEntry, PublishedEvent, RecordingDirectory } from './RecordingDirectory';
+
+const logger = new Logger('ClusterRecordings');
+
+const ACTIVE_PHASES: ReadonlySet<string> = new Set(['starting', 'running', 'stopping']);
+
+/** Where a recording of another node lives, and whether that node is alive to ask. */
+export interface RemoteRecording {
+  entry: DirectoryEntry;
+  /** The owner's publicUrl while it is alive. */
+  url?: string;
+}
+
+export type ClusterRecordingsEvents = {
+  /** This node declared a dead node's recording failed: its fatalError is this node's to deliver (webhooks). */
+  declaredFailed: [entry: RecordingEventEntry];
+};
+
+/**
+ * The recording plugin's part in a cluster: publishes this node's events (stream and directory),
+ * mirrors the other nodes' events into `remoteLog` (the SDK sessions here follow recordings of any
+ * node from it), declares a dead node's recordings failed, and tells the APIs where a recording
+ * lives. The owner's own event log stays the source of truth; this is how the others hear of it.
+ */
+export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
+  readonly nodeId: string;
+  readonly directory: RecordingDirectory;
+  /** The other nodes' recording events, as the stream brought them (in memory). */
+  readonly remoteLog = new RecordingEventLog({ maxRecordings: 1000 });
+  readonly #cluster: ClusterHandle;
+  readonly #engine: RecordingEngine;
+  readonly #publisher: ClusterEventPublisher;
+  #consumer: ClusterEventConsumer | undefined;
+  #closed = false;
+
+  constructor(cluster: ClusterHandle, engine: RecordingEngine, options: { retainFinishedMs: number }) {
+    super();
+    this.nodeId = cluster.nodeId;
+    this.#cluster = cluster;
+    this.#engine = engine;
+    this.remoteLog.setMaxListeners(0);
+    this.directory = new RecordingDirectory(cluster, options);
+    this.#publisher = new ClusterEventPublisher(this.directory, engine.eventLog, (entry) => this.localView(entry.recordingId));
+    cluster.onNodeDown((nodeId) => void this.#declareFailed(nodeId));
+  }
+
+  /**
+   * Before recovery: takes in the fatalErrors the cluster published for this node's recordings while
+   * it was down (so recovery does not end them a second time and the numbering stays the cluster's),
+   * then reads the stream on. Redis away: recovery goes on alone, the stream is read once it is back.
+   */
+  async start(): Promise<void> {
+    try {
+      for (const event of await this.directory.lostEventsOf(this.nodeId)) {
+        if (this.#engine.eventLog.has(event.recordingId)) this.#engine.eventLog.receive(withoutNode(event));
+      }
+    } catch (error) {
+      logger.warn(`start() | could not read what the cluster declared of this node's recordings: ${(error as Error).message}`);
+    }
+    void this.#consume();
+  }
+
+  /** This node's view of one of its own recordings (undefined: not this node's). */
+  localView(recordingId: string): RecordingView | undefined {
+    const status = this.#engine.status(recordingId);
+    return status ? recordingView(this.#engine, status, this.nodeId) : undefined;
+  }
+
+  /** A recording another node records or recorded (undefined: unknown to the cluster, or this node's). */
+  async locate(recordingId: string): Promise<RemoteRecording | undefined> {
+    const entry = await this.directory.get(recordingId);
+    if (!entry || entry.nodeId === this.nodeId) return undefined;
+    const live = await this.#liveNodes();
+    return withLiveness(entry, live);
+  }
+
+  /** The other nodes' recordings, as of their last events (a dead node's active ones as failed). */
+  async remoteViews(): Promise<RecordingView[]> {
+    const [entries, live] = await Promise.all([this.directory.list(), this.#liveNodes()]);
+    return entries.filter((entry) => entry.nodeId !== this.nodeId).map((entry) => withLiveness(entry, live).entry.view);
+  }
+
+  /** The other live nodes (for what is asked of every node, e.g. a channel's files). */
+  async otherNodes(): Promise<NodeInfo[]> {
+    return [...(await this.#liveNodes()).values()].filter((node) => node.nodeId !== this.nodeId);
+  }
+
+  /** Resolves once this node's events so far are published (shutdown), at most `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#publisher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#publisher.close();
+    await this.#consumer?.close();
+    this.remoteLog.close();
+    this.removeAllListeners();
+  }
+
+  async #consume(): Promise<void> {
+    while (!this.#closed && !this.#consumer) {
+      try {
+        this.#consumer = await this.#cluster.consumeEvents();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    if (this.#closed) {
+      await this.#consumer?.close();
+      return;
+    }
+    this.#consumer!.on('event', (event) => {
+      const published = event as unknown as PublishedEvent;
+      const entry = withoutNode(published);
+      if (published.nodeId !== this.nodeId) this.remoteLog.receive(entry);
+      // This node's own events are in its log already; only what the cluster said of them is new.
+      else if (this.#engine.eventLog.has(entry.recordingId)) this.#engine.eventLog.receive(entry);
+    });
+  }
+
+  async #declareFailed(nodeId: string): Promise<void> {
+    try {
+      const events = await this.directory.failNode(nodeId);
+      for (const event of events) {
+        logger.warn(`recording declared failed: its node ${nodeId} is down`, { recordingId: event.recordingId });
+        this.safeEmit('declaredFailed', withoutNode(event));
+      }
+    } catch (error) {
+      logger.warn(`could not declare the recordings of dead node ${nodeId} failed: ${(error as Error).message}`);
+    }
+  }
+
+  async #liveNodes(): Promise<Map<string, NodeInfo>> {
+    return new Map((await this.#cluster.liveNodes()).map((node) => [node.nodeId, node]));
+  }
+}
+
+/** An active recording whose node is gone is failed, whether or not a node noticed the death in time. */
+function withLiveness(entry: DirectoryEntry, live: Map<string, NodeInfo>): RemoteRecording {
+  const node = live.get(entry.nodeId);
+  if (node) return { entry, url: node.publicUrl };
+  if (!ACTIVE_PHASES.has(entry.phase)) return { entry };
+  return { entry: { ...entry, phase: 'failed', lost: true, view: { ...entry.view, phase: 'failed', nodeLost: true } } };
+}
+
+function withoutNode(event: PublishedEvent): RecordingEventEntry {
+  const { nodeId: _nodeId, ...entry } = event;
+  return entry as RecordingEventEntry;
+}

@@ -1,0 +1,15 @@
+import type { ClusterHandle } from '../plugins/contract';
+import type { ClusterMember } from './ClusterMember';
+
+/** What plugins get of this node's cluster membership (PluginContext.cluster). */
+export function clusterHandle(member: ClusterMember): ClusterHandle {
+  return {
+    nodeId: member.nodeId,
+    connection: member.connection,
+    keyPrefix: member.keys.prefix,
+    eventStreamKey: member.keys.events,
+    liveNodes: () => member.registry.list(),
+    onNodeDown: (listener) => void member.registry.on('nodeDown', listener),
+    consumeEvents: () => member.consumeEvents(),
+  };
+}
