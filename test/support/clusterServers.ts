@@ -6,6 +6,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -32,15 +33,34 @@ export type ClusterServer = {
   kill(): Promise<void>;
   /** SIGTERM: the node shuts down as an operator stops it. Resolves once the process is gone. */
   stop(): Promise<void>;
+  /**
+   * After kill(): true once every process holding the node's output pipes exited — the recorders it
+   * forked outlive a SIGKILL, finalize their files and exit on their own; false after `timeoutMs`.
+   * Closes this side of the pipes either way.
+   */
+  outputClosed(timeoutMs: number): Promise<boolean>;
+  /** Starts the node again as itself after kill() or stop(): same address, port, directories, node id and env. */
+  restart(): Promise<ClusterServer>;
 };
 
 export type ClusterTiming = { nodeTimeoutMs: number; leaseMs: number };
 
+export type ClusterServerOptions = {
+  index: number;
+  redisUrl: string;
+  dir: string;
+  timing: ClusterTiming;
+  /** Default: a free one. */
+  port?: number;
+  /** Extra environment (config overrides such as CONFREC_WEBHOOKS_URLS), applied last. */
+  env?: NodeJS.ProcessEnv;
+};
+
 /** Starts node `index` (0, 1, 2 → 127.0.0.1, .2, .3) of a cluster on `redisUrl`, in `dir`. */
-export async function startClusterServer(options: { index: number; redisUrl: string; dir: string; timing: ClusterTiming }): Promise<ClusterServer> {
+export async function startClusterServer(options: ClusterServerOptions): Promise<ClusterServer> {
   const { index, dir, timing } = options;
   const ip = `127.0.0.${index + 1}`;
-  const port = await freePort(ip);
+  const port = options.port ?? (await freePort(ip));
   const nodeId = `node-${index + 1}`;
   const url = `http://${ip}:${port}`;
   // Separate WebRTC port ranges: three processes on one machine never race for a port.
@@ -64,10 +84,12 @@ export async function startClusterServer(options: { index: number; redisUrl: str
     CONFREC_CLUSTER_NODE_ID: nodeId,
     CONFREC_CLUSTER_NODE_TIMEOUT_MS: String(timing.nodeTimeoutMs),
     CONFREC_CLUSTER_LEASE_MS: String(timing.leaseMs),
+    ...options.env,
   };
   const child = spawn(process.execPath, [path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.pipe(process.stderr, { end: false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pipesClosed = Promise.all([child.stdout!, child.stderr!].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))));
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -86,28 +108,49 @@ export async function startClusterServer(options: { index: number; redisUrl: str
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      releaseOutput();
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+      releaseOutput();
+    },
+    async outputClosed(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([pipesClosed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+      clearTimeout(timer);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      return closed;
     },
+    restart: () => startClusterServer({ ...options, port }),
   };
+
+  /**
+   * A dead node's pipes stay open while recorders it forked still hold them: closing them here
+   * would break those recorders' output (EPIPE) as they finalize, so they are only kept from
+   * holding this process up; outputClosed() closes them.
+   */
+  function releaseOutput(): void {
+    for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
+  }
 }
 
 export type TestCluster = { servers: ClusterServer[]; dir: string; close(): Promise<void> };
 
-export async function startCluster(redisUrl: string, timing: ClusterTiming, count = 3): Promise<TestCluster> {
+/** `count` nodes on `redisUrl`; `env` is every node's extra environment. */
+export async function startCluster(redisUrl: string, timing: ClusterTiming, count = 3, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-cluster-'));
-  const servers = await Promise.all(Array.from({ length: count }, (_, index) => startClusterServer({ index, redisUrl, dir, timing })));
+  const { env } = options;
+  const servers = await Promise.all(Array.from({ length: count }, (_, index) => startClusterServer({ index, redisUrl, dir, timing, ...(env ? { env } : {}) })));
   return {
     servers,
     dir,
     async close() {
-      await Promise.all(servers.map((server) => server.kill()));
+      await Promise.all(servers.map(async (server) => {
+        await server.kill();
+        await server.outputClosed(0);
+      }));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
