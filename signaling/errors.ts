@@ -32,6 +32,8 @@ export const SignalingErrorCode = {
   Redirect: 'REDIRECT',
   /** Cluster mode (channelClosed): this node lost the channel's lease to another node; join again to follow it. */
   ChannelMoved: 'CHANNEL_MOVED',
+  /** Cluster mode (HTTP 502): the node that owns the resource did not answer a request forwarded to it. */
+  NodeUnavailable: 'NODE_UNAVAILABLE',
   /** Client side: the socket closed before the answer came. */
   ConnectionClosed: 'CONNECTION_CLOSED',
   /** Client side: no answer within the request timeout. */

@@ -34,6 +34,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [SignalingErrorCode.ClusterUnavailable]: 503,
   // Cluster mode: the channel lives on another node (the message names its URL).
   [SignalingErrorCode.Redirect]: 421,
+  // Cluster mode: the node owning the resource did not answer the forwarded request.
+  [SignalingErrorCode.NodeUnavailable]: 502,
 };
 
 export function toApiError(error: unknown): ApiError {

@@ -35,6 +35,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   [SignalingErrorCode.ClusterUnavailable]: "cluster mode: the cluster's Redis cannot be reached, so no new channel can be placed; retry later",
   [SignalingErrorCode.Redirect]: 'cluster mode: the channel lives on another node; `error.data.url` is its publicUrl: connect to `<url>/ws` and join again (the SDKs do, at most 3 hops)',
   [SignalingErrorCode.ChannelMoved]: "cluster mode (channelClosed): this node lost the channel's lease to another node; join again through any node (the SDKs reconnect)",
+  [SignalingErrorCode.NodeUnavailable]: 'cluster mode, HTTP only (502): the request belongs to another node, which did not answer (down, unreachable or over its timeout); retry later',
   [SignalingErrorCode.ConnectionClosed]: 'client side only: the socket closed before the answer',
   [SignalingErrorCode.Timeout]: 'client side only: no answer in time',
   [RecordingErrorCode.Ok]: 'no error',
