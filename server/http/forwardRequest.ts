@@ -51,6 +51,7 @@ export async function forwardRequest(request: http.IncomingMessage, response: ht
   const transport = target.protocol === 'https:' ? https : http;
   const headers = endToEndHeaders(request.headers);
   headers[FORWARDED_BY_HEADER] = nodeId;
+  // The caller's body may not be the client's (rewritten): its own length, never a stale one.
   if (body) headers['content-length'] = String(body.length);
   await new Promise<void>((resolve) => {
     // The path goes as request.url and never through new URL(url, origin): `//elsewhere/x` would change the host.
@@ -70,17 +71,13 @@ export async function forwardRequest(request: http.IncomingMessage, response: ht
     });
     upstream.once('timeout', () => upstream.destroy(new Error(`nothing within ${timeoutMs} ms`)));
     upstream.on('error', (error) => {
-      // Late errors (the client left, or a keep-alive socket after the answer ended) concern nobody.
-      if (response.destroyed || response.writableEnded) return;
-      // Headers out already: the body is cut, and only a broken connection tells the client so.
-      if (response.headersSent) response.destroy();
-      else sendErrorBody(response, 502, SignalingErrorCode.NodeUnavailable, `cluster node at ${origin} did not answer: ${error.message}`);
+      // Once the headers went out pipeline() breaks the answer off (an honest cut, not a clean end).
+      if (response.headersSent || response.destroyed) return;
+      sendErrorBody(response, 502, SignalingErrorCode.NodeUnavailable, `cluster node at ${origin} did not answer: ${error.message}`);
     });
     upstream.once('response', (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndHeaders(answer.headers));
-      pipeline(answer, response, (error) => {
-        if (error) upstream.destroy();
-      });
+      pipeline(answer, response, (error) => error && upstream.destroy());
     });
     if (body) upstream.end(body);
     else request.pipe(upstream);
