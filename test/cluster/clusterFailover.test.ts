@@ -21,10 +21,13 @@ import {
   token,
 } from '../support/clusterServers';
 import { privateRedis } from '../support/redisServer';
+import { TEST_SECRET } from '../support/server';
+import { apiClient } from '../backend/support';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 const RECONNECT = { attempts: 20, initialDelayMs: 300, maxDelayMs: 1000 };
 
+const api = (server: ClusterServer) => apiClient(server.url, 'confrec', TEST_SECRET);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a raw join of `channelId` at `server` answers: 'joined', or the error's code and data. */
@@ -100,6 +103,9 @@ if (redis) {
     const flow = await exchangeMedia(alice.signaling!, bob.signaling!);
     t.teardown(() => flow.stop());
     t.ok(await mediaFlows(flow, 15_000), 'media flows');
+    const start = await api(owner).request('POST', '/recordings', { channelName: 'steady' });
+    t.equal(start.status, 201, 'a recording of the call runs on its node');
+    const recordingId = (start.body as { recordingId: string }).recordingId;
 
     await redis.stop();
     const stoppedAt = Date.now();
@@ -137,6 +143,20 @@ if (redis) {
     );
     t.equal(joined, true, 'a new channel is created again');
     t.ok(await mediaFlows(flow, 5000, 20, { ...flow.packets }), 'and the call still carries media');
+
+    // Redis came back empty: the recording, which had no event to tell meanwhile, is in the directory again.
+    const listed = await pollFor(() => api(other).request('GET', `/recordings/${recordingId}`), ({ status }) => status === 200, 5000);
+    t.equal(listed.status, 200, `${other.nodeId} knows the recording again after the outage`);
+    t.match(listed.body, { phase: 'running', nodeId: owner.nodeId }, 'running on its node');
+    const stop = await api(other).request('POST', `/recordings/${recordingId}/stop`, {});
+    t.match({ status: stop.status, body: stop.body }, { status: 200, body: { phase: 'stopped' } }, `and ${other.nodeId} stops it there`);
+    const stored = await pollFor(
+      () => api(other).request('GET', `/recordings/${recordingId}`),
+      ({ body }) => (body as { uploads?: { state: string }[] }).uploads?.some((upload) => upload.state === 'uploaded') === true,
+      15_000,
+    );
+    const uploads = (stored.body as { uploads: { state: string; size?: number }[] }).uploads;
+    t.ok(uploads.length > 0 && uploads.every((upload) => upload.state === 'uploaded'), `nothing recorded is lost: its files are stored (${uploads.map((upload) => upload.state).join()})`);
   });
 
   t.test('a node frozen past leaseMs loses its channel to another node: it does not renew it, closes it with CHANNEL_MOVED, and its clients follow', async (t) => {

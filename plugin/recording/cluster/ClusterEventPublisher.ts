@@ -31,15 +31,29 @@ export class ClusterEventPublisher {
     this.#log = log;
     this.#onEntry = (entry) => {
       const view = viewOf(entry);
-      if (!view) return;
-      this.#queue.push({ entry, view });
-      if (this.#queue.length > MAX_QUEUED) {
-        const dropped = this.#queue.shift()!;
-        logger.warn(`the cluster misses event #${dropped.entry.seq}: ${MAX_QUEUED} events wait for Redis`, { recordingId: dropped.entry.recordingId });
-      }
-      void this.#run();
+      if (view) this.#enqueue(entry, view);
     };
     log.on('appended', this.#onEntry);
+  }
+
+  /**
+   * Publishes a recording's last event again with its view now, behind what waits: a Redis that came
+   * back empty learns of a recording that has no new event to tell (the directory and every
+   * consumer drop it where they had it).
+   */
+  republish(recordingId: string, view: RecordingView): void {
+    const last = this.#log.since(recordingId, this.#log.lastSeq(recordingId) - 1).entries.at(-1);
+    if (last) this.#enqueue(last, view);
+  }
+
+  #enqueue(entry: RecordingEventEntry, view: RecordingView): void {
+    if (this.#closed) return;
+    this.#queue.push({ entry, view });
+    if (this.#queue.length > MAX_QUEUED) {
+      const dropped = this.#queue.shift()!;
+      logger.warn(`the cluster misses event #${dropped.entry.seq}: ${MAX_QUEUED} events wait for Redis`, { recordingId: dropped.entry.recordingId });
+    }
+    void this.#run();
   }
 
   get pending(): number {

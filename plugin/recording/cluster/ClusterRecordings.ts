@@ -51,6 +51,15 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
     this.directory = new RecordingDirectory(cluster, options);
     this.#publisher = new ClusterEventPublisher(this.directory, engine.eventLog, (entry) => this.localView(entry.recordingId));
     cluster.onNodeDown((nodeId) => void this.#declareFailed(nodeId));
+    cluster.connection.on('up', () => this.#resync());
+  }
+
+  /** Redis is back, maybe empty after a restart: the unfinished recordings of this node are in the directory again. */
+  #resync(): void {
+    if (this.#closed) return;
+    for (const status of this.#engine.list()) {
+      if (ACTIVE_PHASES.has(status.phase)) this.#publisher.republish(status.recordingId, recordingView(this.#engine, status, this.nodeId));
+    }
   }
 
   /**
