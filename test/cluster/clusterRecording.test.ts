@@ -3,9 +3,11 @@
  * receiver configured on all three): a recording of a channel is run by the channel's node (the
  * owner) whichever node the HTTP API or the recorder SDK reached; it is listed, read and stopped
  * through any node; the SDK gets every event once and in order, and the webhook receiver gets every
- * event once. The owner SIGKILLed mid-recording: every node shows the recording failed within
- * nodeTimeoutMs + 2 s, the SDK and the receiver get one fatalError, the clients move on; the owner
- * restarted as itself uploads the file it left, numbering its events on, with no second fatalError.
+ * event once; the page's listing at any node shows the owner's files, with links that node serves
+ * from the owner (Range too). The owner SIGKILLed mid-recording: every node shows the recording
+ * failed within nodeTimeoutMs + 2 s, the SDK and the receiver get one fatalError, the clients move
+ * on; the owner restarted as itself uploads the file it left, numbering its events on, with no
+ * second fatalError.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { verifyWebhookSignature } from '../../plugin/webhooks/signature';
 import { publishTestMedia, Publication } from '../../scripts/publishRtp';
+import { mintToken } from '../../server/auth/token';
 import type { MediaChannel } from '../../signaling/client/index';
 import { createCloudRecorderInstance, RemoteCloudRecorder, type RecordingEventNotification } from '../../signaling/recorder/index';
 import type { WebSocketLike } from '../../signaling/SignalingClient';
@@ -243,6 +246,60 @@ if (redis) {
     t.equal(recorded.size, 2, 'the two recordings of the tests above exist');
     for (const [recordingId, node] of recorded) await checkDeliveredOnce(t, recordingId, await eventsOf(node, recordingId));
     t.ok(receiver.payloads.length > 0 && receiver.badSignatures === 0, `every delivery (${receiver.payloads.length}) is signed with the webhook secret`);
+  });
+
+  t.test("the page's routes at a non-owner node: it lists the owner's files with links naming the owner, and serves them (Range too) from the owner", async (t) => {
+    const viewer = { authorization: `Bearer ${mintToken(TEST_SECRET, { appId: 'confrec', channelId: CHANNEL, uid: 'viewer', role: 'audience', privileges: { publish: false, record: false, recordings: true }, exp: Math.floor(Date.now() / 1000) + 600 })}` };
+    type Listed = { objectKey: string; recordingId: string | null; state: string; size: number; url?: string };
+    const listAt = async (server: ClusterServer): Promise<Listed[]> => {
+      const response = await fetch(`${server.url}/api/recordings?channel=${CHANNEL}`, { headers: viewer });
+      t.equal(response.status, 200, `GET /api/recordings at ${server.nodeId} is 200`);
+      return ((await response.json()) as { recordings: Listed[] }).recordings;
+    };
+    const download = async (server: ClusterServer, link: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Buffer }> => {
+      const response = await fetch(`${server.url}${link}`, { headers });
+      return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+    };
+
+    t.equal(recorded.size, 2, 'the two recordings of the tests above exist');
+    const atOther = await listAt(other1);
+    const atOwner = await listAt(owner);
+    for (const recordingId of recorded.keys()) {
+      const status = await api(owner).request('GET', `/recordings/${recordingId}`);
+      const objectKey = String(status.body?.files?.[0]?.objectKey);
+      t.equal(status.body?.uploads?.[0]?.state, 'uploaded', `${recordingId} is uploaded (${objectKey})`);
+      const stored = path.join(cluster.dir, owner.nodeId, 'recordings', objectKey);
+      if (!fs.existsSync(stored)) {
+        t.fail(`${objectKey} is not in ${owner.nodeId}'s recordings directory`);
+        continue;
+      }
+      const bytes = fs.readFileSync(stored);
+
+      t.match(atOwner.find((entry) => entry.objectKey === objectKey)?.url, /^\/api\/recordings\/file\?(?!.*node=)/, `${owner.nodeId} lists ${objectKey} with a link of its own (no node=)`);
+      const listed = atOther.filter((entry) => entry.objectKey === objectKey);
+      t.equal(listed.length, 1, `${other1.nodeId} lists ${objectKey} once`);
+      const entry = listed[0];
+      t.match(entry, { recordingId, state: 'stored', size: bytes.length }, 'stored, with its size');
+      const link = entry?.url ?? '';
+      t.equal(new URL(link, other1.url).searchParams.get('node'), owner.nodeId, `its link names the owner: node=${owner.nodeId}`);
+      if (!link) continue;
+
+      const whole = await download(other1, link);
+      t.equal(whole.status, 200, `the link at ${other1.nodeId}: 200`);
+      t.equal(whole.headers.get('content-type'), 'video/mp4', 'video/mp4');
+      t.equal(crypto.createHash('sha256').update(whole.body).digest('hex'), sha256(stored), `the very bytes of the owner's file (${bytes.length} bytes, sha256)`);
+
+      const [from, to] = [100, Math.min(bytes.length - 1, 100 + 4095)];
+      const ranged = await download(other1, link, { range: `bytes=${from}-${to}` });
+      t.equal(ranged.status, 206, 'Range: 206');
+      t.equal(ranged.headers.get('content-range'), `bytes ${from}-${to}/${bytes.length}`, 'content-range');
+      t.ok(ranged.body.equals(bytes.subarray(from, to + 1)), `bytes ${from}-${to} of the file`);
+
+      const elsewhere = link.replace(`node=${owner.nodeId}`, 'node=node-9');
+      const unknown = await download(other1, elsewhere);
+      t.equal(unknown.status, 502, 'node=<a node not in the cluster>: 502');
+      t.equal(JSON.parse(unknown.body.toString('utf8'))?.error?.code, 'NODE_UNAVAILABLE', 'NODE_UNAVAILABLE');
+    }
   });
 
   t.test('the owner SIGKILLed mid-recording: failed everywhere within nodeTimeoutMs + 2 s, one fatalError; restarted, it uploads the file it left', async (t) => {
