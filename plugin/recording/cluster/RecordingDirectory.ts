@@ -22,6 +22,8 @@ export interface DirectoryEntry {
 export type PublishedEvent = RecordingEventEntry & { nodeId: string };
 
 const STREAM_MAX_LENGTH = 100_000;
+/** A dead node's lost recordings wait this long for it to come back and recover them, then are forgotten. */
+const LOST_RETAIN_MS = 7 * 24 * 3600_000;
 /** How many of the newest recordings a cluster-wide list shows. */
 const LIST_LIMIT = 1000;
 
@@ -112,6 +114,7 @@ export class RecordingDirectory {
         `cluster node ${nodeId} stopped answering during the recording; its files are recovered and uploaded when it is back`,
         new Date().toISOString(),
         STREAM_MAX_LENGTH,
+        Math.max(this.#retainMs, LOST_RETAIN_MS),
       ),
     )) as string[];
     return events.map((json) => JSON.parse(json) as PublishedEvent);

@@ -32,7 +32,7 @@ return 1
 
 /**
  * KEYS: the dead node's active set, stream. ARGV: entry key prefix, dead nodeId, code, message,
- * ISO time, maxLength. Every recording of the node still starting/running/stopping is set failed
+ * ISO time, maxLength, how long a lost entry waits for its node to come back (ms). Every recording of the node still starting/running/stopping is set failed
  * with one more event, fatalError, published like the owner's own. Returns those events' JSON.
  */
 export const FAIL_NODE_SCRIPT = `
@@ -46,6 +46,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     local seq = tonumber(entry[2]) + 1
     local event = cjson.encode({ type = 'fatalError', recordingId = id, channelId = entry[3] or '', code = ARGV[3], message = ARGV[4], seq = seq, at = ARGV[5], nodeId = ARGV[2] })
     redis.call('HSET', key, 'phase', 'failed', 'lastSeq', seq, 'lost', '1', 'lostEvent', event)
+    redis.call('PEXPIRE', key, ARGV[7])
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'event', event)
     table.insert(failed, event)
   end

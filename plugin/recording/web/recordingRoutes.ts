@@ -64,7 +64,14 @@ export function createRecordingRoutes(context: PluginContext, engine: RecordingE
 
     const node = url.searchParams.get('node');
     if (cluster && node && node !== cluster.nodeId && !wasForwarded(request)) {
-      const owner = (await cluster.otherNodes()).find((candidate) => candidate.nodeId === node);
+      let owner;
+      try {
+        owner = (await cluster.otherNodes()).find((candidate) => candidate.nodeId === node);
+      } catch (error) {
+        const coded = error instanceof CodedError ? error : new CodedError(SignalingErrorCode.ClusterUnavailable, String(error));
+        sendErrorBody(response, 503, coded.code, coded.message);
+        return true;
+      }
       if (!owner) {
         sendErrorBody(response, 502, SignalingErrorCode.NodeUnavailable, `cluster node ${node}, which has the file, is down`);
         return true;
