@@ -17,6 +17,7 @@ import type { SignalingClient } from '../../signaling/SignalingClient';
 import { RecordingTestServer, startRecordingServer } from '../../test/support/recordingServer';
 import type { ClipName } from './content';
 import { PublisherHost, publishReplay, ReplayPublisher } from './publishers';
+import { LocalChannelMedia } from '../../plugin/recording/media/LocalChannelMedia';
 
 export interface PublishedChannel {
   channelId: string;
@@ -77,7 +78,7 @@ export class BenchEnv {
 
   /** Starts our recorder on a channel (engine API, as the HTTP API and CloudRecorder do). */
   async record(published: PublishedChannel, config: RecordingConfig, target: StorageTarget = { vendor: 'local' }, fileName?: string): Promise<ChannelRecording> {
-    return this.engine.start({ channel: published.channel, config: resolveRecordingConfig(config), target, startedBy: 'bench', ...(fileName ? { fileName } : {}) }).started;
+    return this.engine.start({ channel: new LocalChannelMedia(published.channel), config: resolveRecordingConfig(config), target, startedBy: 'bench', ...(fileName ? { fileName } : {}) }).started;
   }
 
   /** Resolves with the object key once the engine reports the recording's file uploaded. */

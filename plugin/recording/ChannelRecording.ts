@@ -1,12 +1,11 @@
-import type { types as ms } from 'mediasoup';
 import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import type { ChannelHandle, ProducerHandle } from '../../server/plugins/contract';
+import type { ChannelMedia, MediaInput, ProducerInfo } from './media/ChannelMedia';
 import type { MixedVideoLayout } from './layout';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import { RecorderProcess, RecorderProcessOptions } from './recorder/RecorderProcess';
-import type { RecordedFile, RecorderInput, StreamTypes, SupportedMimeType } from './recorder/protocol';
+import type { RecordedFile, StreamTypes } from './recorder/protocol';
 
 const logger = new Logger('ChannelRecording');
 
@@ -28,7 +27,8 @@ export type ChannelRecordingEvents = {
 
 export interface ChannelRecordingOptions {
   recordingId: string;
-  channel: ChannelHandle;
+  /** The channel's media, on this node or another. */
+  channel: ChannelMedia;
   config: ResolvedRecordingConfig;
   /** Absolute directory for the recorder's working files. */
   workDir: string;
@@ -42,8 +42,7 @@ export interface ChannelRecordingOptions {
 interface Input {
   inputId: string;
   producerId: string;
-  transport: ms.PlainTransport;
-  consumer: ms.Consumer;
+  media: MediaInput;
   keyFrameTimer?: NodeJS.Timeout;
 }
 
@@ -56,7 +55,7 @@ const KEY_FRAME_RETRY_MS = [0, 250, 750, 1500, 3000, 5000];
  */
 export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
   readonly recordingId: string;
-  readonly channel: ChannelHandle;
+  readonly channel: ChannelMedia;
   readonly config: ResolvedRecordingConfig;
   #startedAt = Date.now();
   readonly #options: ChannelRecordingOptions;
@@ -108,7 +107,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
 
   /** uids whose streams are being recorded. */
   participants(): string[] {
-    return [...new Set(this.channel.producers().filter((handle) => this.#inputs.has(handle.producer.id)).map((handle) => handle.peer.uid))];
+    return [...new Set(this.channel.producers().filter((producer) => this.#inputs.has(producer.producerId)).map((producer) => producer.uid))];
   }
 
   /**
@@ -139,8 +138,8 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     if (this.#phase !== 'starting') return;
     this.#phase = 'running';
     this.safeEmit('started');
-    for (const handle of this.channel.producers()) this.addProducer(handle);
-    this.updateIdle(this.channel.peers().length);
+    for (const producer of this.channel.producers()) this.addProducer(producer);
+    this.updateIdle(this.channel.peerCount());
   }
 
   #spawn(): Promise<RecorderProcess> {
@@ -167,12 +166,12 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     );
   }
 
-  addProducer(handle: ProducerHandle): void {
-    if (!this.active || !this.#recorder || !this.#wants(handle.producer.kind)) return;
-    if ([...this.#inputs.values()].some((input) => input.producerId === handle.producer.id)) return;
-    const wiring = this.#wire(handle)
+  addProducer(producer: ProducerInfo): void {
+    if (!this.active || !this.#recorder || !this.#wants(producer.kind)) return;
+    if ([...this.#inputs.values()].some((input) => input.producerId === producer.producerId)) return;
+    const wiring = this.#wire(producer)
       .catch((error) => {
-        if (this.active) this.safeEmit('recorderFailure', RecordingErrorCode.RecorderFailed, `cannot record producer of ${handle.peer.uid}: ${(error as Error).message}`);
+        if (this.active) this.safeEmit('recorderFailure', RecordingErrorCode.RecorderFailed, `cannot record producer of ${producer.uid}: ${(error as Error).message}`);
       })
       .finally(() => this.#wiring.delete(wiring));
     this.#wiring.add(wiring);
@@ -183,7 +182,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     if (!input) return;
     this.#inputs.delete(producerId);
     this.#stopKeyFrames(input.inputId);
-    input.transport.close();
+    input.media.close();
     if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`, { recordingId: this.recordingId }));
   }
 
@@ -191,7 +190,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     const input = this.#inputs.get(producerId);
     if (!input || !this.active) return;
     void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`, { recordingId: this.recordingId }));
-    if (!paused && input.consumer.kind === 'video') this.#requestKeyFrames(input);
+    if (!paused && input.media.kind === 'video') this.#requestKeyFrames(input);
   }
 
   async setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): Promise<void> {
@@ -270,7 +269,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     clearTimeout(this.#idleTimer);
     for (const input of this.#inputs.values()) {
       this.#stopKeyFrames(input.inputId);
-      input.transport.close();
+      input.media.close();
     }
     this.#inputs.clear();
   }
@@ -280,53 +279,27 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
     return types === 'AudioVideo' || (types === 'AudioOnly' ? kind === 'audio' : kind === 'video');
   }
 
-  async #wire(handle: ProducerHandle): Promise<void> {
-    const { producer, peer } = handle;
-    const router = this.channel.router;
-    // rtcpMux off: the recorder receives RTCP (sender reports) and sends receiver reports and PLIs
-    // from its own RTCP port, which mediasoup accepts only as the connected rtcpPort.
-    const transport = await router.createPlainTransport({ listenIp: { ip: this.#options.recorderIp }, rtcpMux: false, comedia: false });
-    let consumer: ms.Consumer;
-    try {
-      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: true });
-      if (consumer.type === 'simulcast' || consumer.type === 'svc') {
-        await consumer.setPreferredLayers({ spatialLayer: this.config.videoStreamType === 'High' ? 10 : 0 });
-      }
-    } catch (error) {
-      transport.close();
-      throw error;
-    }
+  async #wire(producer: ProducerInfo): Promise<void> {
+    const { producerId } = producer;
+    const media = await this.channel.openInput(producerId, {
+      recorderIp: this.#options.recorderIp,
+      preferredSpatialLayer: this.config.videoStreamType === 'High' ? 10 : 0,
+      onClose: () => this.removeProducer(producerId),
+    });
     if (!this.active) {
-      transport.close();
+      media.close();
       return;
     }
-    const codec = consumer.rtpParameters.codecs[0]!;
     const inputId = `in${++this.#inputCounter}`;
-    const input: Input = { inputId, producerId: producer.id, transport, consumer };
-    this.#inputs.set(producer.id, input);
-    consumer.on('producerclose', () => this.removeProducer(producer.id));
-    const recorderInput: RecorderInput = {
-      inputId,
-      uid: peer.uid,
-      kind: consumer.kind,
-      codec: {
-        mimeType: codec.mimeType as SupportedMimeType,
-        payloadType: codec.payloadType,
-        clockRate: codec.clockRate,
-        ...(codec.channels ? { channels: codec.channels } : {}),
-      },
-      ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
-      rtcp: { ip: this.#options.recorderIp, port: transport.rtcpTuple!.localPort },
-    };
-    const ports = await this.#recorder!.addInput(recorderInput);
-    if (!this.#inputs.has(producer.id)) return;
-    // A recorder without an RTCP socket gets mediasoup's sender reports on its RTP port, where the
-    // jitter buffer discards them.
-    await transport.connect({ ip: this.#options.recorderIp, port: ports.rtpPort, rtcpPort: ports.rtcpPort ?? ports.rtpPort });
+    const input: Input = { inputId, producerId, media };
+    this.#inputs.set(producerId, input);
+    const ports = await this.#recorder!.addInput({ inputId, uid: producer.uid, ...media.description });
+    if (!this.#inputs.has(producerId)) return;
+    await media.connect({ ip: this.#options.recorderIp, ...ports });
     if (producer.paused) await this.#recorder!.setInputPaused(inputId, true);
-    await consumer.resume();
-    if (consumer.kind === 'video') this.#requestKeyFrames(input);
-    if (this.#inputs.has(producer.id)) this.safeEmit('participantRecorded', peer.uid);
+    await media.resume();
+    if (media.kind === 'video') this.#requestKeyFrames(input);
+    if (this.#inputs.has(producerId)) this.safeEmit('participantRecorded', producer.uid);
   }
 
   #requestKeyFrames(input: Input): void {
@@ -337,7 +310,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
       const delay = KEY_FRAME_RETRY_MS[attempt]! - (KEY_FRAME_RETRY_MS[attempt - 1] ?? 0);
       attempt++;
       input.keyFrameTimer = setTimeout(() => {
-        input.consumer.requestKeyFrame().catch(() => undefined);
+        input.media.requestKeyFrame().catch(() => undefined);
         next();
       }, delay);
     };

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Logger, MAX_HELD_SECRETS, tryHoldSecret } from '../../server/logger';
-import type { ChannelHandle } from '../../server/plugins/contract';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { sanitizeFileName, type StorageTarget } from '../../signaling/recordParam';
 import type { RecordingEventBody } from '../../signaling/recordingEvent';
 import type { UploadJobStatus } from '../storage/UploadJob';
 import type { UploadManager } from '../storage/UploadManager';
+import type { ChannelMedia } from './media/ChannelMedia';
 import { ChannelRecording } from './ChannelRecording';
 import { endpointPolicy, type EndpointPolicy } from './endpointPolicy';
 import type { ResolvedRecordingConfig } from './recordingConfig';
@@ -26,7 +26,8 @@ export type { RecordingStatus };
 const logger = new Logger('RecordingEngine');
 
 export interface StartRecordingRequest {
-  channel: ChannelHandle;
+  /** The channel's media: LocalChannelMedia for a channel on this node. */
+  channel: ChannelMedia;
   config: ResolvedRecordingConfig;
   /** Validated at the caller's boundary (schema and endpoint policy): the engine takes it as is. */
   target: StorageTarget;

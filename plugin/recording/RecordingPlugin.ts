@@ -14,6 +14,7 @@ import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
 import { ChannelRecordParams } from './ChannelRecordParams';
+import { LocalChannelMedia, producerInfo } from './media/LocalChannelMedia';
 import type { BackendControl } from './api/BackendControl';
 import type { ClusterRecordings } from './cluster/ClusterRecordings';
 
@@ -101,7 +102,7 @@ export class RecordingPlugin implements ServerPlugin {
   }
 
   producerCreated(channel: ChannelHandle, handle: ProducerHandle): void {
-    this.#engine.activeRecording(channel.channelId)?.addProducer(handle);
+    this.#engine.activeRecording(channel.channelId)?.addProducer(producerInfo(handle));
   }
 
   producerPaused(channel: ChannelHandle, handle: ProducerHandle): void {
@@ -138,7 +139,7 @@ export class RecordingPlugin implements ServerPlugin {
       recordingStreamTypes: param.video ? 'AudioVideo' : 'AudioOnly',
       channelType: channel.type,
     });
-    const recording = await this.#engine.start({ channel, config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` }).started;
+    const recording = await this.#engine.start({ channel: new LocalChannelMedia(channel), config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` }).started;
     logger.info('enableRecord | started', { recordingId: recording.recordingId, channelId: channel.channelId, uid: peer.uid });
     return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
   }

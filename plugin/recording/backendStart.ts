@@ -1,3 +1,4 @@
+import { LocalChannelMedia } from './media/LocalChannelMedia';
 import type { PluginContext } from '../../server/plugins/contract';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
@@ -31,7 +32,7 @@ export async function resolveBackendStart(context: PluginContext, engine: Record
   const target = cloudStorageConfigToTarget(args.storageConfig);
   engine.assertTargetAllowed(target);
   await authorizeRecording(context, appId, channelName, typeof token === 'string' ? token : '');
-  const channel = await context.getOrCreateChannel(channelName, config.channelType);
+  const channel = new LocalChannelMedia(await context.getOrCreateChannel(channelName, config.channelType));
   return { channel, config, target, startedBy: `backend:${uid}` };
 }
 

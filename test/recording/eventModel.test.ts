@@ -6,6 +6,7 @@ import { resolveRecordingConfig } from '../../plugin/recording/recordingConfig';
 import { validateStorageTarget } from '../../signaling/recordParam';
 import type { RecordingEvent } from '../../signaling/recordingEvent';
 import { startRecordingServer } from '../support/recordingServer';
+import { LocalChannelMedia } from '../../plugin/recording/media/LocalChannelMedia';
 
 t.test('start() answers the id first; the log, the channel and an in-process observer see the same events', async (t) => {
   const env = await startRecordingServer();
@@ -16,7 +17,7 @@ t.test('start() answers the id first; the log, the channel and an in-process obs
   engine.eventLog.on('appended', (event) => appended.push(event));
   const channel = env.server.registry.find('model')!;
 
-  const handle = engine.start({ channel, config: resolveRecordingConfig({ transcodingConfig: { width: 320, height: 240 } }), target: validateStorageTarget({ vendor: 'local' }), startedBy: 'test' });
+  const handle = engine.start({ channel: new LocalChannelMedia(channel), config: resolveRecordingConfig({ transcodingConfig: { width: 320, height: 240 } }), target: validateStorageTarget({ vendor: 'local' }), startedBy: 'test' });
   t.match(handle.recordingId, /^rec_\d{14}_[0-9a-f]{8}$/, 'the handle carries the id at once');
   t.same(appended, [], 'before any event is appended');
   const uploaded = host.client.waitFor('recordingEvent', (data) => data.type === 'uploaded', 40_000);

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { RecordingEngine } from '../RecordingEngine';
 import { recordingView, type RecordingView } from '../recordingView';
+import { LocalChannelMedia } from '../media/LocalChannelMedia';
 import type { ClusterRecordings } from '../cluster/ClusterRecordings';
 import { CLUSTER_RECORDER_PATH } from '../cluster/RemoteRecorderClient';
 import { redirectUrlOf } from '../../../server/cluster/redirect';
@@ -174,7 +175,7 @@ export class RecordingsApi {
     const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
-    const channel = await this.#options.getOrCreateChannel(body.channelName, config.channelType);
+    const channel = new LocalChannelMedia(await this.#options.getOrCreateChannel(body.channelName, config.channelType));
     const { started } = this.#options.engine.start({
       channel,
       config,

@@ -1,0 +1,57 @@
+import type { RecorderInput } from '../recorder/protocol';
+
+/** A producer of the channel, as a recording sees it. */
+export interface ProducerInfo {
+  producerId: string;
+  kind: 'audio' | 'video';
+  paused: boolean;
+  /** The uid of the peer that publishes it. */
+  uid: string;
+}
+
+/** Where the recorder receives one input: its RTP port and, when it has one, its RTCP port. */
+export interface RecorderPorts {
+  ip: string;
+  rtpPort: number;
+  rtcpPort?: number;
+}
+
+/**
+ * One producer's media flowing to a recorder: a mediasoup PlainTransport + Consumer on the node
+ * that owns the channel (this node, or another across the network), created paused.
+ */
+export interface MediaInput {
+  readonly kind: 'audio' | 'video';
+  /** What the recorder needs to receive it: codec, ssrc, and where mediasoup's RTCP comes from. */
+  readonly description: Omit<RecorderInput, 'inputId' | 'uid'>;
+  /** Sends RTP to the recorder's ports (and RTCP to its RTCP port). */
+  connect(ports: RecorderPorts): Promise<void>;
+  resume(): Promise<void>;
+  requestKeyFrame(): Promise<void>;
+  /** Idempotent. */
+  close(): void;
+}
+
+/**
+ * What a recording needs of its channel's media, wherever the channel lives: the producers now,
+ * an input per producer, and a hold on the channel while it records. Producer and peer changes
+ * reach the recording through its own methods (addProducer, removeProducer, setProducerPaused,
+ * updateIdle), called by whoever follows the channel: the recording plugin's hooks for a channel
+ * on this node, the media link for one on another node.
+ */
+export interface ChannelMedia {
+  readonly channelId: string;
+  /** The channel closed (on this node) or the link to its node is gone for good. */
+  readonly closed: boolean;
+  producers(): ProducerInfo[];
+  peerCount(): number;
+  /**
+   * A paused input for one producer, consumed for the recorder at `recorderIp` (the address the
+   * recorder binds). `preferredSpatialLayer`: for simulcast/SVC producers (10: the highest).
+   * Rejects when the producer is gone. `onClose` fires when the producer closes.
+   */
+  openInput(producerId: string, options: { recorderIp: string; preferredSpatialLayer: number; onClose: () => void }): Promise<MediaInput>;
+  /** Keeps the channel (and its router) alive with no peers while the recording runs. */
+  retain(owner: string): void;
+  release(owner: string): void;
+}

@@ -1,0 +1,84 @@
+import type { types as ms } from 'mediasoup';
+import type { ChannelHandle, ProducerHandle } from '../../../server/plugins/contract';
+import type { SupportedMimeType } from '../recorder/protocol';
+import type { ChannelMedia, MediaInput, ProducerInfo, RecorderPorts } from './ChannelMedia';
+
+/** The media of a channel on this node: PlainTransports and Consumers on its own router. */
+export class LocalChannelMedia implements ChannelMedia {
+  readonly #channel: ChannelHandle;
+
+  constructor(channel: ChannelHandle) {
+    this.#channel = channel;
+  }
+
+  get channelId(): string {
+    return this.#channel.channelId;
+  }
+
+  get closed(): boolean {
+    return this.#channel.closed;
+  }
+
+  producers(): ProducerInfo[] {
+    return this.#channel.producers().map(producerInfo);
+  }
+
+  peerCount(): number {
+    return this.#channel.peers().length;
+  }
+
+  retain(owner: string): void {
+    this.#channel.retain(owner);
+  }
+
+  release(owner: string): void {
+    this.#channel.release(owner);
+  }
+
+  async openInput(producerId: string, options: { recorderIp: string; preferredSpatialLayer: number; onClose: () => void }): Promise<MediaInput> {
+    const { router } = this.#channel;
+    // rtcpMux off: the recorder receives RTCP (sender reports) and sends receiver reports and PLIs
+    // from its own RTCP port, which mediasoup accepts only as the connected rtcpPort.
+    const transport = await router.createPlainTransport({ listenIp: { ip: options.recorderIp }, rtcpMux: false, comedia: false });
+    try {
+      const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
+      if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: options.preferredSpatialLayer });
+      consumer.on('producerclose', options.onClose);
+      return plainInput(transport, consumer);
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
+  }
+}
+
+export function producerInfo({ producer, peer }: ProducerHandle): ProducerInfo {
+  return { producerId: producer.id, kind: producer.kind, paused: producer.paused, uid: peer.uid };
+}
+
+/** A mediasoup PlainTransport + Consumer pair as a recorder input. */
+export function plainInput(transport: ms.PlainTransport, consumer: ms.Consumer): MediaInput {
+  const codec = consumer.rtpParameters.codecs[0]!;
+  return {
+    kind: consumer.kind,
+    description: {
+      kind: consumer.kind,
+      codec: {
+        mimeType: codec.mimeType as SupportedMimeType,
+        payloadType: codec.payloadType,
+        clockRate: codec.clockRate,
+        ...(codec.channels ? { channels: codec.channels } : {}),
+      },
+      ssrc: consumer.rtpParameters.encodings![0]!.ssrc!,
+      rtcp: { ip: transport.rtcpTuple!.localIp, port: transport.rtcpTuple!.localPort },
+    },
+    async connect(ports: RecorderPorts) {
+      // A recorder without an RTCP socket gets mediasoup's sender reports on its RTP port, where the
+      // jitter buffer discards them.
+      await transport.connect({ ip: ports.ip, port: ports.rtpPort, rtcpPort: ports.rtcpPort ?? ports.rtpPort });
+    },
+    resume: () => consumer.resume(),
+    requestKeyFrame: () => consumer.requestKeyFrame(),
+    close: () => transport.close(),
+  };
+}
