@@ -1,4 +1,4 @@
-import { LocalChannelMedia } from './media/LocalChannelMedia';
+import { ChannelMediaResolver } from './media/ChannelMediaResolver';
 import type { PluginContext } from '../../server/plugins/contract';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { cloudStorageConfigToTarget } from '../storage/cloudStorageConfig';
@@ -19,9 +19,16 @@ export interface BackendStartArguments {
 /**
  * The boundary of a backend's start (CloudRecorder, recorder SDK): checks the arguments, resolves
  * the recording config and the storage target (schema and endpoint policy), checks the token's
- * record privilege and finds or creates the channel, each once, with the seed's codes.
+ * record privilege and finds the channel's media (ChannelMediaResolver: in a cluster, REDIRECT to
+ * the node that is to record it unless `placed`), each once, with the seed's codes.
  */
-export async function resolveBackendStart(context: PluginContext, engine: RecordingEngine, args: BackendStartArguments): Promise<StartRecordingRequest> {
+export async function resolveBackendStart(
+  context: PluginContext,
+  engine: RecordingEngine,
+  args: BackendStartArguments,
+  media: ChannelMediaResolver = new ChannelMediaResolver(context),
+  options: { placed?: boolean } = {},
+): Promise<StartRecordingRequest> {
   const { appId, channelName, token, uid } = args;
   if (typeof appId !== 'string' || !appId) throw new CodedError(RecordingErrorCode.InvalidParameter, 'appId must be a non-empty string');
   if (!isId(channelName)) {
@@ -32,7 +39,7 @@ export async function resolveBackendStart(context: PluginContext, engine: Record
   const target = cloudStorageConfigToTarget(args.storageConfig);
   engine.assertTargetAllowed(target);
   await authorizeRecording(context, appId, channelName, typeof token === 'string' ? token : '');
-  const channel = new LocalChannelMedia(await context.getOrCreateChannel(channelName, config.channelType));
+  const channel = await media.resolve(channelName, config.channelType, options);
   return { channel, config, target, startedBy: `backend:${uid}` };
 }
 

@@ -12,6 +12,7 @@ import type { RecordingEventLog } from '../RecordingEventLog';
 import type { ClusterRecordings } from '../cluster/ClusterRecordings';
 import { RemoteRecorderClient } from '../cluster/RemoteRecorderClient';
 import { ownerRecorderCalls } from './ownerRecorderCalls';
+import { ChannelMediaResolver } from '../media/ChannelMediaResolver';
 import { RecordingEventFeed } from './RecordingEventFeed';
 import { RecorderSocketServer } from './recorderSocket';
 import { RecordingsApi } from './RecordingsApi';
@@ -39,7 +40,7 @@ export class BackendControl {
   readonly #shutdownDrainMs: number;
   #closed = false;
 
-  constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}, cluster?: ClusterRecordings) {
+  constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}, cluster?: ClusterRecordings, media = new ChannelMediaResolver(context)) {
     const { config } = context;
     this.#shutdownDrainMs = options.shutdownDrainMs ?? 5000;
     const apiSecret = config.api.secret || context.authSecret;
@@ -49,7 +50,7 @@ export class BackendControl {
     const sessionContext = {
       engine,
       events: new RecordingEventFeed(this.log, cluster?.remoteLog),
-      resolveStart: (args: BackendStartArguments) => resolveBackendStart(context, engine, args),
+      resolveStart: (args: BackendStartArguments, start?: { placed?: boolean }) => resolveBackendStart(context, engine, args, media, start),
       authorizeRecord: (appId: string, channelId: string, token: string) => authorizeRecording(context, appId, channelId, token),
       resumeSecret: apiSecret,
       ...(cluster ? { remote: new RemoteRecorderClient(cluster, { appId: config.auth.appId, secret: apiSecret }) } : {}),
@@ -67,7 +68,7 @@ export class BackendControl {
       engine,
       log: this.log,
       auth: new ApiAuthenticator(config.auth.appId, apiSecret),
-      getOrCreateChannel: (channelId, type) => context.getOrCreateChannel(channelId, type),
+      channelMedia: (channelId, type, placed) => media.resolve(channelId, type, { placed }),
       maxBodyBytes: config.api.maxBodyBytes,
       ...(cluster ? { cluster, ownerCalls: ownerRecorderCalls(sessionContext) } : {}),
     });

@@ -24,7 +24,7 @@ export interface RecorderSessionContext {
   /** This node's events and, in a cluster, the other nodes'. */
   events: RecordingEventFeed;
   /** The boundary of a backend's start (validation, endpoint policy, token check, channel): see backendStart.ts. */
-  resolveStart(args: BackendStartArguments): Promise<StartRecordingRequest>;
+  resolveStart(args: BackendStartArguments, options?: { placed?: boolean }): Promise<StartRecordingRequest>;
   /** Checks a record token for a channel (rejects with CodedError). */
   authorizeRecord(appId: string, channelId: string, token: string): Promise<void>;
   /** Secret the resume keys are derived from. */

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { RecordingEngine } from '../RecordingEngine';
 import { recordingView, type RecordingView } from '../recordingView';
-import { LocalChannelMedia } from '../media/LocalChannelMedia';
+import type { ChannelMedia } from '../media/ChannelMedia';
 import type { ClusterRecordings } from '../cluster/ClusterRecordings';
 import { CLUSTER_RECORDER_PATH } from '../cluster/RemoteRecorderClient';
 import { redirectUrlOf } from '../../../server/cluster/redirect';
@@ -16,7 +16,6 @@ import { toWireEvent } from '../../../signaling/recordingEvent';
 import { LayoutRequestSchema, StartRequestSchema } from '../../../signaling/schemas/httpApi';
 import { buildOpenApiDocument } from '../../../signaling/schemas/openapi';
 import { checker, SchemaError } from '../../../signaling/schemas/validate';
-import type { ChannelHandle } from '../../../server/plugins/contract';
 import { Logger } from '../../../server/logger';
 import type { ApiAuthenticator } from '../../../server/http/basicAuth';
 import { sendJson } from '../../../server/http/json';
@@ -35,7 +34,8 @@ export interface RecordingsApiOptions {
   engine: RecordingEngine;
   log: RecordingEventLog;
   auth: ApiAuthenticator;
-  getOrCreateChannel(channelId: string, type: 'Communication' | 'Live'): Promise<ChannelHandle>;
+  /** The channel's media for a recording here (`placed`: this node was chosen already); REDIRECT to the node that is to record it. */
+  channelMedia(channelId: string, type: 'Communication' | 'Live', placed: boolean): Promise<ChannelMedia>;
   maxBodyBytes: number;
   /** Cluster mode: where the other nodes' recordings are; requests for them are passed on to their node. */
   cluster?: ClusterRecordings;
@@ -97,7 +97,7 @@ export class RecordingsApi {
       if (method === 'GET') return [200, { recordings: await this.#list() }];
       const raw = await readJsonBody(request, this.#options.maxBodyBytes);
       try {
-        return [201, await this.#start(raw)];
+        return [201, await this.#start(raw, wasForwarded(request))];
       } catch (error) {
         const owner = redirectUrlOf(error);
         if (!owner || !cluster || wasForwarded(request)) throw error;
@@ -169,13 +169,13 @@ export class RecordingsApi {
     throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path}`);
   }
 
-  async #start(raw: Record<string, unknown>): Promise<RecordingView> {
+  async #start(raw: Record<string, unknown>, placed: boolean): Promise<RecordingView> {
     const body = parse(startChecker, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
     const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
-    const channel = new LocalChannelMedia(await this.#options.getOrCreateChannel(body.channelName, config.channelType));
+    const channel = await this.#options.channelMedia(body.channelName, config.channelType, placed);
     const { started } = this.#options.engine.start({
       channel,
       config,

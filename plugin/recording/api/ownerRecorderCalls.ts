@@ -23,7 +23,7 @@ export function ownerRecorderCalls(context: Pick<RecorderSessionContext, 'engine
     }
     switch (method as OwnerCall) {
       case 'startCloudRecording': {
-        const { recordingId, started } = context.engine.start(await context.resolveStart(parsed as RecorderRequestData<'startCloudRecording'>));
+        const { recordingId, started } = context.engine.start(await context.resolveStart(parsed as RecorderRequestData<'startCloudRecording'>, { placed: true }));
         await started;
         return { recordingId, resumeKey: resumeKeyFor(context.resumeSecret, recordingId) } satisfies RecorderResponses['startCloudRecording'];
       }

@@ -1,0 +1,66 @@
+import { redirectUrlOf } from '../../../server/cluster/redirect';
+import type { ChannelType } from '../../../signaling/protocol';
+import type { ChannelHandle, PluginContext } from '../../../server/plugins/contract';
+import { CodedError, SignalingErrorCode } from '../../../signaling/errors';
+import type { ChannelMedia } from './ChannelMedia';
+import { LocalChannelMedia } from './LocalChannelMedia';
+
+/** The node a recording should run on, as the cluster's recorder placement chose it. */
+export interface RecorderChoice {
+  nodeId: string;
+  url: string;
+}
+
+export interface ChannelMediaResolverOptions {
+  /** This node's id (cluster mode). */
+  nodeId?: string;
+  /**
+   * Cluster mode: picks the recorder node for a new recording, `preferredUrl` (the channel's node;
+   * undefined: this one) first when it has room; throws InvalidOperation when the cluster is full.
+   */
+  pickRecorder?: (request: { channelId: string; preferredUrl: string | undefined }) => Promise<RecorderChoice>;
+  /** Cluster mode, recorder role: the media of a channel on another node, over the media link. */
+  openRemote?: (channelId: string, ownerUrl: string) => Promise<ChannelMedia>;
+}
+
+/**
+ * Where a backend's recording of a channel runs, and how it gets the channel's media. Single node:
+ * here, on the channel's router. Cluster: on the recorder node the placement picks; a start that
+ * arrives at another node is answered REDIRECT to that node (the APIs pass it on there), and the
+ * chosen node records the channel wherever it lives — on its own router, or over the media link to
+ * the channel's node.
+ */
+export class ChannelMediaResolver {
+  readonly #context: PluginContext;
+  readonly #options: ChannelMediaResolverOptions;
+
+  constructor(context: PluginContext, options: ChannelMediaResolverOptions = {}) {
+    this.#context = context;
+    this.#options = options;
+  }
+
+  /** `placed`: this node was chosen already (a start passed on to it): record here. */
+  async resolve(channelId: string, type: ChannelType, options: { placed?: boolean } = {}): Promise<ChannelMedia> {
+    const { pickRecorder, openRemote, nodeId } = this.#options;
+    let channel: ChannelHandle | undefined;
+    let ownerUrl: string | undefined;
+    try {
+      channel = await this.#context.getOrCreateChannel(channelId, type);
+    } catch (error) {
+      ownerUrl = redirectUrlOf(error);
+      if (!ownerUrl) throw error;
+    }
+    if (pickRecorder && !options.placed) {
+      // The channel's own node records it when it can: no media crosses the network then.
+      const choice = await pickRecorder({ channelId, preferredUrl: ownerUrl });
+      if (choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
+    }
+    if (channel) return new LocalChannelMedia(channel);
+    if (!openRemote) throw redirect(`channel ${channelId} lives on another cluster node`, ownerUrl!);
+    return openRemote(channelId, ownerUrl!);
+  }
+}
+
+function redirect(message: string, url: string): CodedError {
+  return new CodedError(SignalingErrorCode.Redirect, `${message}: start it at ${url}`, { url });
+}
