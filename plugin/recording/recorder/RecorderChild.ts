@@ -43,7 +43,13 @@ export class RecorderChild {
       armExitWatchdog(ORPHAN_STOP_DEADLINE_MS + ORPHAN_KILL_GRACE_MS);
       const finalized = this.#recording?.stop(ORPHAN_STOP_DEADLINE_MS) ?? Promise.resolve([]);
       const bound = new Promise((resolve) => setTimeout(resolve, ORPHAN_STOP_DEADLINE_MS + 2000));
-      void Promise.race([finalized, bound]).finally(() => this.#exit(1));
+      // No parent waits for this exit, and process.exit() can hang for good in a library's exit
+      // handlers while a streaming thread holds a lock — it also ends the watchdog's thread first.
+      // The files are finalized: nothing is left to clean up that SIGKILL would skip.
+      void Promise.race([finalized, bound]).finally(() => {
+        this.#recording?.close();
+        process.kill(process.pid, 'SIGKILL');
+      });
     });
     this.#emit('ready', { pid: process.pid });
   }
