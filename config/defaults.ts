@@ -5,6 +5,10 @@
  * CONFREC_AUTH_ENABLED=false). See config/example.json.
  */
 
+/** What a cluster node does: `media` hosts channels (serves clients), `recorder` runs recorder processes. */
+export type ClusterRole = 'media' | 'recorder';
+export const CLUSTER_ROLES: readonly ClusterRole[] = ['media', 'recorder'];
+
 export const DEFAULT_CONFIG = {
   http: {
     /** Address for HTTP, the web page and WebSocket signaling (one port serves all three). */
@@ -85,6 +89,13 @@ export const DEFAULT_CONFIG = {
     /** Most recordings running at once on this server. */
     maxConcurrentRecordings: 16,
     /**
+     * Recorder capacity of this node in cost units (1 unit = a thousandth of a core; a 4-party
+     * 640×360@15 composite costs about 175, one recorded stream without re-encoding about 6: see
+     * plugin/recording/cluster/recordingCost.ts). A start that does not fit beside the running
+     * recordings is refused at once (InvalidOperation). 0: derived from the cores, 800 per core.
+     */
+    capacityUnits: 0,
+    /**
      * How long a finished recording stays in memory (ms); after that the HTTP API and the SDK answer
      * for it from its event log and final status on disk (<stateDir>/events/), so memory does not
      * grow with the number of recordings ever made.
@@ -151,10 +162,24 @@ export const DEFAULT_CONFIG = {
      * the channel can be created again on another node within leaseMs.
      */
     leaseMs: 10_000,
+    /**
+     * What this node does (env: comma list, CONFREC_CLUSTER_ROLES=recorder): `media` hosts channels
+     * (clients join here; new channels are placed only on media nodes), `recorder` runs recordings.
+     * A node without `media` answers every join with a REDIRECT to a media node. Cluster mode only.
+     */
+    roles: CLUSTER_ROLES,
   },
 } as const;
 
-type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { -readonly [K in keyof T]: Widen<T[K]> };
+type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? E[]
+        : { -readonly [K in keyof T]: Widen<T[K]> };
 export type ServerConfig = Widen<typeof DEFAULT_CONFIG> & {
   http: { tls: 'auto' | 'off' };
   mediasoup: { logLevel: 'debug' | 'warn' | 'error' | 'none' };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DEFAULT_CONFIG, SECRET_PATHS, ServerConfig } from '../config/defaults';
+import { CLUSTER_ROLES, DEFAULT_CONFIG, SECRET_PATHS, ServerConfig } from '../config/defaults';
 import { findProjectRoot } from './projectRoot';
 
 export { findProjectRoot };
@@ -72,7 +72,11 @@ function mergeInto(target: Json, source: Json, prefix: string, shape: Json): voi
     const field = prefix ? `${prefix}.${key}` : key;
     if (!Object.prototype.hasOwnProperty.call(shape, key)) throw new ConfigError(field, 'is not a known setting');
     const expected = shape[key];
-    if (typeof expected === 'object' && expected !== null) {
+    if (Array.isArray(expected)) {
+      // A list setting (cluster.roles): its entries are checked by validate().
+      if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) throw new ConfigError(field, 'must be a list of strings');
+      target[key] = [...value];
+    } else if (typeof expected === 'object' && expected !== null) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(field, 'must be an object');
       mergeInto(target[key] as Json, value as Json, field, expected as Json);
     } else {
@@ -89,14 +93,16 @@ function envName(pathParts: string[]): string {
 function applyEnv(config: Json, env: NodeJS.ProcessEnv, shape: Json = DEFAULT_CONFIG as unknown as Json, parts: string[] = []): void {
   for (const [key, expected] of Object.entries(shape)) {
     const here = [...parts, key];
-    if (typeof expected === 'object' && expected !== null) {
+    if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) {
       applyEnv(config[key] as Json, env, expected as Json, here);
       continue;
     }
     const raw = env[envName(here)];
     if (raw === undefined) continue;
     const field = here.join('.');
-    if (typeof expected === 'number') {
+    if (Array.isArray(expected)) {
+      config[key] = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+    } else if (typeof expected === 'number') {
       const value = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(field, `${envName(here)} must be a number`);
       config[key] = value;
@@ -152,6 +158,9 @@ function validate(config: ServerConfig): void {
   if (!Number.isInteger(config.recording.maxConcurrentRecordings) || config.recording.maxConcurrentRecordings < 1) {
     throw new ConfigError('recording.maxConcurrentRecordings', 'must be a positive integer');
   }
+  if (!Number.isInteger(config.recording.capacityUnits) || config.recording.capacityUnits < 0) {
+    throw new ConfigError('recording.capacityUnits', 'must be a non-negative integer (0: derived from the cores)');
+  }
   if (!Number.isInteger(config.recording.retainFinishedMs) || config.recording.retainFinishedMs < 0) {
     throw new ConfigError('recording.retainFinishedMs', 'must be a non-negative integer (milliseconds)');
   }
@@ -172,6 +181,16 @@ function validate(config: ServerConfig): void {
   if (!(config.webhooks.retryBaseDelayMs >= 1) || !(config.webhooks.retryMaxDelayMs >= config.webhooks.retryBaseDelayMs)) {
     throw new ConfigError('webhooks.retryMaxDelayMs', 'must be >= webhooks.retryBaseDelayMs >= 1');
   }
+  validateRoles(config.cluster.roles);
+}
+
+function validateRoles(roles: readonly string[]): void {
+  const known = CLUSTER_ROLES.join(', ');
+  if (roles.length === 0) throw new ConfigError('cluster.roles', `must name at least one of ${known}`);
+  for (const role of roles) {
+    if (!(CLUSTER_ROLES as readonly string[]).includes(role)) throw new ConfigError('cluster.roles', `${JSON.stringify(role)} is not a role (known: ${known})`);
+  }
+  if (new Set(roles).size !== roles.length) throw new ConfigError('cluster.roles', 'names a role twice');
 }
 
 /** webhooks.urls split on commas, blanks dropped. */

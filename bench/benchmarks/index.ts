@@ -1,6 +1,7 @@
 import { avsync } from './avsync';
 import { cluster } from './cluster';
 import { composite } from './composite';
+import { cost } from './cost';
 import { individual } from './individual';
 import { scaling } from './scaling';
 import { startLatency } from './startLatency';
@@ -8,4 +9,4 @@ import type { Benchmark } from './types';
 import { upload } from './upload';
 
 /** In run order. */
-export const BENCHMARKS: readonly Benchmark[] = [composite, scaling, individual, startLatency, upload, avsync, cluster];
+export const BENCHMARKS: readonly Benchmark[] = [composite, scaling, individual, cost, startLatency, upload, avsync, cluster];

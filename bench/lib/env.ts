@@ -33,8 +33,9 @@ export class BenchEnv {
   #channelCounter = 0;
 
   static async start(): Promise<BenchEnv> {
+    // capacityUnits: the benchmarks measure what a node can carry; the cost estimate derived from them must not cap it.
     const server = await startRecordingServer({
-      overrides: { recording: { maxConcurrentRecordings: 64, allowedStorageEndpoints: '*' }, mediasoup: { logLevel: 'error' } },
+      overrides: { recording: { maxConcurrentRecordings: 64, capacityUnits: 1_000_000, allowedStorageEndpoints: '*' }, mediasoup: { logLevel: 'error' } },
       plugin: { recorder: { stopDeadlineMs: 20_000 } },
     });
     const host = await PublisherHost.start();

@@ -7,7 +7,9 @@ import type { RecordingEventBody } from '../../signaling/recordingEvent';
 import type { UploadJobStatus } from '../storage/UploadJob';
 import type { UploadManager } from '../storage/UploadManager';
 import type { ChannelMedia } from './media/ChannelMedia';
+import type { RecorderLoad } from '../../server/cluster/NodeRegistry';
 import { ChannelRecording } from './ChannelRecording';
+import { recordingCostOf } from './cluster/recordingCost';
 import { endpointPolicy, type EndpointPolicy } from './endpointPolicy';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
@@ -50,6 +52,12 @@ export interface RecordingEngineOptions {
   /** Recorders' working files: <workDir>/<recordingId>/. */
   workDir: string;
   maxConcurrentRecordings: number;
+  /**
+   * This node's recorder capacity in cost units (cluster/recordingCost.ts): a start that does not
+   * fit beside the running recordings is refused at once; 0 refuses every start. Undefined: no limit
+   * but maxConcurrentRecordings.
+   */
+  recorderCapacity?: number;
   /** Hosts (host or host:port) a storage target's endpoint may name; '*' allows any. */
   allowedStorageEndpoints?: readonly string[];
   /** How long a finished recording stays in memory (then its archived status answers); default 10 min. */
@@ -63,6 +71,8 @@ export interface RecordingEngineOptions {
 /** How long HTTP start answers wait at most for the recorder's first bytes on disk. */
 export const FIRST_WRITE_TIMEOUT_MS = 5000;
 export const DEFAULT_RETAIN_FINISHED_MS = 10 * 60_000;
+/** The retainer name a refused start releases: it never retained, so only an abandoned channel closes. */
+const REFUSED_START = 'refused-recording-start';
 
 /**
  * Every recording of this server: starts them (one recorder process each), stops and releases
@@ -87,6 +97,7 @@ export class RecordingEngine {
     this.#policy = endpointPolicy(options.allowedStorageEndpoints ?? []);
     this.#registry = new RecordingRegistry({
       maxConcurrentRecordings: options.maxConcurrentRecordings,
+      ...(options.recorderCapacity !== undefined ? { capacityUnits: options.recorderCapacity } : {}),
       retainFinishedMs: options.retainFinishedMs ?? DEFAULT_RETAIN_FINISHED_MS,
       archive: new RecordingArchive(this.eventLog),
       uploads: options.uploads,
@@ -114,6 +125,12 @@ export class RecordingEngine {
     return this.#registry.activeCount();
   }
 
+  /** This node's recorder capacity and what its running recordings cost now (undefined: no capacity set). */
+  recorderLoad(): RecorderLoad | undefined {
+    const capacity = this.#options.recorderCapacity;
+    return capacity === undefined ? undefined : { capacity, used: this.#registry.usedUnits() };
+  }
+
   /** The endpoint policy, for the boundaries that accept storage targets (record params, APIs). */
   assertTargetAllowed(target: StorageTarget): void {
     this.#policy(target);
@@ -128,7 +145,13 @@ export class RecordingEngine {
     if (this.#closed) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording engine is shutting down');
     const { channel } = request;
     if (channel.closed) throw new CodedError(RecordingErrorCode.InvalidOperation, `channel ${channel.channelId} is closed`);
-    this.#registry.assertRoomFor(channel.channelId);
+    try {
+      this.#registry.assertRoomFor(channel.channelId, recordingCostOf(request.config, channel));
+    } catch (error) {
+      // A channel created for this start alone (nobody joined, nothing retains it) is not left open.
+      channel.release(REFUSED_START);
+      throw error;
+    }
     const recordingId = this.#registry.mintId();
     const keyStem = objectKeyStem(request.fileName, channel.channelId, recordingId, Date.now());
     // Refused now rather than after the recording: the longest key its files can get must be valid.

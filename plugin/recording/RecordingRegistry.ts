@@ -6,6 +6,7 @@ import type { ChannelRecording, RecordingPhase } from './ChannelRecording';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import type { RecordedFile } from './recorder/protocol';
 import type { RecordingManifest } from './recordingManifest';
+import { recordingCostOf } from './cluster/recordingCost';
 import { mintRecordingId } from './recordingKeys';
 import type { RecordingArchive } from './RecordingArchive';
 
@@ -65,6 +66,8 @@ export function newRecordingEntry(
 
 export interface RecordingRegistryOptions {
   maxConcurrentRecordings: number;
+  /** This node's recorder capacity in cost units (cluster/recordingCost.ts); undefined: the count alone limits. */
+  capacityUnits?: number;
   /** How long a finished recording stays in memory before only its archived status answers for it. */
   retainFinishedMs: number;
   archive: RecordingArchive;
@@ -94,11 +97,28 @@ export class RecordingRegistry {
     return this.#entries.has(recordingId) || this.#options.archive.load(recordingId) !== undefined;
   }
 
-  /** Refuses a start the channel or the server has no room for (InvalidOperation). */
-  assertRoomFor(channelId: string): void {
+  /** Refuses a start (of `cost` units) the channel or the server has no room for (InvalidOperation). */
+  assertRoomFor(channelId: string, cost: number): void {
     if (this.activeRecording(channelId)) throw new CodedError(RecordingErrorCode.InvalidOperation, `channel ${channelId} is already being recorded`);
     const max = this.#options.maxConcurrentRecordings;
     if (this.activeCount() >= max) throw new CodedError(RecordingErrorCode.InvalidOperation, `this server already runs ${max} recordings, its configured maximum`);
+    const capacity = this.#options.capacityUnits;
+    if (capacity === undefined) return;
+    if (capacity === 0) throw new CodedError(RecordingErrorCode.InvalidOperation, 'this node runs no recordings: it has no recorder role (cluster.roles)');
+    const used = this.usedUnits();
+    if (used + cost > capacity) {
+      throw new CodedError(
+        RecordingErrorCode.InvalidOperation,
+        `this node's recorders are full: its running recordings cost ${used} of its ${capacity} units and this one needs ${cost} (recording.capacityUnits); start again when one has ended`,
+      );
+    }
+  }
+
+  /** What the running recordings cost now, in units (with the producers their channels have now). */
+  usedUnits(): number {
+    let used = 0;
+    for (const { recording } of this.#entries.values()) if (recording?.active) used += recordingCostOf(recording.config, recording.channel);
+    return used;
   }
 
   add(entry: RecordingEntry): void {

@@ -5,6 +5,8 @@ import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
 import { RecordingPlugin } from './RecordingPlugin';
 import { ClusterRecordings } from './cluster/ClusterRecordings';
+import { reportRecorderLoad } from './cluster/recorderLoadReport';
+import { recorderCapacity } from './cluster/recordingCost';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordingEventLogOptions } from './RecordingEventLog';
@@ -36,12 +38,15 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     uploads,
     workDir: path.join(recording.stateDir, 'work'),
     maxConcurrentRecordings: recording.maxConcurrentRecordings,
+    // In a cluster only recorder nodes record; a single node is every role.
+    recorderCapacity: context.cluster && !context.cluster.roles.includes('recorder') ? 0 : recorderCapacity(recording.capacityUnits),
     retainFinishedMs: recording.retainFinishedMs,
     allowedStorageEndpoints: recording.allowedStorageEndpoints.split(',').map((entry) => entry.trim()).filter(Boolean),
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
     eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
   const cluster = context.cluster ? new ClusterRecordings(context.cluster, engine, { retainFinishedMs: recording.retainFinishedMs }) : undefined;
+  if (context.cluster) reportRecorderLoad(context.cluster, engine);
   const backend = context.config.api.enabled
     ? new BackendControl(context, engine, overrides.backend, cluster)
     : undefined;

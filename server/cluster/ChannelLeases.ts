@@ -96,6 +96,11 @@ export class ChannelLeases extends TypedEmitter<ChannelLeasesEvents> {
     return this.#registry.nodeId;
   }
 
+  /** Only a node with the media role hosts channels; placement never picks another. */
+  get #hostsChannels(): boolean {
+    return this.#registry.roles.includes('media');
+  }
+
   /** The channels this node owns. */
   get owned(): ReadonlySet<string> {
     return this.#owned;
@@ -107,19 +112,25 @@ export class ChannelLeases extends TypedEmitter<ChannelLeasesEvents> {
    */
   async claim(channelId: string): Promise<ChannelLease> {
     this.#assertOpen();
+    if (!this.#hostsChannels) throw Object.assign(new Error(`cluster node ${this.nodeId} has no media role: it hosts no channel`), { name: 'InvalidStateError' });
     const lease = await this.#claimFor(channelId, this.nodeId, this.#registry.publicUrl, 'active', this.#leaseMs);
     if (lease.ours) this.#owned.add(channelId);
     return lease;
   }
 
   /**
-   * Where a new channel goes: its lease if it has one, else the least-loaded live node's, claimed
-   * for that node (see the class comment). CLUSTER_UNAVAILABLE when Redis is away or no node is live.
+   * Where a new channel goes: its lease if it has one, else the least-loaded live media node's,
+   * claimed for that node (see the class comment); a node without the media role is never a
+   * candidate, and places every channel elsewhere. CLUSTER_UNAVAILABLE when Redis is away or no
+   * media node is live.
    */
   async placement(channelId: string): Promise<ChannelLease> {
     this.#assertOpen();
     const existing = await this.lookup(channelId);
-    if (existing) return existing.ours ? this.claim(channelId) : existing;
+    if (existing && !existing.ours) return existing;
+    if (existing && this.#hostsChannels) return this.claim(channelId);
+    // This node's lease from a run that had the media role: given up, the channel is placed anew.
+    if (existing) await this.release(channelId);
     const nodes = (await this.#registry.list()).filter((node) => node.roles.includes('media'));
     if (nodes.length === 0) throw new CodedError(SignalingErrorCode.ClusterUnavailable, 'no live media node in the cluster');
     const counts = await this.channelCounts(nodes.map((node) => node.nodeId));

@@ -13,8 +13,10 @@ export interface LocalChannels {
 /**
  * The channel path's part of the cluster: a channel is created on this node only when its lease is
  * (or becomes) this node's; a join for one that lives elsewhere is answered REDIRECT with the owner's
- * publicUrl; a channel whose lease another node took is closed (CHANNEL_MOVED) so its clients join
- * again and follow it; a channel that closes gives its lease up.
+ * publicUrl — on a node without the media role (a recorder node) that is every join: to the
+ * channel's owner, or for a new channel to the media node placement chose. A channel whose lease
+ * another node took is closed (CHANNEL_MOVED) so its clients join again and follow it; a channel
+ * that closes gives its lease up.
  *
  * Channels already open here are served without asking Redis (ChannelRegistry only asks before it
  * creates one), so a Redis outage stops new channels (CLUSTER_UNAVAILABLE) and nothing else.

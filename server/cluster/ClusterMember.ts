@@ -4,17 +4,18 @@ import { ClusterEventConsumer } from './ClusterEventConsumer';
 import { ClusterEvents } from './ClusterEvents';
 import { ClusterKeys } from './ClusterKeys';
 import { resolveNodeId } from './nodeId';
-import { NodeRegistry, NodeRegistryOptions, NodeRole } from './NodeRegistry';
+import { NodeRegistry, NodeRegistryOptions, NodeRole, RecorderLoad } from './NodeRegistry';
 import { RedisConnection } from './RedisConnection';
 
 export type ClusterMemberOptions = {
-  cluster: ServerConfig['cluster'];
+  /** roles: default both (media and recorder). */
+  cluster: Omit<ServerConfig['cluster'], 'roles'> & { roles?: NodeRole[] };
   /** Where a generated node id is kept (recording.stateDir). */
   stateDir: string;
   /** Used when cluster.rtpAddress is empty (the resolved mediasoup.announcedIp). */
   defaultRtpAddress: string;
+  /** This node's channel load; the recorder part comes from setRecorderLoad(). */
   load: NodeRegistryOptions['load'];
-  roles?: NodeRole[];
   /** Key prefix: one per cluster sharing a Redis. */
   keyPrefix?: string;
   /** Overrides for tests: heartbeat and pending-lease timing. */
@@ -37,6 +38,7 @@ export class ClusterMember {
   readonly events: ClusterEvents;
   readonly #url: string;
   readonly #consumers = new Set<{ consumer: ClusterEventConsumer; connection: RedisConnection }>();
+  #recorderLoad: (() => RecorderLoad) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: ClusterMemberOptions) {
@@ -55,9 +57,12 @@ export class ClusterMember {
       nodeId: this.nodeId,
       publicUrl: cluster.publicUrl.replace(/\/+$/, ''),
       rtpAddress: cluster.rtpAddress || options.defaultRtpAddress,
-      load: options.load,
+      load: () => {
+        const load = options.load();
+        return this.#recorderLoad ? { ...load, recorder: this.#recorderLoad() } : load;
+      },
       nodeTimeoutMs: cluster.nodeTimeoutMs,
-      ...(options.roles ? { roles: options.roles } : {}),
+      ...(cluster.roles ? { roles: cluster.roles } : {}),
       ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     });
     this.leases = new ChannelLeases({
@@ -68,6 +73,20 @@ export class ClusterMember {
       ...(options.pendingLeaseMs !== undefined ? { pendingLeaseMs: options.pendingLeaseMs } : {}),
     });
     this.events = new ClusterEvents({ connection: this.connection, keys: this.keys });
+  }
+
+  /** What this node does (cluster.roles). */
+  get roles(): readonly NodeRole[] {
+    return this.registry.roles;
+  }
+
+  /**
+   * Where the heartbeat's `load.recorder` comes from from now on (the recording plugin's count of
+   * its capacity and running recordings); called at every heartbeat, so it must be cheap.
+   */
+  setRecorderLoad(source: () => RecorderLoad): void {
+    this.#recorderLoad = source;
+    void this.registry.heartbeat();
   }
 
   /**

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { ClusterRole } from '../../config/defaults';
 import { Logger } from '../logger';
 import { TypedEmitter } from '../TypedEmitter';
 import { ClusterKeys } from './ClusterKeys';
@@ -6,7 +7,14 @@ import { DEFAULT_MAX_RECONNECT_DELAY_MS, RedisConnection } from './RedisConnecti
 
 const logger = new Logger('NodeRegistry');
 
-export type NodeRole = 'media' | 'api' | 'recorder';
+/** cluster.roles: `media` hosts channels, `recorder` runs recordings. */
+export type NodeRole = ClusterRole;
+
+/**
+ * A recorder node's room for recordings, in the cost units its recording plugin counts in (the
+ * server does not interpret them): what it can run, and what its running recordings cost now.
+ */
+export type RecorderLoad = { capacity: number; used: number };
 
 export type NodeLoad = {
   channels: number;
@@ -15,6 +23,8 @@ export type NodeLoad = {
   recordings: number;
   /** Load average over the last minute divided by the number of cores (1 = every core busy). */
   cpu: number;
+  /** Present once a plugin reports it (ClusterHandle.setRecorderLoad). */
+  recorder?: RecorderLoad;
 };
 
 /** What a node heartbeats into Redis. */
@@ -90,9 +100,10 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
 
   constructor(options: NodeRegistryOptions) {
     super();
-    const { connection, keys, nodeId, publicUrl, rtpAddress, roles = ['media', 'api', 'recorder'], load, nodeTimeoutMs } = options;
+    const { connection, keys, nodeId, publicUrl, rtpAddress, roles = ['media', 'recorder'], load, nodeTimeoutMs } = options;
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new TypeError('nodeId must be 1-64 of A-Z a-z 0-9 . _ -');
     if (!Number.isInteger(nodeTimeoutMs) || nodeTimeoutMs < 100) throw new TypeError('nodeTimeoutMs must be an integer >= 100');
+    if (roles.length === 0) throw new TypeError('roles must name at least one role');
     this.#connection = connection;
     this.#keys = keys;
     this.#info = { nodeId, publicUrl, rtpAddress, roles: [...roles], startedAt: Date.now() };
@@ -109,6 +120,11 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
 
   get publicUrl(): string {
     return this.#info.publicUrl;
+  }
+
+  /** What this node does (its heartbeat says so to the others). */
+  get roles(): readonly NodeRole[] {
+    return this.#info.roles;
   }
 
   /**

@@ -11,5 +11,8 @@ export function clusterHandle(member: ClusterMember): ClusterHandle {
     liveNodes: () => member.registry.list(),
     onNodeDown: (listener) => void member.registry.on('nodeDown', listener),
     consumeEvents: () => member.consumeEvents(),
+    roles: member.roles,
+    setRecorderLoad: (source) => member.setRecorderLoad(source),
+    heartbeat: () => member.registry.heartbeat(),
   };
 }

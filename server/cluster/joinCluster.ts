@@ -54,7 +54,7 @@ export async function joinCluster(options: {
   registry.setPlacement(channels);
   try {
     await member.start();
-    logger.info(`joined the cluster as ${member.nodeId} at ${member.registry.publicUrl}`);
+    logger.info(`joined the cluster as ${member.nodeId} (${member.roles.join(', ')}) at ${member.registry.publicUrl}`);
   } catch (error) {
     logger.warn(`the cluster's Redis is away (${(error as Error).message}): serving, refusing new channels until it is back`);
   }

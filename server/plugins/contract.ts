@@ -6,7 +6,7 @@ import type { ServerConfig } from '../../config/defaults';
 import type { Logger } from '../logger';
 import type { MetricsPart } from '../metrics/ServerMetrics';
 import type { ClusterEventConsumer } from '../cluster/ClusterEventConsumer';
-import type { NodeInfo } from '../cluster/NodeRegistry';
+import type { NodeInfo, NodeRole, RecorderLoad } from '../cluster/NodeRegistry';
 import type { RedisConnection } from '../cluster/RedisConnection';
 import type { ChannelProperties, ChannelType, JoinParam } from '../../signaling/protocol';
 
@@ -102,6 +102,8 @@ export interface TokenGrant {
  */
 export interface ClusterHandle {
   readonly nodeId: string;
+  /** What this node does (cluster.roles): only a `recorder` node runs recordings for the cluster. */
+  readonly roles: readonly NodeRole[];
   /** The cluster's Redis; fails fast with CLUSTER_UNAVAILABLE while it is away. */
   readonly connection: RedisConnection;
   /** Every key a plugin writes starts with it (several clusters may share a Redis). */
@@ -114,6 +116,13 @@ export interface ClusterHandle {
   onNodeDown(listener: (nodeId: string) => void): void;
   /** A reader of the event stream from now on, on a connection of its own, closed with the node. */
   consumeEvents(): Promise<ClusterEventConsumer>;
+  /**
+   * Where this node's heartbeat takes `load.recorder` from (capacity and use in the plugin's own
+   * cost units, which the server passes on without reading them); called at every heartbeat.
+   */
+  setRecorderLoad(source: () => RecorderLoad): void;
+  /** Heartbeats now rather than at the next tick (the load changed: a recording started or ended). */
+  heartbeat(): Promise<void>;
 }
 
 export interface PluginContext {

@@ -105,7 +105,9 @@ export const ClusterNodeSchema = Type.Object(
     nodeId: Type.String(),
     publicUrl: Type.String({ description: 'How clients and other nodes reach its HTTP/WebSocket (cluster.publicUrl); REDIRECTs point here' }),
     rtpAddress: Type.String({ description: 'The address other nodes send RTP to' }),
-    roles: Type.Array(StringEnum(['media', 'api', 'recorder'] as const)),
+    roles: Type.Array(StringEnum(['media', 'recorder'] as const), {
+      description: 'cluster.roles: media hosts channels (new channels are placed only there), recorder runs recordings',
+    }),
     load: Type.Object(
       {
         channels: Count,
@@ -113,6 +115,15 @@ export const ClusterNodeSchema = Type.Object(
         producers: Count,
         recordings: Type.Integer({ minimum: 0, description: 'Channels with a recording running' }),
         cpu: Type.Number({ minimum: 0, description: 'Load average of the last minute per core (1 = every core busy)' }),
+        recorder: Type.Optional(
+          Type.Object(
+            {
+              capacity: Type.Integer({ minimum: 0, description: 'Recording cost units this node runs at most (recording.capacityUnits, or 800 per core); 0 on a node without the recorder role' }),
+              used: Type.Integer({ minimum: 0, description: 'What its running recordings cost now (1 unit = a thousandth of a core; a 4-party composite about 175)' }),
+            },
+            { additionalProperties: false, description: 'Recorder room, once the recording plugin reports it' },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -22,7 +22,7 @@ if (redis) {
     const nodeB = listed.find((node) => node.nodeId === 'node-b') as NodeInfo;
     t.equal(nodeB.publicUrl, 'https://node-b.test:8080');
     t.equal(nodeB.rtpAddress, '127.0.0.1');
-    t.same(nodeB.roles, ['media', 'api', 'recorder']);
+    t.same(nodeB.roles, ['media', 'recorder']);
     t.match(nodeB.load, { channels: 1, peers: 10, producers: 0, recordings: 0, cpu: 0 });
     t.ok(nodeB.startedAt <= nodeB.seenAt && nodeB.seenAt <= Date.now());
 

@@ -34,6 +34,9 @@ async function nodeHandle(t: { teardown(fn: () => unknown): void }, url: string,
     liveNodes: async () => [],
     onNodeDown: () => undefined,
     consumeEvents: () => Promise.reject(new Error('not used here')),
+    roles: ['media', 'recorder'],
+    setRecorderLoad: () => undefined,
+    heartbeat: async () => undefined,
   };
 }
 

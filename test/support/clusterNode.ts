@@ -8,7 +8,7 @@ import os from 'node:os';
 import { ChannelLeases } from '../../server/cluster/ChannelLeases';
 import { ClusterKeys } from '../../server/cluster/ClusterKeys';
 import { ClusterMember } from '../../server/cluster/ClusterMember';
-import { NodeLoad, NodeRegistry } from '../../server/cluster/NodeRegistry';
+import { NodeLoad, NodeRegistry, NodeRole } from '../../server/cluster/NodeRegistry';
 import { RedisConnection } from '../../server/cluster/RedisConnection';
 
 export type TestNode = {
@@ -32,6 +32,8 @@ export type TestNodeOptions = {
   leaseMs?: number;
   pendingLeaseMs?: number;
   load?: Partial<NodeLoad>;
+  /** cluster.roles; default both. */
+  roles?: NodeRole[];
 };
 
 /** A key prefix of its own per test, so tests sharing a Redis never see each other's keys. */
@@ -49,6 +51,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
       rtpAddress: '',
       nodeTimeoutMs: options.nodeTimeoutMs ?? 1000,
       leaseMs: options.leaseMs ?? 1500,
+      ...(options.roles ? { roles: options.roles } : {}),
     },
     stateDir: os.tmpdir(),
     defaultRtpAddress: '127.0.0.1',

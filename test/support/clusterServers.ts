@@ -138,11 +138,17 @@ export async function startClusterServer(options: ClusterServerOptions): Promise
 
 export type TestCluster = { servers: ClusterServer[]; dir: string; close(): Promise<void> };
 
-/** `count` nodes on `redisUrl`; `env` is every node's extra environment. */
-export async function startCluster(redisUrl: string, timing: ClusterTiming, count = 3, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestCluster> {
+/** `count` nodes on `redisUrl`; `env` is every node's extra environment, `nodeEnv(index)` one node's (applied after). */
+export async function startCluster(
+  redisUrl: string,
+  timing: ClusterTiming,
+  count = 3,
+  options: { env?: NodeJS.ProcessEnv; nodeEnv?: (index: number) => NodeJS.ProcessEnv } = {},
+): Promise<TestCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'confrec-cluster-'));
-  const { env } = options;
-  const servers = await Promise.all(Array.from({ length: count }, (_, index) => startClusterServer({ index, redisUrl, dir, timing, ...(env ? { env } : {}) })));
+  const servers = await Promise.all(
+    Array.from({ length: count }, (_, index) => startClusterServer({ index, redisUrl, dir, timing, env: { ...options.env, ...options.nodeEnv?.(index) } })),
+  );
   return {
     servers,
     dir,
@@ -176,7 +182,13 @@ export function rawClient(server: ClusterServer): Promise<SignalingClient> {
   return SignalingClient.connect(server.wsUrl, webSocketFactory);
 }
 
-export type NodeView = { nodeId: string; publicUrl: string; rtpAddress: string; roles: string[]; load: { channels: number; peers: number; producers: number; recordings: number; cpu: number } };
+export type NodeView = {
+  nodeId: string;
+  publicUrl: string;
+  rtpAddress: string;
+  roles: string[];
+  load: { channels: number; peers: number; producers: number; recordings: number; cpu: number; recorder?: { capacity: number; used: number } };
+};
 
 /** GET /api/v1/cluster/nodes on a node, with the API's credentials unless `auth` is false. */
 export async function listNodes(server: ClusterServer, auth = true): Promise<{ status: number; body: any }> {

@@ -1,0 +1,45 @@
+import type { NodeInfo } from '../../../server/cluster/NodeRegistry';
+import type { ClusterHandle } from '../../../server/plugins/contract';
+import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
+
+/**
+ * Which recorder node a recording goes to: of the live nodes with the recorder role that
+ * heartbeat a recorder load, the one with the most free capacity (capacity − used, in the units of
+ * recordingCost.ts) that fits the recording's cost; on a tie this node first (no media crosses
+ * machines), then by node id. When none fits, the start fails at once — InvalidOperation, "the
+ * cluster is full" — rather than waiting in Connecting for room that may never come.
+ *
+ * The loads are the nodes' last heartbeats (each node heartbeats again as soon as a recording is
+ * admitted or ends): two placements within one Redis round trip may choose the same node for its
+ * last room, and that node's own capacity check (RecordingRegistry) refuses the second.
+ */
+export class RecorderPlacement {
+  readonly #cluster: Pick<ClusterHandle, 'nodeId' | 'liveNodes'>;
+
+  constructor(cluster: Pick<ClusterHandle, 'nodeId' | 'liveNodes'>) {
+    this.#cluster = cluster;
+  }
+
+  /** The node to record on. Throws InvalidOperation when the cluster is full, CLUSTER_UNAVAILABLE when Redis is away. */
+  async choose(cost: number): Promise<NodeInfo> {
+    return pickRecorderNode(await this.#cluster.liveNodes(), cost, this.#cluster.nodeId);
+  }
+}
+
+/** The choice of RecorderPlacement over a given list of nodes (see there). */
+export function pickRecorderNode(nodes: readonly NodeInfo[], cost: number, selfNodeId: string): NodeInfo {
+  if (!(cost > 0)) throw new TypeError('cost must be a positive number of units');
+  const recorders = nodes.filter((node) => node.roles.includes('recorder') && node.load.recorder);
+  const free = (node: NodeInfo): number => node.load.recorder!.capacity - node.load.recorder!.used;
+  const ranked = [...recorders].sort((a, b) => free(b) - free(a) || rank(a, selfNodeId) - rank(b, selfNodeId) || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const best = ranked[0];
+  if (best && free(best) >= cost) return best;
+  const why = best
+    ? `no recorder node has ${cost} units free for this recording (the most free: ${best.nodeId}, ${Math.max(free(best), 0)} of ${best.load.recorder!.capacity}; ${recorders.length} recorder node${recorders.length === 1 ? '' : 's'})`
+    : 'no live node has the recorder role';
+  throw new CodedError(RecordingErrorCode.InvalidOperation, `the cluster is full: ${why}; start again when a recording has ended or a recorder node joined`);
+}
+
+function rank(node: NodeInfo, selfNodeId: string): number {
+  return node.nodeId === selfNodeId ? 0 : 1;
+}
