@@ -39,7 +39,7 @@ export async function resolveBackendStart(
   const target = cloudStorageConfigToTarget(args.storageConfig);
   engine.assertTargetAllowed(target);
   await authorizeRecording(context, appId, channelName, typeof token === 'string' ? token : '');
-  const channel = await media.resolve(channelName, config.channelType, options);
+  const channel = await media.resolve(channelName, config, options);
   return { channel, config, target, startedBy: `backend:${uid}` };
 }
 

@@ -68,7 +68,7 @@ export class BackendControl {
       engine,
       log: this.log,
       auth: new ApiAuthenticator(config.auth.appId, apiSecret),
-      channelMedia: (channelId, type, placed) => media.resolve(channelId, type, { placed }),
+      channelMedia: (channelId, config, placed) => media.resolve(channelId, config, { placed }),
       maxBodyBytes: config.api.maxBodyBytes,
       ...(cluster ? { cluster, ownerCalls: ownerRecorderCalls(sessionContext) } : {}),
     });

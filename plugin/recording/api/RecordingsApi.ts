@@ -8,7 +8,7 @@ import { redirectUrlOf } from '../../../server/cluster/redirect';
 import { forwardRequest, wasForwarded } from '../../../server/http/forwardRequest';
 import type { RecordingEventLog } from '../RecordingEventLog';
 import type { DirectoryEntry } from '../cluster/RecordingDirectory';
-import { resolveRecordingConfig } from '../recordingConfig';
+import { resolveRecordingConfig, type ResolvedRecordingConfig } from '../recordingConfig';
 import { cloudStorageTarget } from '../../storage/cloudStorageConfig';
 import { CodedError, HttpErrorCode, RecordingErrorCode, SignalingErrorCode } from '../../../signaling/errors';
 import { sanitizeFileName } from '../../../signaling/recordParam';
@@ -35,7 +35,7 @@ export interface RecordingsApiOptions {
   log: RecordingEventLog;
   auth: ApiAuthenticator;
   /** The channel's media for a recording here (`placed`: this node was chosen already); REDIRECT to the node that is to record it. */
-  channelMedia(channelId: string, type: 'Communication' | 'Live', placed: boolean): Promise<ChannelMedia>;
+  channelMedia(channelId: string, config: ResolvedRecordingConfig, placed: boolean): Promise<ChannelMedia>;
   maxBodyBytes: number;
   /** Cluster mode: where the other nodes' recordings are; requests for them are passed on to their node. */
   cluster?: ClusterRecordings;
@@ -175,7 +175,7 @@ export class RecordingsApi {
     const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     this.#options.engine.assertTargetAllowed(target);
     const fileName = body.fileName === undefined ? undefined : sanitizeFileName(body.fileName, 'fileName');
-    const channel = await this.#options.channelMedia(body.channelName, config.channelType, placed);
+    const channel = await this.#options.channelMedia(body.channelName, config, placed);
     const { started } = this.#options.engine.start({
       channel,
       config,

@@ -20,9 +20,15 @@ export class RecorderPlacement {
     this.#cluster = cluster;
   }
 
-  /** The node to record on. Throws InvalidOperation when the cluster is full, CLUSTER_UNAVAILABLE when Redis is away. */
-  async choose(cost: number): Promise<NodeInfo> {
-    return pickRecorderNode(await this.#cluster.liveNodes(), cost, this.#cluster.nodeId);
+  /**
+   * The node to record on: `preferred` (the channel's own node: no media crosses the network) when
+   * it is a recorder with room, else the one with the most room. Throws InvalidOperation when the
+   * cluster is full, CLUSTER_UNAVAILABLE when Redis is away.
+   */
+  async choose(cost: number, preferred?: (node: NodeInfo) => boolean): Promise<NodeInfo> {
+    const nodes = await this.#cluster.liveNodes();
+    const first = preferred ? nodes.find((node) => preferred(node) && hasRoom(node, cost)) : undefined;
+    return first ?? pickRecorderNode(nodes, cost, this.#cluster.nodeId);
   }
 }
 
@@ -38,6 +44,11 @@ export function pickRecorderNode(nodes: readonly NodeInfo[], cost: number, selfN
     ? `no recorder node has ${cost} units free for this recording (the most free: ${best.nodeId}, ${Math.max(free(best), 0)} of ${best.load.recorder!.capacity}; ${recorders.length} recorder node${recorders.length === 1 ? '' : 's'})`
     : 'no live node has the recorder role';
   throw new CodedError(RecordingErrorCode.InvalidOperation, `the cluster is full: ${why}; start again when a recording has ended or a recorder node joined`);
+}
+
+function hasRoom(node: NodeInfo, cost: number): boolean {
+  const load = node.roles.includes('recorder') ? node.load.recorder : undefined;
+  return load !== undefined && load.capacity - load.used >= cost;
 }
 
 function rank(node: NodeInfo, selfNodeId: string): number {

@@ -1,5 +1,6 @@
 import { redirectUrlOf } from '../../../server/cluster/redirect';
-import type { ChannelType } from '../../../signaling/protocol';
+import { recordingCostOf } from '../cluster/recordingCost';
+import type { ResolvedRecordingConfig } from '../recordingConfig';
 import type { ChannelHandle, PluginContext } from '../../../server/plugins/contract';
 import { CodedError, SignalingErrorCode } from '../../../signaling/errors';
 import type { ChannelMedia } from './ChannelMedia';
@@ -18,7 +19,7 @@ export interface ChannelMediaResolverOptions {
    * Cluster mode: picks the recorder node for a new recording, `preferredUrl` (the channel's node;
    * undefined: this one) first when it has room; throws InvalidOperation when the cluster is full.
    */
-  pickRecorder?: (request: { channelId: string; preferredUrl: string | undefined }) => Promise<RecorderChoice>;
+  pickRecorder?: (request: { channelId: string; cost: number; preferredUrl: string | undefined }) => Promise<RecorderChoice>;
   /** Cluster mode, recorder role: the media of a channel on another node, over the media link. */
   openRemote?: (channelId: string, ownerUrl: string) => Promise<ChannelMedia>;
 }
@@ -40,19 +41,21 @@ export class ChannelMediaResolver {
   }
 
   /** `placed`: this node was chosen already (a start passed on to it): record here. */
-  async resolve(channelId: string, type: ChannelType, options: { placed?: boolean } = {}): Promise<ChannelMedia> {
+  async resolve(channelId: string, config: ResolvedRecordingConfig, options: { placed?: boolean } = {}): Promise<ChannelMedia> {
     const { pickRecorder, openRemote, nodeId } = this.#options;
     let channel: ChannelHandle | undefined;
     let ownerUrl: string | undefined;
     try {
-      channel = await this.#context.getOrCreateChannel(channelId, type);
+      channel = await this.#context.getOrCreateChannel(channelId, config.channelType);
     } catch (error) {
       ownerUrl = redirectUrlOf(error);
       if (!ownerUrl) throw error;
     }
     if (pickRecorder && !options.placed) {
       // The channel's own node records it when it can: no media crosses the network then.
-      const choice = await pickRecorder({ channelId, preferredUrl: ownerUrl });
+      // What the channel publishes now, when it is here; else a recording's least.
+      const cost = recordingCostOf(config, channel ? new LocalChannelMedia(channel) : { producers: () => [] });
+      const choice = await pickRecorder({ channelId, cost, preferredUrl: ownerUrl });
       if (choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
     }
     if (channel) return new LocalChannelMedia(channel);
