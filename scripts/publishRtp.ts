@@ -31,6 +31,11 @@ export interface PublishOptions {
   sendMedia?: boolean;
   /** Moving content (ball pattern) instead of a solid colour. */
   moving?: boolean;
+  /**
+   * Declare PLI feedback on the video producer, so mediasoup passes the key-frame requests of its
+   * consumers on to this publisher (gst-launch ignores them; tests watch them leave the producer).
+   */
+  keyFrameRequests?: boolean;
 }
 
 export interface Publication {
@@ -54,7 +59,10 @@ export async function publishTestMedia(options: PublishOptions): Promise<Publica
     const { producerId } = await client.request('produce', {
       transportId: transport.transportId,
       kind: 'video',
-      rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000 }], encodings: [{ ssrc: ssrcBase }] },
+      rtpParameters: {
+        codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000, ...(options.keyFrameRequests ? { rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] } : {}) }],
+        encodings: [{ ssrc: ssrcBase }],
+      },
     });
     publication.videoProducerId = producerId;
     const source = options.moving

@@ -2,17 +2,31 @@ import type { WebSocket, RawData } from 'ws';
 import { CodedError, SignalingErrorCode, toCodedError } from '../signaling/errors';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../signaling/jsonDepth';
 import { isMethod, requestEnvelopeSchema, requestSchemas, ResponseMessage } from '../signaling/protocol';
-import { SchemaError } from '../signaling/schemas/validate';
+import { type Checker, SchemaError } from '../signaling/schemas/validate';
 import { LogBindings, Logger } from './logger';
 import { SocketLimits, SocketSupervisor } from './SocketSupervisor';
 
 const logger = new Logger('Connection');
+
+/** The methods a socket speaks, each with the checker of its request data. */
+export interface RequestTable {
+  has(method: string): boolean;
+  checker(method: string): Checker<unknown>;
+}
+
+/** Channel signaling's methods (signaling/schemas/signaling.ts). */
+export const SIGNALING_REQUESTS: RequestTable = {
+  has: isMethod,
+  checker: (method) => requestSchemas[method as keyof typeof requestSchemas] as Checker<unknown>,
+};
 
 export interface ConnectionOptions {
   maxMessageBytes: number;
   maxRequestsPerSecond: number;
   /** Serves one validated request; throws CodedError to answer with an error. */
   handle: (method: string, data: unknown) => Promise<unknown>;
+  /** The protocol's methods, validated here before `handle` sees them. Default: channel signaling's. */
+  requests?: RequestTable;
   /** Methods not in the protocol's schema table that a plugin claims (validated by the plugin). */
   extraMethods: (method: string) => boolean;
   /** Join deadline, pings, unread-bytes limit (config `signaling`). */
@@ -117,9 +131,10 @@ export class Connection {
     }
     const { id, method } = envelope;
     let data: unknown = envelope.data;
-    if (isMethod(method)) {
+    const requests = this.#options.requests ?? SIGNALING_REQUESTS;
+    if (requests.has(method)) {
       try {
-        data = requestSchemas[method].parse(envelope.data, 'data');
+        data = requests.checker(method).parse(envelope.data, 'data');
       } catch (error) {
         const message = error instanceof SchemaError ? error.message : String(error);
         this.#replyError(id, new CodedError(SignalingErrorCode.BadRequest, message));

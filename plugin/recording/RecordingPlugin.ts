@@ -17,6 +17,7 @@ import { ChannelRecordParams } from './ChannelRecordParams';
 import { LocalChannelMedia, producerInfo } from './media/LocalChannelMedia';
 import type { BackendControl } from './api/BackendControl';
 import type { ClusterRecordings } from './cluster/ClusterRecordings';
+import type { MediaLinkServer } from './media/MediaLinkServer';
 
 const logger = new Logger('RecordingPlugin');
 
@@ -29,6 +30,8 @@ export interface RecordingPluginOptions {
   backend?: BackendControl;
   /** Cluster mode: the recordings' part in the cluster. */
   cluster?: ClusterRecordings;
+  /** Cluster mode: where recorder nodes follow this node's channels; told of every change of them. */
+  mediaLinks?: MediaLinkServer;
 }
 
 /**
@@ -44,9 +47,11 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #params = new Map<string, ChannelRecordParams>();
   readonly backend: BackendControl | undefined;
   readonly cluster: ClusterRecordings | undefined;
+  readonly mediaLinks: MediaLinkServer | undefined;
 
   constructor(options: RecordingPluginOptions) {
     this.#engine = options.engine;
+    this.mediaLinks = options.mediaLinks;
     this.backend = options.backend;
     this.cluster = options.cluster;
     this.#context = options.context;
@@ -72,7 +77,8 @@ export class RecordingPlugin implements ServerPlugin {
     this.#refresh(channel);
   }
 
-  channelClosed(channel: ChannelHandle): void {
+  channelClosed(channel: ChannelHandle, reason: string): void {
+    this.mediaLinks?.channelClosed(channel.channelId, reason);
     this.#params.delete(channel.channelId);
     const recording = this.#engine.activeRecording(channel.channelId);
     if (recording) void recording.stop('channel closed');
@@ -92,29 +98,32 @@ export class RecordingPlugin implements ServerPlugin {
       }
     }
     this.#refresh(channel);
-    this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
+    this.#peerCountChanged(channel);
   }
 
   peerLeft(channel: ChannelHandle, peer: PeerHandle): void {
     this.#params.get(channel.channelId)?.forget(peer.peerId);
     this.#refresh(channel);
-    this.#engine.activeRecording(channel.channelId)?.updateIdle(channel.peers().length);
+    this.#peerCountChanged(channel);
   }
 
   producerCreated(channel: ChannelHandle, handle: ProducerHandle): void {
-    this.#engine.activeRecording(channel.channelId)?.addProducer(producerInfo(handle));
+    const producer = producerInfo(handle);
+    this.#engine.activeRecording(channel.channelId)?.addProducer(producer);
+    this.mediaLinks?.producerAdded(channel.channelId, producer);
   }
 
   producerPaused(channel: ChannelHandle, handle: ProducerHandle): void {
-    this.#engine.activeRecording(channel.channelId)?.setProducerPaused(handle.producer.id, true);
+    this.#producerPausedChanged(channel, handle.producer.id, true);
   }
 
   producerResumed(channel: ChannelHandle, handle: ProducerHandle): void {
-    this.#engine.activeRecording(channel.channelId)?.setProducerPaused(handle.producer.id, false);
+    this.#producerPausedChanged(channel, handle.producer.id, false);
   }
 
   producerClosed(channel: ChannelHandle, handle: ProducerHandle): void {
     this.#engine.activeRecording(channel.channelId)?.removeProducer(handle.producer.id);
+    this.mediaLinks?.producerClosed(channel.channelId, handle.producer.id);
   }
 
   async handleRequest(method: string, data: unknown, channel: ChannelHandle, peer: PeerHandle): Promise<unknown> {
@@ -175,6 +184,17 @@ export class RecordingPlugin implements ServerPlugin {
     await this.cluster?.flush(5000);
     await this.cluster?.close();
     this.#engine.eventLog.close();
+  }
+
+  #peerCountChanged(channel: ChannelHandle): void {
+    const count = channel.peers().length;
+    this.#engine.activeRecording(channel.channelId)?.updateIdle(count);
+    this.mediaLinks?.peerCount(channel.channelId, count);
+  }
+
+  #producerPausedChanged(channel: ChannelHandle, producerId: string, paused: boolean): void {
+    this.#engine.activeRecording(channel.channelId)?.setProducerPaused(producerId, paused);
+    this.mediaLinks?.producerPaused(channel.channelId, producerId, paused);
   }
 
   #acceptParam(recordString: string): RecordParam {

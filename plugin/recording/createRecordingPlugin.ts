@@ -1,5 +1,9 @@
 import path from 'node:path';
+import { MEDIA_LINK_PATH } from '../../signaling/schemas/mediaLink';
+import { ApiAuthenticator } from '../../server/http/basicAuth';
+import { registerSecret } from '../../server/logger';
 import type { PluginContext } from '../../server/plugins/contract';
+import { maxPayloadFor, socketLimits } from '../../server/socketLimits';
 import { BackendControl, type BackendControlOptions } from './api/BackendControl';
 import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
 import { RecordingEngine } from './RecordingEngine';
@@ -7,6 +11,8 @@ import { RecordingPlugin } from './RecordingPlugin';
 import { ClusterRecordings } from './cluster/ClusterRecordings';
 import { reportRecorderLoad } from './cluster/recorderLoadReport';
 import { recorderCapacity } from './cluster/recordingCost';
+import { MediaLinkServer } from './media/MediaLinkServer';
+import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordingEventLogOptions } from './RecordingEventLog';
@@ -21,8 +27,8 @@ export interface RecordingPluginOverrides {
 /**
  * Assembles the recording plugin from the server config: the durable upload queue (resuming what a
  * previous run left), the engine, the in-channel surface, the backend control (HTTP API, recorder
- * SDK socket, webhooks; unless api.enabled is false) and the page's recordings routes, the last two
- * registered through the plugin contract.
+ * SDK socket, webhooks; unless api.enabled is false), the page's recordings routes and, in cluster
+ * mode, the media link server; the last three registered through the plugin contract.
  */
 export async function createRecordingPlugin(context: PluginContext, overrides: RecordingPluginOverrides = {}): Promise<RecordingPlugin> {
   const { recording } = context.config;
@@ -51,9 +57,34 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     ? new BackendControl(context, engine, overrides.backend, cluster)
     : undefined;
   context.addRoute(createRecordingRoutes(context, engine, cluster));
-  const plugin = new RecordingPlugin({ engine, context, defaultStorage: recording.defaultStorage, ...(backend ? { backend } : {}), ...(cluster ? { cluster } : {}) });
+  const mediaLinks = context.cluster ? createMediaLinkServer(context, context.cluster.rtpAddress) : undefined;
+  const plugin = new RecordingPlugin({
+    engine,
+    context,
+    defaultStorage: recording.defaultStorage,
+    ...(backend ? { backend } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(mediaLinks ? { mediaLinks } : {}),
+  });
   // What the cluster said of this node's recordings while it was down comes first: recovery ends only the rest.
   await cluster?.start();
   await engine.recoverInterrupted();
   return plugin;
+}
+
+/** Cluster mode: recorder nodes follow this node's channels at MEDIA_LINK_PATH, with the HTTP API's credentials. */
+function createMediaLinkServer(context: PluginContext, rtpAddress: string): MediaLinkServer {
+  const { config } = context;
+  const apiSecret = config.api.secret || context.authSecret;
+  registerSecret(apiSecret);
+  const server = new MediaLinkServer({
+    findChannel: (channelId) => context.findChannel(channelId),
+    auth: new ApiAuthenticator(config.auth.appId, apiSecret),
+    listenIp: rtpListenIp(rtpAddress, config.mediasoup.listenIp),
+    maxMessageBytes: config.signaling.maxMessageBytes,
+    maxPayload: maxPayloadFor(config.signaling),
+    limits: socketLimits(config.signaling),
+  });
+  context.addUpgradeRoute(MEDIA_LINK_PATH, server);
+  return server;
 }

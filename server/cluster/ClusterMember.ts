@@ -31,6 +31,8 @@ export type ClusterMemberOptions = {
  */
 export class ClusterMember {
   readonly nodeId: string;
+  /** Where other nodes send this node RTP (cluster.rtpAddress, else the default given). */
+  readonly rtpAddress: string;
   readonly keys: ClusterKeys;
   readonly connection: RedisConnection;
   readonly registry: NodeRegistry;
@@ -48,6 +50,7 @@ export class ClusterMember {
     if (!Number.isInteger(cluster.nodeTimeoutMs) || cluster.nodeTimeoutMs < 100) throw new TypeError('cluster.nodeTimeoutMs must be an integer >= 100');
     if (!Number.isInteger(cluster.leaseMs) || cluster.leaseMs < 300) throw new TypeError('cluster.leaseMs must be an integer >= 300');
     this.nodeId = resolveNodeId(cluster.nodeId, options.stateDir);
+    this.rtpAddress = cluster.rtpAddress || options.defaultRtpAddress;
     this.keys = new ClusterKeys(options.keyPrefix);
     this.#url = cluster.redisUrl;
     this.connection = new RedisConnection({ url: cluster.redisUrl, name: `confrec-${this.nodeId}` });
@@ -56,7 +59,7 @@ export class ClusterMember {
       keys: this.keys,
       nodeId: this.nodeId,
       publicUrl: cluster.publicUrl.replace(/\/+$/, ''),
-      rtpAddress: cluster.rtpAddress || options.defaultRtpAddress,
+      rtpAddress: this.rtpAddress,
       load: () => {
         const load = options.load();
         return this.#recorderLoad ? { ...load, recorder: this.#recorderLoad() } : load;

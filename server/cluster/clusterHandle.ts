@@ -5,6 +5,7 @@ import type { ClusterMember } from './ClusterMember';
 export function clusterHandle(member: ClusterMember): ClusterHandle {
   return {
     nodeId: member.nodeId,
+    rtpAddress: member.rtpAddress,
     connection: member.connection,
     keyPrefix: member.keys.prefix,
     eventStreamKey: member.keys.events,

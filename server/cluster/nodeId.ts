@@ -5,6 +5,9 @@ import path from 'node:path';
 
 const NODE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** What a node id may be: 1-64 of A-Z a-z 0-9 . _ - (it appears in keys, paths and log lines). */
+export const isNodeId = (value: unknown): value is string => typeof value === 'string' && NODE_ID_PATTERN.test(value);
+
 /**
  * cluster.nodeId, or one generated on first start and kept in <stateDir>/node-id, so a node that
  * restarts comes back as itself (its recordings' manifests and leases name it).

@@ -104,6 +104,11 @@ export interface ClusterHandle {
   readonly nodeId: string;
   /** What this node does (cluster.roles): only a `recorder` node runs recordings for the cluster. */
   readonly roles: readonly NodeRole[];
+  /**
+   * The address other nodes send this node RTP to, and reach its RTP sockets at (cluster.rtpAddress,
+   * else the resolved mediasoup.announcedIp); the node registry advertises it.
+   */
+  readonly rtpAddress: string;
   /** The cluster's Redis; fails fast with CLUSTER_UNAVAILABLE while it is away. */
   readonly connection: RedisConnection;
   /** Every key a plugin writes starts with it (several clusters may share a Redis). */

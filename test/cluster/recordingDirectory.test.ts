@@ -28,6 +28,7 @@ async function nodeHandle(t: { teardown(fn: () => unknown): void }, url: string,
   await connection.waitUp(5000);
   return {
     nodeId,
+    rtpAddress: '127.0.0.1',
     connection,
     keyPrefix: keys.prefix,
     eventStreamKey: keys.events,

@@ -3,12 +3,22 @@ import type { ChannelHandle, ProducerHandle } from '../../../server/plugins/cont
 import type { SupportedMimeType } from '../recorder/protocol';
 import type { ChannelMedia, MediaInput, ProducerInfo, RecorderPorts } from './ChannelMedia';
 
+export interface LocalChannelMediaOptions {
+  /**
+   * Where the inputs' PlainTransports listen. Default: the recorder's own address (a recorder on this
+   * node); the media link gives this node's RTP address, for a recorder on another node.
+   */
+  listenIp?: ms.TransportListenIp;
+}
+
 /** The media of a channel on this node: PlainTransports and Consumers on its own router. */
 export class LocalChannelMedia implements ChannelMedia {
   readonly #channel: ChannelHandle;
+  readonly #listenIp: ms.TransportListenIp | undefined;
 
-  constructor(channel: ChannelHandle) {
+  constructor(channel: ChannelHandle, options: LocalChannelMediaOptions = {}) {
     this.#channel = channel;
+    this.#listenIp = options.listenIp;
   }
 
   get channelId(): string {
@@ -39,7 +49,7 @@ export class LocalChannelMedia implements ChannelMedia {
     const { router } = this.#channel;
     // rtcpMux off: the recorder receives RTCP (sender reports) and sends receiver reports and PLIs
     // from its own RTCP port, which mediasoup accepts only as the connected rtcpPort.
-    const transport = await router.createPlainTransport({ listenIp: { ip: options.recorderIp }, rtcpMux: false, comedia: false });
+    const transport = await router.createPlainTransport({ listenIp: this.#listenIp ?? { ip: options.recorderIp }, rtcpMux: false, comedia: false });
     try {
       const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
       if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: options.preferredSpatialLayer });
