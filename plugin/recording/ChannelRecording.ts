@@ -1,7 +1,7 @@
 import { Logger } from '../../server/logger';
 import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
-import type { ChannelMedia, MediaInput, ProducerInfo } from './media/ChannelMedia';
+import type { ChannelMedia, MediaFollower, MediaInput, ProducerInfo } from './media/ChannelMedia';
 import type { MixedVideoLayout } from './layout';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import { RecorderProcess, RecorderProcessOptions } from './recorder/RecorderProcess';
@@ -53,7 +53,7 @@ const KEY_FRAME_RETRY_MS = [0, 250, 750, 1500, 3000, 5000];
  * One recording of one channel: consumes the channel's producers through PlainTransports into a
  * recorder process (one process per recording), following producers as they come, pause and go.
  */
-export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
+export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> implements MediaFollower {
   readonly recordingId: string;
   readonly channel: ChannelMedia;
   readonly config: ResolvedRecordingConfig;
@@ -221,6 +221,11 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> {
         void this.stop('maxIdleTime');
       }, seconds * 1000);
     }
+  }
+
+  /** The channel is gone for this recording (its node closed it or the link to it is lost): it ends as a closed channel's does. */
+  channelLost(reason: string): void {
+    if (this.active) void this.stop(`channel lost: ${reason}`);
   }
 
   /** Stops and finalizes; never hangs (the recorder kills its child after its deadline). */

@@ -171,9 +171,10 @@ export class RecordingEngine {
       config: structuredClone(request.config),
       workDir,
       fileBaseName: 'recording',
-      recorderIp: this.#options.recorderIp ?? '127.0.0.1',
+      recorderIp: channel.recorderIp ?? this.#options.recorderIp ?? '127.0.0.1',
       ...(this.#options.recorderOptions ? { recorderOptions: this.#options.recorderOptions } : {}),
     });
+    channel.follow?.(recording);
     const manifest: RecordingManifest = {
       version: 1,
       recordingId,

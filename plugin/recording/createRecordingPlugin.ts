@@ -12,6 +12,9 @@ import { ClusterRecordings } from './cluster/ClusterRecordings';
 import { reportRecorderLoad } from './cluster/recorderLoadReport';
 import { recorderCapacity } from './cluster/recordingCost';
 import { MediaLinkServer } from './media/MediaLinkServer';
+import { ChannelMediaResolver } from './media/ChannelMediaResolver';
+import { RemoteChannelMedia } from './media/RemoteChannelMedia';
+import { RecorderPlacement } from './cluster/RecorderPlacement';
 import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
@@ -54,7 +57,7 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
   const cluster = context.cluster ? new ClusterRecordings(context.cluster, engine, { retainFinishedMs: recording.retainFinishedMs }) : undefined;
   if (context.cluster) reportRecorderLoad(context.cluster, engine);
   const backend = context.config.api.enabled
-    ? new BackendControl(context, engine, overrides.backend, cluster)
+    ? new BackendControl(context, engine, overrides.backend, cluster, channelMediaResolver(context))
     : undefined;
   context.addRoute(createRecordingRoutes(context, engine, cluster));
   const mediaLinks = context.cluster ? createMediaLinkServer(context, context.cluster.rtpAddress) : undefined;
@@ -72,6 +75,31 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
   return plugin;
 }
 
+/**
+ * Where a backend's recording runs. Cluster mode: on the recorder node the placement picks (the
+ * channel's own node first); a recorder node records a channel of another node over the media link,
+ * its recorders bound to cluster.rtpAddress.
+ */
+function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
+  const { cluster, config } = context;
+  if (!cluster) return new ChannelMediaResolver(context);
+  const placement = new RecorderPlacement(cluster);
+  const credentials = { appId: config.auth.appId, secret: config.api.secret || context.authSecret };
+  return new ChannelMediaResolver(context, {
+    nodeId: cluster.nodeId,
+    pickRecorder: async ({ cost, preferredUrl }) => {
+      const node = await placement.choose(cost, (candidate) => (preferredUrl ? candidate.publicUrl === preferredUrl : candidate.nodeId === cluster.nodeId));
+      return { nodeId: node.nodeId, url: node.publicUrl };
+    },
+    ...(cluster.roles.includes('recorder')
+      ? {
+          openRemote: (channelId: string, ownerUrl: string) =>
+            RemoteChannelMedia.connect({ url: ownerUrl, channelId, credentials, nodeId: cluster.nodeId, recorderIp: cluster.rtpAddress, create: true }),
+        }
+      : {}),
+  });
+}
+
 /** Cluster mode: recorder nodes follow this node's channels at MEDIA_LINK_PATH, with the HTTP API's credentials. */
 function createMediaLinkServer(context: PluginContext, rtpAddress: string): MediaLinkServer {
   const { config } = context;
@@ -79,6 +107,7 @@ function createMediaLinkServer(context: PluginContext, rtpAddress: string): Medi
   registerSecret(apiSecret);
   const server = new MediaLinkServer({
     findChannel: (channelId) => context.findChannel(channelId),
+    openChannel: (channelId) => context.getOrCreateChannel(channelId),
     auth: new ApiAuthenticator(config.auth.appId, apiSecret),
     listenIp: rtpListenIp(rtpAddress, config.mediasoup.listenIp),
     maxMessageBytes: config.signaling.maxMessageBytes,

@@ -54,4 +54,18 @@ export interface ChannelMedia {
   /** Keeps the channel (and its router) alive with no peers while the recording runs. */
   retain(owner: string): void;
   release(owner: string): void;
+  /** Where the recorder binds to receive this channel's media (undefined: the engine's local address). */
+  readonly recorderIp?: string;
+  /** A channel on another node: tells `recording` of its changes, which no plugin hook of this node sees. */
+  follow?(recording: MediaFollower): void;
+}
+
+/** What a recording is told of its channel's changes (ChannelRecording). */
+export interface MediaFollower {
+  addProducer(producer: ProducerInfo): void;
+  removeProducer(producerId: string): void;
+  setProducerPaused(producerId: string, paused: boolean): void;
+  updateIdle(peerCount: number): void;
+  /** The channel is gone for this recording (closed on its node, or the link lost). */
+  channelLost(reason: string): void;
 }

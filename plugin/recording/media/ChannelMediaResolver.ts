@@ -55,8 +55,12 @@ export class ChannelMediaResolver {
       // The channel's own node records it when it can: no media crosses the network then.
       // What the channel publishes now, when it is here; else a recording's least.
       const cost = recordingCostOf(config, channel ? new LocalChannelMedia(channel) : { producers: () => [] });
-      const choice = await pickRecorder({ channelId, cost, preferredUrl: ownerUrl });
-      if (choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
+      const choice = await pickRecorder({ channelId, cost, preferredUrl: ownerUrl }).catch((error: unknown) => {
+        // Redis away: a channel of this node is still recorded here (the engine checks the room).
+        if (channel && error instanceof CodedError && error.code === SignalingErrorCode.ClusterUnavailable) return undefined;
+        throw error;
+      });
+      if (choice && choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
     }
     if (channel) return new LocalChannelMedia(channel);
     if (!openRemote) throw redirect(`channel ${channelId} lives on another cluster node`, ownerUrl!);

@@ -31,6 +31,8 @@ export interface MediaLinkClientOptions {
   channelId: string;
   /** This node's id: names the link's hold on the channel on the media node. */
   nodeId: string;
+  /** Ask the media node to open the channel when it is not open yet (where its lease says it lives). */
+  create?: boolean;
   /** The HTTP API's credentials (every node of a cluster shares them). */
   credentials: { appId: string; secret: string };
   /** Every notification, validated, in order: `snapshot` first. */
@@ -67,7 +69,7 @@ export class MediaLinkClient {
   private constructor(options: MediaLinkClientOptions) {
     this.#options = options;
     const base = options.url.replace(/\/+$/, '').replace(/^http/, 'ws');
-    const query = new URLSearchParams({ channel: options.channelId, node: options.nodeId });
+    const query = new URLSearchParams({ channel: options.channelId, node: options.nodeId, ...(options.create ? { create: '1' } : {}) });
     this.#label = `${options.url} channel ${options.channelId}`;
     const authorization = `Basic ${Buffer.from(`${options.credentials.appId}:${options.credentials.secret}`).toString('base64')}`;
     this.#socket = new WebSocket(`${base}${MEDIA_LINK_PATH}?${query}`, { headers: { authorization }, maxPayload: MAX_PAYLOAD });

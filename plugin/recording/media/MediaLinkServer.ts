@@ -40,6 +40,8 @@ type Link = { session: MediaLinkSession; connection: Connection };
 
 export interface MediaLinkServerOptions {
   findChannel(channelId: string): ChannelHandle | undefined;
+  /** `create=1`: opens the channel here where its lease allows (rejects with REDIRECT where it does not). */
+  openChannel(channelId: string): Promise<ChannelHandle>;
   /** The HTTP API's credentials: every node of a cluster shares them. */
   auth: ApiAuthenticator;
   /** Where the links' PlainTransports listen (this node's RTP address: see rtpListenIp). */
@@ -81,6 +83,10 @@ export class MediaLinkServer {
   }
 
   handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.#upgrade(request, socket, head);
+  }
+
+  async #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.#closed) {
       socket.destroy();
       return;
@@ -94,7 +100,7 @@ export class MediaLinkServer {
       const node = query.get('node');
       if (!isId(channelId)) throw new ApiError(400, SignalingErrorCode.BadRequest, `${MEDIA_LINK_PATH} needs ?channel=<channel id>`);
       if (!isNodeId(node)) throw new ApiError(400, SignalingErrorCode.BadRequest, `${MEDIA_LINK_PATH} needs &node=<the linking node's id>`);
-      const found = this.#options.findChannel(channelId);
+      const found = query.get('create') === '1' ? await this.#openChannel(channelId) : this.#options.findChannel(channelId);
       if (!found || found.closed) throw new ApiError(404, SignalingErrorCode.NotFound, `channel ${channelId} is not open on this node`);
       channel = found;
       nodeId = node;
@@ -102,7 +108,20 @@ export class MediaLinkServer {
       refuseUpgrade(socket, toApiError(error));
       return;
     }
+    if (this.#closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, channel, nodeId));
+  }
+
+  async #openChannel(channelId: string): Promise<ChannelHandle | undefined> {
+    try {
+      return await this.#options.openChannel(channelId);
+    } catch {
+      // Its lease is another node's (or Redis is away): not open here, which the refusal says.
+      return undefined;
+    }
   }
 
   producerAdded(channelId: string, producer: ProducerInfo): void {

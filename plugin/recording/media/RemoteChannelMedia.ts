@@ -2,7 +2,7 @@ import { CodedError, SignalingErrorCode } from '../../../signaling/errors';
 import type { MediaLinkNotification, MediaLinkNotifications } from '../../../signaling/schemas/mediaLink';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
-import type { ChannelMedia, MediaInput, ProducerInfo } from './ChannelMedia';
+import type { ChannelMedia, MediaFollower, MediaInput, ProducerInfo } from './ChannelMedia';
 import { MediaLinkClient } from './MediaLinkClient';
 import { RemoteMediaInput } from './RemoteMediaInput';
 
@@ -25,6 +25,10 @@ export interface RemoteChannelMediaOptions {
   credentials: { appId: string; secret: string };
   /** This node's id (names the link's hold on the channel there). */
   nodeId: string;
+  /** The address this node's recorders bind for the channel's RTP (cluster.rtpAddress). */
+  recorderIp?: string;
+  /** Open the channel there if it is not open yet (its node's lease: a backend records a channel nobody joined). */
+  create?: boolean;
   /** Deadline of every request and of the connection. Default 5 s. */
   requestTimeoutMs?: number;
   pingIntervalMs?: number;
@@ -47,9 +51,12 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
   #link: MediaLinkClient | undefined;
   #closeReason: string | undefined;
 
-  private constructor(channelId: string) {
+  readonly recorderIp: string | undefined;
+
+  private constructor(channelId: string, recorderIp: string | undefined) {
     super();
     this.channelId = channelId;
+    this.recorderIp = recorderIp;
   }
 
   /**
@@ -57,10 +64,11 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
    * (UNAUTHORIZED, NOT_FOUND: the channel is not open there), NODE_UNAVAILABLE or TIMEOUT.
    */
   static async connect(options: RemoteChannelMediaOptions): Promise<RemoteChannelMedia> {
-    const media = new RemoteChannelMedia(options.channelId);
+    const media = new RemoteChannelMedia(options.channelId, options.recorderIp);
     media.#link = await MediaLinkClient.open({
       url: options.url,
       channelId: options.channelId,
+      ...(options.create ? { create: true } : {}),
       nodeId: options.nodeId,
       credentials: options.credentials,
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs, connectTimeoutMs: options.requestTimeoutMs } : {}),
@@ -91,7 +99,18 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
   /** The link itself holds the channel on its node. */
   retain(): void {}
 
-  release(): void {}
+  /** The recording is done with the channel: the link goes. */
+  release(): void {
+    this.close();
+  }
+
+  follow(recording: MediaFollower): void {
+    this.on('producerAdded', (producer) => recording.addProducer(producer));
+    this.on('producerClosed', (producerId) => recording.removeProducer(producerId));
+    this.on('producerPaused', (producerId, paused) => recording.setProducerPaused(producerId, paused));
+    this.on('peerCount', (count) => recording.updateIdle(count));
+    this.on('closed', (reason) => recording.channelLost(reason));
+  }
 
   /** `recorderIp` is not needed here: the recorder's address goes with connect(). */
   async openInput(producerId: string, options: { recorderIp: string; preferredSpatialLayer: number; onClose: () => void }): Promise<MediaInput> {

@@ -1,0 +1,147 @@
+/**
+ * Recorder nodes across real server processes on one Redis (issue 13): node-1 is a media node only
+ * (CONFREC_CLUSTER_ROLES=media), node-2 and node-3 recorder nodes only. A composite of a channel on
+ * node-1 runs on a recorder node, which takes the channel's media over the media link (RTP straight
+ * from node-1 to its recorder at its rtpAddress); the stored file shows every participant's colour
+ * in its tile. With room for one composite per recorder node, a third start is refused at once with
+ * InvalidOperation ("the cluster is full") and leaves no recorder process behind.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { computeLayout } from '../../plugin/recording/layout';
+import { publishTestMedia, Publication } from '../../scripts/publishRtp';
+import type { SignalingClient } from '../../signaling/SignalingClient';
+import { apiClient, ApiAnswer } from '../backend/support';
+import { ClusterServer, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
+import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
+import { privateRedis } from '../support/redisServer';
+import { TEST_SECRET } from '../support/server';
+
+const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
+/** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
+const CAPACITY = 150;
+const CANVAS = { width: 320, height: 240, fps: 15, bitrateKbps: 400 };
+const CONFIG = { transcodingConfig: { width: CANVAS.width, height: CANVAS.height, layout: 'BestFit' } };
+
+let cluster: TestCluster;
+const redis = privateRedis(t, async (started) => {
+  cluster = await startCluster(started.url, TIMING, 3, {
+    env: { CONFREC_RECORDING_CAPACITY_UNITS: String(CAPACITY) },
+    nodeEnv: (index) => ({ CONFREC_CLUSTER_ROLES: index === 0 ? 'media' : 'recorder' }),
+  });
+  return cluster;
+});
+
+const api = (server: ClusterServer) => apiClient(server.url, 'confrec', TEST_SECRET);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Recorder processes a node's process forked (its direct children running the recorder entry). */
+function recorderChildren(server: ClusterServer): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === server.child.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('recorder/main.js');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+if (redis) {
+  const nodes = () => cluster.servers as [ClusterServer, ClusterServer, ClusterServer];
+  const cleanup: Array<() => Promise<void> | void> = [];
+  t.afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  /** `uid` joins `channelId` at the media node and publishes a solid colour. */
+  async function publisher(channelId: string, uid: string, color: number): Promise<{ client: SignalingClient; publication: Publication }> {
+    const client = await rawClient(nodes()[0]);
+    await client.request('join', { channelId, displayName: uid, token: token(channelId, uid) });
+    const publication = await publishTestMedia({ client, color, width: 320, height: 240 });
+    cleanup.push(async () => {
+      await publication.stop();
+      client.close();
+    });
+    return { client, publication };
+  }
+
+  t.test('a composite of a channel on the media node runs on a recorder node, over the media link, and shows every participant', async (t) => {
+    const [media, ...recorders] = nodes();
+    await publisher('remote-rec', 'red', 0xff0000);
+    await publisher('remote-rec', 'blue', 0x0000ff);
+    await sleep(1000);
+
+    const start = await api(media).request('POST', '/recordings', { channelName: 'remote-rec', recordingConfig: CONFIG });
+    t.equal(start.status, 201, `POST /recordings at the media node is 201 (${JSON.stringify(start.body).slice(0, 160)})`);
+    const started = start.body as { recordingId: string; nodeId: string; participants: string[] };
+    const recorder = recorders.find((node) => node.nodeId === started.nodeId);
+    t.ok(recorder, `it runs on a recorder node (${started.nodeId}), not on the media node`);
+    t.equal(start.headers.get('x-confrec-node'), started.nodeId, 'answered by that recorder node');
+    t.same(recorderChildren(media), [], 'the media node runs no recorder');
+    t.equal(recorderChildren(recorder!).length, 1, 'the recorder node runs its recorder process');
+
+    const participants = await pollFor(
+      () => api(media).request('GET', `/recordings/${started.recordingId}`),
+      ({ body }) => ((body as { participants?: string[] }).participants ?? []).length === 2,
+      8000,
+    );
+    t.same([...(participants.body as { participants: string[] }).participants].sort(), ['blue', 'red'], 'both publishers go to the remote recorder');
+    await sleep(5000);
+
+    const stop = await api(media).request('POST', `/recordings/${started.recordingId}/stop`, {});
+    t.equal(stop.status, 200, 'stopped through the media node');
+    const stored: ApiAnswer = await pollFor(
+      () => api(media).request('GET', `/recordings/${started.recordingId}`),
+      ({ body }) => (body as { uploads?: { state: string }[] }).uploads?.some((upload) => upload.state === 'uploaded') === true,
+      20_000,
+    );
+    const objectKey = (stored.body as { files: { objectKey: string }[] }).files[0]!.objectKey;
+    const file = path.join(cluster.dir, recorder!.nodeId, 'recordings', objectKey);
+    t.ok(fs.existsSync(file), `the file is stored on the recorder node (${objectKey})`);
+    const tiles = computeLayout(CANVAS, 'BestFit', ['red', 'blue']);
+    // Late in the file: each input shows from its first key frame on.
+    const frame = await frameAt(file, (await probe(file)).durationS - 1);
+    const colors = Object.fromEntries(tiles.map((tile) => [tile.uid, colorName(meanColor(frame, tile))]));
+    t.same(colors, { red: 'red', blue: 'blue' }, 'each participant in its tile, in its colour');
+  });
+
+  t.test('with room for one composite per recorder node, a third start is refused at once: the cluster is full, no recorder left behind', async (t) => {
+    const [media, ...recorders] = nodes();
+    const running: string[] = [];
+    for (const channelId of ['full-a', 'full-b']) {
+      await publisher(channelId, `${channelId}-red`, 0xff0000);
+      await publisher(channelId, `${channelId}-blue`, 0x0000ff);
+      const start = await api(media).request('POST', '/recordings', { channelName: channelId, recordingConfig: CONFIG });
+      t.equal(start.status, 201, `${channelId} records (${(start.body as { nodeId?: string }).nodeId})`);
+      running.push((start.body as { recordingId: string }).recordingId);
+      cleanup.push(async () => void (await api(media).request('POST', `/recordings/${(start.body as { recordingId: string }).recordingId}/stop`, {})));
+      // The next placement reads the heartbeat that counts this recording.
+      await sleep(1000);
+    }
+    const placedOn = await Promise.all(running.map(async (id) => ((await api(media).request('GET', `/recordings/${id}`)).body as { nodeId: string }).nodeId));
+    t.same([...placedOn].sort(), recorders.map((node) => node.nodeId).sort(), 'one on each recorder node (the most free room first)');
+    const before = recorders.map((node) => recorderChildren(node).length);
+
+    await publisher('full-c', 'full-c-red', 0xff0000);
+    const startedAt = Date.now();
+    const refused = await api(media).request('POST', '/recordings', { channelName: 'full-c', recordingConfig: CONFIG });
+    const elapsed = Date.now() - startedAt;
+    t.equal(refused.status, 409, `the third start is refused (${JSON.stringify(refused.body).slice(0, 200)})`);
+    t.equal((refused.body as { error?: { code?: string } }).error?.code, 'InvalidOperation', 'with InvalidOperation');
+    t.match((refused.body as { error?: { message?: string } }).error?.message ?? '', /cluster is full/, 'saying the cluster is full');
+    t.ok(elapsed < 2000, `at once (${elapsed} ms), not a recording stuck in connecting`);
+    t.same(recorders.map((node) => recorderChildren(node).length), before, 'no recorder process was started for it');
+    const listed = await api(media).request('GET', '/recordings');
+    t.notOk(
+      ((listed.body as { recordings: { channelId: string }[] }).recordings ?? []).some((recording) => recording.channelId === 'full-c'),
+      'and no recording of it is listed',
+    );
+  });
+}
