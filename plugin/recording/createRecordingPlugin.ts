@@ -14,6 +14,7 @@ import { recorderCapacity } from './cluster/recordingCost';
 import { MediaLinkServer } from './media/MediaLinkServer';
 import { ChannelMediaResolver } from './media/ChannelMediaResolver';
 import { RemoteChannelMedia } from './media/RemoteChannelMedia';
+import { FollowedChannelMedia } from './media/FollowedChannelMedia';
 import { RecorderPlacement } from './cluster/RecorderPlacement';
 import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
@@ -94,7 +95,12 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
     ...(cluster.roles.includes('recorder')
       ? {
           openRemote: (channelId: string, ownerUrl: string) =>
-            RemoteChannelMedia.connect({ url: ownerUrl, channelId, credentials, nodeId: cluster.nodeId, recorderIp: cluster.rtpAddress, create: true }),
+            FollowedChannelMedia.open(ownerUrl, {
+              channelId,
+              recorderIp: cluster.rtpAddress,
+              connect: (url, create) => RemoteChannelMedia.connect({ url, channelId, credentials, nodeId: cluster.nodeId, recorderIp: cluster.rtpAddress, create }),
+              owner: async (id) => (await cluster.channelOwner(id))?.publicUrl,
+            }),
         }
       : {}),
   });

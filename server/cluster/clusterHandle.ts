@@ -12,6 +12,10 @@ export function clusterHandle(member: ClusterMember): ClusterHandle {
     liveNodes: () => member.registry.list(),
     onNodeDown: (listener) => void member.registry.on('nodeDown', listener),
     consumeEvents: () => member.consumeEvents(),
+    channelOwner: async (channelId) => {
+      const lease = await member.leases.lookup(channelId);
+      return lease?.state === 'active' ? { nodeId: lease.owner, publicUrl: lease.publicUrl } : undefined;
+    },
     roles: member.roles,
     setRecorderLoad: (source) => member.setRecorderLoad(source),
     heartbeat: () => member.registry.heartbeat(),

@@ -119,6 +119,8 @@ export interface ClusterHandle {
   liveNodes(): Promise<NodeInfo[]>;
   /** A node this one had seen alive stopped heartbeating (within nodeTimeoutMs + 2 s of its end). */
   onNodeDown(listener: (nodeId: string) => void): void;
+  /** The node a channel lives on now (its active lease); undefined while none does. Rejects with CLUSTER_UNAVAILABLE. */
+  channelOwner(channelId: string): Promise<{ nodeId: string; publicUrl: string } | undefined>;
   /** A reader of the event stream from now on, on a connection of its own, closed with the node. */
   consumeEvents(): Promise<ClusterEventConsumer>;
   /**

@@ -1,24 +1,27 @@
 /**
- * Recorder nodes across real server processes on one Redis (issue 13): node-1 is a media node only
- * (CONFREC_CLUSTER_ROLES=media), node-2 and node-3 recorder nodes only. A composite of a channel on
- * node-1 runs on a recorder node, which takes the channel's media over the media link (RTP straight
- * from node-1 to its recorder at its rtpAddress); the stored file shows every participant's colour
- * in its tile. With room for one composite per recorder node, a third start is refused at once with
- * InvalidOperation ("the cluster is full") and leaves no recorder process behind.
+ * Recorder nodes across real server processes on one Redis (issue 13): node-1 and node-4 are media
+ * nodes only (CONFREC_CLUSTER_ROLES=media), node-2 and node-3 recorder nodes only. A composite of a
+ * channel on a media node runs on a recorder node, which takes the channel's media over the media
+ * link (RTP straight from the media node to its recorder at its rtpAddress); the stored file shows
+ * every participant's colour in its tile. With room for one composite per recorder node, a third
+ * start is refused at once with InvalidOperation ("the cluster is full") and leaves no recorder
+ * process behind. The channel's media node SIGKILLed mid-recording: the peers rejoin through the
+ * other media node, and the recording goes on in one file and shows them again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { computeLayout } from '../../plugin/recording/layout';
 import { publishTestMedia, Publication } from '../../scripts/publishRtp';
-import type { SignalingClient } from '../../signaling/SignalingClient';
 import { apiClient, ApiAnswer } from '../backend/support';
-import { ClusterServer, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
+import type { MediaChannel } from '../../signaling/client/index';
+import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { privateRedis } from '../support/redisServer';
 import { TEST_SECRET } from '../support/server';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
+const RECONNECT = { attempts: 20, initialDelayMs: 300, maxDelayMs: 1000 };
 /** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
 const CAPACITY = 150;
 const CANVAS = { width: 320, height: 240, fps: 15, bitrateKbps: 400 };
@@ -26,9 +29,9 @@ const CONFIG = { transcodingConfig: { width: CANVAS.width, height: CANVAS.height
 
 let cluster: TestCluster;
 const redis = privateRedis(t, async (started) => {
-  cluster = await startCluster(started.url, TIMING, 3, {
+  cluster = await startCluster(started.url, TIMING, 4, {
     env: { CONFREC_RECORDING_CAPACITY_UNITS: String(CAPACITY) },
-    nodeEnv: (index) => ({ CONFREC_CLUSTER_ROLES: index === 0 ? 'media' : 'recorder' }),
+    nodeEnv: (index) => ({ CONFREC_CLUSTER_ROLES: index === 0 || index === 3 ? 'media' : 'recorder' }),
   });
   return cluster;
 });
@@ -54,28 +57,46 @@ function recorderChildren(server: ClusterServer): number[] {
 }
 
 if (redis) {
-  const nodes = () => cluster.servers as [ClusterServer, ClusterServer, ClusterServer];
+  const nodes = () => cluster.servers as [ClusterServer, ClusterServer, ClusterServer, ClusterServer];
+  const recorderNodes = () => [nodes()[1], nodes()[2]];
+  const serverOf = (channel: MediaChannel): ClusterServer | undefined => cluster.servers.find((server) => server.wsUrl === channel.connectedUrl);
   const cleanup: Array<() => Promise<void> | void> = [];
   t.afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  /** `uid` joins `channelId` at the media node and publishes a solid colour. */
-  async function publisher(channelId: string, uid: string, color: number): Promise<{ client: SignalingClient; publication: Publication }> {
-    const client = await rawClient(nodes()[0]);
-    await client.request('join', { channelId, displayName: uid, token: token(channelId, uid) });
-    const publication = await publishTestMedia({ client, color, width: 320, height: 240 });
-    cleanup.push(async () => {
-      await publication.stop();
-      client.close();
+  /**
+   * `uid` joins `channelId` through node-1 (following the REDIRECT to the channel's media node) and
+   * publishes a solid colour, again after each reconnect.
+   */
+  async function publisher(channelId: string, uid: string, color: number): Promise<MediaChannel> {
+    const channel = clusterChannel(nodes()[0], nodes(), RECONNECT);
+    // Each connection's publication: one of a dead node's connection still runs its sender.
+    const publications: Publication[] = [];
+    const publish = async (): Promise<void> => {
+      publications.push(await publishTestMedia({ client: channel.signaling!, color, width: 320, height: 240 }));
+    };
+    let joined = false;
+    channel.on('connectionStateChange', ({ state }) => {
+      // After a reconnect: the first join publishes below.
+      if (state === 'connected' && joined) void publish().catch(() => undefined);
     });
-    return { client, publication };
+    cleanup.push(async () => {
+      await Promise.all(publications.map((publication) => publication.stop().catch(() => undefined)));
+      await channel.close();
+    });
+    await channel.join(channelId, { token: token(channelId, uid), displayName: uid });
+    joined = true;
+    await publish();
+    return channel;
   }
 
   t.test('a composite of a channel on the media node runs on a recorder node, over the media link, and shows every participant', async (t) => {
-    const [media, ...recorders] = nodes();
-    await publisher('remote-rec', 'red', 0xff0000);
+    const recorders = recorderNodes();
+    const red = await publisher('remote-rec', 'red', 0xff0000);
     await publisher('remote-rec', 'blue', 0x0000ff);
+    const media = serverOf(red)!;
+    t.notOk(recorders.includes(media), `the channel lives on a media node (${media.nodeId})`);
     await sleep(1000);
 
     const start = await api(media).request('POST', '/recordings', { channelName: 'remote-rec', recordingConfig: CONFIG });
@@ -113,7 +134,8 @@ if (redis) {
   });
 
   t.test('with room for one composite per recorder node, a third start is refused at once: the cluster is full, no recorder left behind', async (t) => {
-    const [media, ...recorders] = nodes();
+    const media = nodes()[0];
+    const recorders = recorderNodes();
     const running: string[] = [];
     for (const channelId of ['full-a', 'full-b']) {
       await publisher(channelId, `${channelId}-red`, 0xff0000);
@@ -143,5 +165,54 @@ if (redis) {
       ((listed.body as { recordings: { channelId: string }[] }).recordings ?? []).some((recording) => recording.channelId === 'full-c'),
       'and no recording of it is listed',
     );
+  });
+
+  t.test("the channel's media node SIGKILLed mid-recording: the peers rejoin on the other media node, and the recording goes on in one file and shows them again", async (t) => {
+    const recorders = recorderNodes();
+    const red = await publisher('survive', 'red', 0xff0000);
+    const blue = await publisher('survive', 'blue', 0x0000ff);
+    const media = serverOf(red)!;
+    await sleep(1000);
+    const start = await api(nodes()[0] === media ? nodes()[3] : nodes()[0]).request('POST', '/recordings', { channelName: 'survive', recordingConfig: { ...CONFIG, maxIdleTime: 30 } });
+    t.equal(start.status, 201, 'recording');
+    const { recordingId, nodeId } = start.body as { recordingId: string; nodeId: string };
+    const recorder = recorders.find((node) => node.nodeId === nodeId)!;
+    t.ok(recorder, `on recorder node ${nodeId}`);
+    await sleep(3000);
+
+    await media.kill();
+    const killedAt = Date.now();
+    const back = await pollFor(
+      async () => [red, blue].map((peer) => ({ state: peer.connectionState, node: serverOf(peer) })),
+      ([a, b]) => a!.state === 'connected' && b!.state === 'connected' && a!.node !== undefined && a!.node !== media && a!.node === b!.node,
+      10_000,
+      100,
+    );
+    t.ok(back.every((peer) => peer.state === 'connected' && peer.node && peer.node !== media), `the peers are back on ${back[0]?.node?.nodeId} within ${Date.now() - killedAt} ms`);
+    const again = await pollFor(
+      () => api(recorder).request('GET', `/recordings/${recordingId}`),
+      ({ body }) => (body as { phase?: string }).phase === 'running' && (body as { participants?: string[] }).participants?.length === 2,
+      15_000,
+    );
+    t.equal((again.body as { phase: string }).phase, 'running', 'the recording never stopped');
+    await sleep(4000);
+
+    const stop = await api(recorder).request('POST', `/recordings/${recordingId}/stop`, {});
+    t.equal(stop.status, 200, 'stopped');
+    const stored = await pollFor(
+      () => api(recorder).request('GET', `/recordings/${recordingId}`),
+      ({ body }) => (body as { uploads?: { state: string }[] }).uploads?.some((upload) => upload.state === 'uploaded') === true,
+      20_000,
+    );
+    const files = (stored.body as { files: { objectKey: string }[] }).files;
+    t.equal(files.length, 1, 'one file for the whole recording');
+    const file = path.join(cluster.dir, recorder.nodeId, 'recordings', files[0]!.objectKey);
+    const durationS = (await probe(file)).durationS;
+    t.ok(durationS > 9, `it spans the recording before and after the media node's death (${durationS.toFixed(1)} s)`);
+    const tiles = computeLayout(CANVAS, 'BestFit', ['red', 'blue']);
+    const frame = await frameAt(file, durationS - 1);
+    // The tiles' order is the order they came back in.
+    const colors = tiles.map((tile) => colorName(meanColor(frame, tile))).sort();
+    t.same(colors, ['blue', 'red'], 'after the rejoin both participants are in it again');
   });
 }
