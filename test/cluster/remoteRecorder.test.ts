@@ -18,6 +18,7 @@ import type { MediaChannel } from '../../signaling/client/index';
 import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { privateRedis } from '../support/redisServer';
+import { recorderChildren } from '../support/recorderChildren';
 import { TEST_SECRET } from '../support/server';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
@@ -39,22 +40,6 @@ const redis = privateRedis(t, async (started) => {
 const api = (server: ClusterServer) => apiClient(server.url, 'confrec', TEST_SECRET);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Recorder processes a node's process forked (its direct children running the recorder entry). */
-function recorderChildren(server: ClusterServer): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === server.child.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('recorder/main.js');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 if (redis) {
   const nodes = () => cluster.servers as [ClusterServer, ClusterServer, ClusterServer, ClusterServer];
@@ -105,8 +90,8 @@ if (redis) {
     const recorder = recorders.find((node) => node.nodeId === started.nodeId);
     t.ok(recorder, `it runs on a recorder node (${started.nodeId}), not on the media node`);
     t.equal(start.headers.get('x-confrec-node'), started.nodeId, 'answered by that recorder node');
-    t.same(recorderChildren(media), [], 'the media node runs no recorder');
-    t.equal(recorderChildren(recorder!).length, 1, 'the recorder node runs its recorder process');
+    t.same(recorderChildren(media.child.pid), [], 'the media node runs no recorder');
+    t.equal(recorderChildren(recorder!.child.pid).length, 1, 'the recorder node runs its recorder process');
 
     const participants = await pollFor(
       () => api(media).request('GET', `/recordings/${started.recordingId}`),
@@ -149,7 +134,7 @@ if (redis) {
     }
     const placedOn = await Promise.all(running.map(async (id) => ((await api(media).request('GET', `/recordings/${id}`)).body as { nodeId: string }).nodeId));
     t.same([...placedOn].sort(), recorders.map((node) => node.nodeId).sort(), 'one on each recorder node (the most free room first)');
-    const before = recorders.map((node) => recorderChildren(node).length);
+    const before = recorders.map((node) => recorderChildren(node.child.pid).length);
 
     await publisher('full-c', 'full-c-red', 0xff0000);
     const startedAt = Date.now();
@@ -159,7 +144,7 @@ if (redis) {
     t.equal((refused.body as { error?: { code?: string } }).error?.code, 'InvalidOperation', 'with InvalidOperation');
     t.match((refused.body as { error?: { message?: string } }).error?.message ?? '', /cluster is full/, 'saying the cluster is full');
     t.ok(elapsed < 2000, `at once (${elapsed} ms), not a recording stuck in connecting`);
-    t.same(recorders.map((node) => recorderChildren(node).length), before, 'no recorder process was started for it');
+    t.same(recorders.map((node) => recorderChildren(node.child.pid).length), before, 'no recorder process was started for it');
     const listed = await api(media).request('GET', '/recordings');
     t.notOk(
       ((listed.body as { recordings: { channelId: string }[] }).recordings ?? []).some((recording) => recording.channelId === 'full-c'),

@@ -14,6 +14,7 @@ import { publishTestMedia } from '../../scripts/publishRtp';
 import { createCloudRecorderInstance, RecordingErrorCode } from '../../signaling/recorder';
 import { sleep, until } from '../support/recordingServer';
 import { startBackendServer } from '../backend/support';
+import { recorderChildren } from '../support/recorderChildren';
 
 const SMALL = { transcodingConfig: { width: 320, height: 240 } };
 /** One publisher (audio + video) on the SMALL canvas. */
@@ -22,22 +23,6 @@ const TWO = recordingCost({ recordingMode: 'composite', recordingStreamTypes: 'A
 /** Room for two one-publisher composites, not three. */
 const CAPACITY = 2 * ONE + Math.floor(ONE / 2);
 
-function recorderChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent pid (after the parenthesised command name).
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('recorder/main.js')) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids.sort();
-}
 
 t.test('capacity for two composites: the third start is refused at once and leaves nothing behind; a stop makes room', async (t) => {
   const env = await startBackendServer({ overrides: { recording: { capacityUnits: CAPACITY } } });

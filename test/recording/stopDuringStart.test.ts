@@ -3,29 +3,12 @@
  * recorder child is still loading GStreamer, and just after it runs. Processes are counted from
  * /proc: children of this test process running the recorder's entry.
  */
-import fs from 'node:fs';
 import type { RecordingEvent } from '../../signaling/recordingEvent';
 import t from 'tap';
 import { publishTestMedia } from '../../scripts/publishRtp';
 import { sleep, startRecordingServer, until } from '../support/recordingServer';
+import { recorderChildren } from '../support/recorderChildren';
 
-function recorderChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent pid (after the parenthesised command name).
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('recorder/main.js')) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
 
 t.test('stop while the recorder is spawning: no recorder process remains, observers reach Stopped', async (t) => {
   const env = await startRecordingServer();

@@ -1,12 +1,12 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SOCKET_CLOSE_REASONS, SocketCloseCode } from '../../../signaling/errors';
 import { isRecorderMethod } from '../../../signaling/recorder/protocol';
 import { Connection } from '../../../server/Connection';
 import { Logger } from '../../../server/logger';
 import type { SocketLimits } from '../../../server/SocketSupervisor';
 import { RecorderSession, RecorderSessionContext } from './RecorderSession';
+import { shutdownSockets } from '../../../server/shutdownSockets';
 
 const logger = new Logger('RecorderSocketServer');
 
@@ -55,9 +55,7 @@ export class RecorderSocketServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const socket of this.#sockets) socket.close(SocketCloseCode.ServerShutdown, SOCKET_CLOSE_REASONS[SocketCloseCode.ServerShutdown]);
-    // Sockets that do not answer the close handshake would hold the HTTP server open.
-    for (const socket of this.#sockets) setTimeout(() => socket.terminate(), 1000).unref();
+    shutdownSockets(this.#sockets);
     this.#wss.close();
   }
 

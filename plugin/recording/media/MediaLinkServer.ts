@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { types as ms } from 'mediasoup';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SignalingErrorCode, SOCKET_CLOSE_REASONS, SocketCloseCode } from '../../../signaling/errors';
+import { SignalingErrorCode } from '../../../signaling/errors';
 import { isId } from '../../../signaling/schemas/common';
 import {
   isMediaLinkMethod,
@@ -21,6 +21,7 @@ import type { ChannelHandle } from '../../../server/plugins/contract';
 import type { SocketLimits } from '../../../server/SocketSupervisor';
 import type { ProducerInfo } from './ChannelMedia';
 import { MediaLinkSession } from './MediaLinkSession';
+import { shutdownSockets } from '../../../server/shutdownSockets';
 
 const logger = new Logger('MediaLinkServer');
 
@@ -154,9 +155,7 @@ export class MediaLinkServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const socket of this.#sockets) socket.close(SocketCloseCode.ServerShutdown, SOCKET_CLOSE_REASONS[SocketCloseCode.ServerShutdown]);
-    // Sockets that do not answer the close handshake would hold the HTTP server open.
-    for (const socket of this.#sockets) setTimeout(() => socket.terminate(), 1000).unref();
+    shutdownSockets(this.#sockets);
     this.#wss.close();
   }
 
