@@ -1,7 +1,7 @@
 import type { ServerConfig } from '../config/defaults';
 import { createRecordingPlugin } from '../plugin/recording/createRecordingPlugin';
 import { registerWebhookMetrics } from '../plugin/webhooks/webhookMetrics';
-import { ApiAuthenticator } from './http/basicAuth';
+import { ApiAuthenticator, apiSecretOf } from './http/basicAuth';
 import type { MediaServer } from './MediaServer';
 import { createMetricsRoute } from './metrics/metricsRoute';
 import { ServerMetrics } from './metrics/ServerMetrics';
@@ -28,7 +28,7 @@ export function attachMetrics(server: MediaServer, options: MetricsOptions = {})
   for (const plugin of plugins) metrics.add(plugin.registerMetrics!(metrics.registry, options));
   // Dashboards and alerts find the webhook families on every server: at 0 when nothing sends webhooks.
   if (plugins.length === 0) metrics.add(registerWebhookMetrics(metrics.registry, undefined));
-  const auth = config.metrics.public ? undefined : new ApiAuthenticator(config.auth.appId, config.api.secret || server.authSecret);
+  const auth = config.metrics.public ? undefined : new ApiAuthenticator(config.auth.appId, apiSecretOf(config, server.authSecret));
   server.addRoute(createMetricsRoute(metrics, auth));
   return metrics;
 }

@@ -223,11 +223,6 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     }
   }
 
-  /** The channel is gone for this recording (its node closed it or the link to it is lost): it ends as a closed channel's does. */
-  channelLost(reason: string): void {
-    if (this.active) void this.stop(`channel lost: ${reason}`);
-  }
-
   /** Stops and finalizes; never hangs (the recorder kills its child after its deadline). */
   stop(reason = 'stopped'): Promise<RecordedFile[]> {
     this.#stopping ??= this.#stop(reason);

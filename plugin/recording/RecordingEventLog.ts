@@ -80,6 +80,11 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
     return (this.#logs.get(recordingId)?.nextSeq ?? 1) - 1;
   }
 
+  /** The recording's newest entry (undefined: none kept). */
+  last(recordingId: string): RecordingEventEntry | undefined {
+    return this.#logs.get(recordingId)?.entries.at(-1);
+  }
+
   /**
    * Entries with seq > afterSeq, oldest first. `complete` is false when some of them were already
    * dropped (the log keeps maxEntriesPerRecording) or the recording's log is gone.

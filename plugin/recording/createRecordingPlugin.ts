@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { MEDIA_LINK_PATH } from '../../signaling/schemas/mediaLink';
-import { ApiAuthenticator } from '../../server/http/basicAuth';
+import { ApiAuthenticator, apiSecretOf } from '../../server/http/basicAuth';
 import { registerSecret } from '../../server/logger';
 import type { PluginContext } from '../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../server/socketLimits';
@@ -85,7 +85,7 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
   const { cluster, config } = context;
   if (!cluster) return new ChannelMediaResolver(context);
   const placement = new RecorderPlacement(cluster);
-  const credentials = { appId: config.auth.appId, secret: config.api.secret || context.authSecret };
+  const credentials = { appId: config.auth.appId, secret: apiSecretOf(config, context.authSecret) };
   return new ChannelMediaResolver(context, {
     nodeId: cluster.nodeId,
     pickRecorder: async ({ cost, preferredUrl }) => {
@@ -98,7 +98,7 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
             FollowedChannelMedia.open(ownerUrl, {
               channelId,
               recorderIp: cluster.rtpAddress,
-              connect: (url, create) => RemoteChannelMedia.connect({ url, channelId, credentials, nodeId: cluster.nodeId, recorderIp: cluster.rtpAddress, create }),
+              connect: (url, create) => RemoteChannelMedia.connect({ url, channelId, credentials, nodeId: cluster.nodeId, create }),
               owner: async (id) => (await cluster.channelOwner(id))?.publicUrl,
             }),
         }
@@ -109,7 +109,7 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
 /** Cluster mode: recorder nodes follow this node's channels at MEDIA_LINK_PATH, with the HTTP API's credentials. */
 function createMediaLinkServer(context: PluginContext, rtpAddress: string): MediaLinkServer {
   const { config } = context;
-  const apiSecret = config.api.secret || context.authSecret;
+  const apiSecret = apiSecretOf(config, context.authSecret);
   registerSecret(apiSecret);
   const server = new MediaLinkServer({
     findChannel: (channelId) => context.findChannel(channelId),

@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../../config/defaults';
-import { ApiAuthenticator } from '../http/basicAuth';
+import { ApiAuthenticator, apiSecretOf } from '../http/basicAuth';
 import type { ChannelRegistry } from '../ChannelRegistry';
 import { Logger } from '../logger';
 import type { HttpRoute } from '../MediaServer';
@@ -58,6 +58,6 @@ export async function joinCluster(options: {
   } catch (error) {
     logger.warn(`the cluster's Redis is away (${(error as Error).message}): serving, refusing new channels until it is back`);
   }
-  const auth = new ApiAuthenticator(config.auth.appId, config.api.secret || options.authSecret);
+  const auth = new ApiAuthenticator(config.auth.appId, apiSecretOf(config, options.authSecret));
   return { channels, route: createClusterRoutes(member.registry, auth) };
 }

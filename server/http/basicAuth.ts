@@ -2,6 +2,12 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { HttpErrorCode } from '../../signaling/errors';
 import { ApiError } from './apiError';
+import type { ServerConfig } from '../../config/defaults';
+
+/** The HTTP API's secret (with auth.appId, the Basic credentials every node of a cluster shares): api.secret, else the token secret. */
+export function apiSecretOf(config: Pick<ServerConfig, 'api'>, authSecret: string): string {
+  return config.api.secret || authSecret;
+}
 
 /**
  * Backend authentication: `Authorization: Basic base64(appId:secret)` (curl -u appId:secret).

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RECORDER_SOCKET_PATH } from '../../../signaling/recorder/protocol';
 import { webhookUrls } from '../../../server/config';
-import { ApiAuthenticator } from '../../../server/http/basicAuth';
+import { ApiAuthenticator, apiSecretOf } from '../../../server/http/basicAuth';
 import { Logger, registerSecret } from '../../../server/logger';
 import type { PluginContext } from '../../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../../server/socketLimits';
@@ -43,7 +43,7 @@ export class BackendControl {
   constructor(context: PluginContext, engine: RecordingEngine, options: BackendControlOptions = {}, cluster?: ClusterRecordings, media = new ChannelMediaResolver(context)) {
     const { config } = context;
     this.#shutdownDrainMs = options.shutdownDrainMs ?? 5000;
-    const apiSecret = config.api.secret || context.authSecret;
+    const apiSecret = apiSecretOf(config, context.authSecret);
     registerSecret(apiSecret);
     // The engine's own log, which every SDK connection and the webhooks listen to.
     this.log = engine.eventLog;

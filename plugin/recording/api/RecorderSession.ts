@@ -142,7 +142,7 @@ export class RecorderSession {
   #isActive(recordingId: string): boolean {
     const local = this.#context.engine.get(recordingId);
     if (local) return local.active;
-    const last = this.#context.events.since(recordingId, this.#context.events.lastSeq(recordingId) - 1).entries.at(-1);
+    const last = this.#context.events.last(recordingId);
     return last !== undefined && !isFinalRecordingEvent(last);
   }
 

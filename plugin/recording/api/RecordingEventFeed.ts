@@ -23,6 +23,10 @@ export class RecordingEventFeed {
     return this.#logOf(recordingId)?.lastSeq(recordingId) ?? 0;
   }
 
+  last(recordingId: string): RecordingEventEntry | undefined {
+    return this.#logOf(recordingId)?.last(recordingId);
+  }
+
   since(recordingId: string, afterSeq = 0): { entries: RecordingEventEntry[]; complete: boolean } {
     return this.#logOf(recordingId)?.since(recordingId, afterSeq) ?? { entries: [], complete: false };
   }

@@ -159,10 +159,9 @@ export class RecordingsApi {
       }
       case '/events': {
         allow(method, ['GET']);
-        const after = url.searchParams.get('after') ?? '0';
-        if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
+        const after = afterParam(url);
         if (!this.#options.log.has(recordingId) && !this.#options.engine.known(recordingId)) throw notFound(recordingId);
-        const { entries, complete } = this.#options.log.since(recordingId, Number(after));
+        const { entries, complete } = this.#options.log.since(recordingId, after);
         return [200, { recordingId, events: entries.map(toWireEvent), lastSeq: this.#options.log.lastSeq(recordingId), complete }];
       }
     }
@@ -211,8 +210,7 @@ export class RecordingsApi {
         return [200, entry.view];
       case '/events': {
         allow(method, ['GET']);
-        const after = Number(url.searchParams.get('after') ?? '0') || 0;
-        const { entries, complete } = this.#options.cluster!.remoteLog.since(entry.recordingId, after);
+        const { entries, complete } = this.#options.cluster!.remoteLog.since(entry.recordingId, afterParam(url));
         return [200, { recordingId: entry.recordingId, events: entries.map(toWireEvent), lastSeq: entry.lastSeq, complete }];
       }
       case '/stop':
@@ -233,6 +231,13 @@ export class RecordingsApi {
 
 function allow(method: string, methods: string[]): void {
   if (!methods.includes(method)) throw new ApiError(405, HttpErrorCode.MethodNotAllowed, `use ${methods.join(', ')}`);
+}
+
+/** GET …/events?after=N: the seq to read after (InvalidParameter unless a non-negative integer). */
+function afterParam(url: URL): number {
+  const after = url.searchParams.get('after') ?? '0';
+  if (!/^\d{1,15}$/.test(after)) throw new CodedError(RecordingErrorCode.InvalidParameter, 'after must be a non-negative integer');
+  return Number(after);
 }
 
 function notFound(recordingId: string): ApiError {

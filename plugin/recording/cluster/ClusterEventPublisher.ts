@@ -42,7 +42,7 @@ export class ClusterEventPublisher {
    * consumer drop it where they had it).
    */
   republish(recordingId: string, view: RecordingView): void {
-    const last = this.#log.since(recordingId, this.#log.lastSeq(recordingId) - 1).entries.at(-1);
+    const last = this.#log.last(recordingId);
     if (last) this.#enqueue(last, view);
   }
 

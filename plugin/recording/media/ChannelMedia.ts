@@ -66,6 +66,4 @@ export interface MediaFollower {
   removeProducer(producerId: string): void;
   setProducerPaused(producerId: string, paused: boolean): void;
   updateIdle(peerCount: number): void;
-  /** The channel is gone for this recording (closed on its node, or the link lost). */
-  channelLost(reason: string): void;
 }

@@ -2,7 +2,7 @@ import { CodedError, SignalingErrorCode } from '../../../signaling/errors';
 import type { MediaLinkNotification, MediaLinkNotifications } from '../../../signaling/schemas/mediaLink';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
-import type { ChannelMedia, MediaFollower, MediaInput, ProducerInfo } from './ChannelMedia';
+import type { ChannelMedia, MediaInput, ProducerInfo } from './ChannelMedia';
 import { MediaLinkClient } from './MediaLinkClient';
 import { RemoteMediaInput } from './RemoteMediaInput';
 
@@ -25,8 +25,6 @@ export interface RemoteChannelMediaOptions {
   credentials: { appId: string; secret: string };
   /** This node's id (names the link's hold on the channel there). */
   nodeId: string;
-  /** The address this node's recorders bind for the channel's RTP (cluster.rtpAddress). */
-  recorderIp?: string;
   /** Open the channel there if it is not open yet (its node's lease: a backend records a channel nobody joined). */
   create?: boolean;
   /** Deadline of every request and of the connection. Default 5 s. */
@@ -51,12 +49,9 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
   #link: MediaLinkClient | undefined;
   #closeReason: string | undefined;
 
-  readonly recorderIp: string | undefined;
-
-  private constructor(channelId: string, recorderIp: string | undefined) {
+  private constructor(channelId: string) {
     super();
     this.channelId = channelId;
-    this.recorderIp = recorderIp;
   }
 
   /**
@@ -64,7 +59,7 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
    * (UNAUTHORIZED, NOT_FOUND: the channel is not open there), NODE_UNAVAILABLE or TIMEOUT.
    */
   static async connect(options: RemoteChannelMediaOptions): Promise<RemoteChannelMedia> {
-    const media = new RemoteChannelMedia(options.channelId, options.recorderIp);
+    const media = new RemoteChannelMedia(options.channelId);
     media.#link = await MediaLinkClient.open({
       url: options.url,
       channelId: options.channelId,
@@ -102,14 +97,6 @@ export class RemoteChannelMedia extends TypedEmitter<RemoteChannelMediaEvents> i
   /** The recording is done with the channel: the link goes. */
   release(): void {
     this.close();
-  }
-
-  follow(recording: MediaFollower): void {
-    this.on('producerAdded', (producer) => recording.addProducer(producer));
-    this.on('producerClosed', (producerId) => recording.removeProducer(producerId));
-    this.on('producerPaused', (producerId, paused) => recording.setProducerPaused(producerId, paused));
-    this.on('peerCount', (count) => recording.updateIdle(count));
-    this.on('closed', (reason) => recording.channelLost(reason));
   }
 
   /** `recorderIp` is not needed here: the recorder's address goes with connect(). */
