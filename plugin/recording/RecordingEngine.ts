@@ -18,8 +18,9 @@ import { recordedFilesOnDisk } from './recorder/filesOnDisk';
 import { removeManifest, writeManifest, type RecordingManifest } from './recordingManifest';
 import { RecordingArchive } from './RecordingArchive';
 import { RecordingDelivery } from './RecordingDelivery';
-import { RecordingEventLog, type RecordingEventLogOptions } from './RecordingEventLog';
-import { LONGEST_FILE_SUFFIX, objectKeyStem } from './recordingKeys';
+import { RecordingEventLog, type RecordingEventEntry, type RecordingEventLogOptions } from './RecordingEventLog';
+import { LONGEST_FILE_SUFFIX, objectKeysOf, objectKeyStem, segmentKeyStem } from './recordingKeys';
+import type { RecordingSpec } from './cluster/recordingSpec';
 import { recoverInterruptedRecordings } from './RecordingRecovery';
 import { newRecordingEntry, RecordingRegistry, type RecordingEntry, type RecordingStatus } from './RecordingRegistry';
 
@@ -37,7 +38,49 @@ export interface StartRecordingRequest {
   fileName?: string;
   /** Who started it, for logs and status ('peer:<uid>', 'backend:<uid>'). */
   startedBy: string;
+  /** A recording another recorder node started, carried on here as its next segment after that node died. */
+  continuing?: ContinuedRecording;
 }
+
+/** What this node takes over of a recording whose recorder node died (cluster/RecordingTakeover). */
+export interface ContinuedRecording {
+  recordingId: string;
+  /** The segment this node records (1 for the first takeover). */
+  segment: number;
+  /** The key stem of segment 0 (recordingKeys.segmentKeyStem names this segment's). */
+  keyStem: string;
+  /** When segment 0's recorder started: every segment's file offsets count from it. */
+  timelineStartedAt: string;
+  participants: readonly string[];
+  /** The last event number the cluster gave out: this node numbers on from there. */
+  lastSeq: number;
+  /** Its events so far, as this node's mirror has them (served to SDK sessions here). */
+  history: readonly RecordingEventEntry[];
+  /** The dead recorder node, and when it was last seen alive (ms): the gap is measured from there. */
+  fromNodeId: string;
+  lastSeenAt: number;
+}
+
+/** A segment's file as the recording's owner lists it: offsets on the recording's one timeline. */
+export interface SegmentFile {
+  objectKey: string;
+  kind: RecordedFile['kind'];
+  uid?: string;
+  startOffsetMs: number;
+  durationMs?: number;
+}
+
+/**
+ * Where the events of a segment this node recorded go once another node owns the recording (it took
+ * it over while this node was dead or cut off): to that owner, which numbers them.
+ */
+export interface SegmentRelay {
+  events(recordingId: string, segment: number, event: RecordingEventBody): void;
+  files(recordingId: string, segment: number, files: SegmentFile[]): void;
+}
+
+/** The events of a segment that still matter once the recording moved on: what became of its files. */
+const RELAYED_EVENT_TYPES: ReadonlySet<RecordingEventBody['type']> = new Set(['uploaded', 'backuped', 'uploaderFailure']);
 
 /** What start() answers at once: the id is known before anything is awaited. */
 export interface RecordingStart {
@@ -88,6 +131,9 @@ export class RecordingEngine {
   readonly #registry: RecordingRegistry;
   readonly #delivery: RecordingDelivery;
   readonly #policy: EndpointPolicy;
+  /** Recordings this node recorded a segment of, owned by another node now: their segment. */
+  readonly #relayed = new Map<string, number>();
+  #relay: SegmentRelay | undefined;
   #closed = false;
 
   constructor(options: RecordingEngineOptions) {
@@ -143,7 +189,7 @@ export class RecordingEngine {
    */
   start(request: StartRecordingRequest): RecordingStart {
     if (this.#closed) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the recording engine is shutting down');
-    const { channel } = request;
+    const { channel, continuing } = request;
     if (channel.closed) throw new CodedError(RecordingErrorCode.InvalidOperation, `channel ${channel.channelId} is closed`);
     try {
       this.#registry.assertRoomFor(channel.channelId, recordingCostOf(request.config, channel));
@@ -152,8 +198,8 @@ export class RecordingEngine {
       channel.release(REFUSED_START);
       throw error;
     }
-    const recordingId = this.#registry.mintId();
-    const keyStem = objectKeyStem(request.fileName, channel.channelId, recordingId, Date.now());
+    const recordingId = continuing?.recordingId ?? this.#registry.mintId();
+    const keyStem = continuing ? segmentKeyStem(continuing.keyStem, continuing.segment) : objectKeyStem(request.fileName, channel.channelId, recordingId, Date.now());
     // Refused now rather than after the recording: the longest key its files can get must be valid.
     sanitizeFileName(`${keyStem}${LONGEST_FILE_SUFFIX}`, 'fileName (with the stamp and id the server adds)');
     // The caller is authorised by now: from here the target's secret is in use and masked in every
@@ -162,6 +208,8 @@ export class RecordingEngine {
     if (!secretHold) {
       throw new CodedError(RecordingErrorCode.InvalidOperation, `${MAX_HELD_SECRETS} distinct storage secrets are in use by recordings and uploads on this server; start again when some have finished`);
     }
+    // A takeover numbers on from the cluster's last event, its history served here too.
+    if (continuing) this.eventLog.continueAfter(recordingId, continuing.lastSeq, channel.channelId, continuing.history);
     const log = logger.child({ recordingId, channelId: channel.channelId });
     const workDir = path.join(this.#options.workDir, recordingId);
     fs.mkdirSync(workDir, { recursive: true });
@@ -184,13 +232,23 @@ export class RecordingEngine {
       job: { outputDir: workDir, fileBaseName: 'recording', mode: request.config.recordingMode, streamTypes: request.config.recordingStreamTypes },
       startedAt: new Date(recording.startedAt).toISOString(),
       startedBy: request.startedBy,
-      participants: [],
+      participants: [...(continuing?.participants ?? [])],
+      ...(continuing ? { segment: continuing.segment, timelineStartedAt: continuing.timelineStartedAt } : {}),
     };
-    const entry = newRecordingEntry({ recordingId, channelId: channel.channelId, mode: request.config.recordingMode, recording, manifest, startedBy: request.startedBy });
+    const entry = newRecordingEntry({
+      recordingId,
+      channelId: channel.channelId,
+      mode: request.config.recordingMode,
+      recording,
+      manifest,
+      startedBy: request.startedBy,
+      participants: manifest.participants ?? [],
+    });
     this.#registry.add(entry);
     writeManifest(manifest);
     const channelId = channel.channelId;
-    recording.on('started', () => this.#emit({ type: 'started', recordingId, channelId }));
+    // A later segment carries on a recording that started already: its start is told as the takeover (#run).
+    if (!continuing) recording.on('started', () => this.#emit({ type: 'started', recordingId, channelId }));
     recording.on('participantRecorded', (uid) => {
       if (entry.participants.has(uid)) return;
       entry.participants.add(uid);
@@ -215,7 +273,8 @@ export class RecordingEngine {
     // The caller holds the handle before the first event is appended.
     await Promise.resolve();
     const { recordingId, channelId } = entry;
-    this.#emit({ type: 'connecting', recordingId, channelId });
+    const { continuing } = request;
+    if (!continuing) this.#emit({ type: 'connecting', recordingId, channelId });
     log.info(`start() | ${request.config.recordingMode}, ${request.config.recordingStreamTypes}`, { startedBy: request.startedBy });
     try {
       await recording.start();
@@ -232,7 +291,105 @@ export class RecordingEngine {
     }
     // The recorder's clock is the recording's: offsets in its files count from it.
     this.#updateManifest(entry);
+    if (continuing) {
+      const gapMs = Math.max(0, Math.round(recording.startedAt - continuing.lastSeenAt));
+      this.#emit({
+        type: 'recorderFailure',
+        recordingId,
+        channelId,
+        code: RecordingErrorCode.RecorderFailed,
+        message: `recorder node ${continuing.fromNodeId} stopped answering; the recording goes on as segment ${continuing.segment} on this node, at most ${gapMs} ms of media missing (segment ${continuing.segment - 1} is recovered when ${continuing.fromNodeId} is back)`,
+        segment: continuing.segment,
+        gapMs,
+      });
+    }
     return recording;
+  }
+
+  /**
+   * A recording this node claimed but cannot carry on (refused before its recorder was spawned):
+   * it ends here, numbered on from the cluster's last event.
+   */
+  failContinuation(spec: RecordingSpec, continuing: ContinuedRecording, code: RecordingErrorCode, message: string): void {
+    const { recordingId, channelId } = spec;
+    this.eventLog.continueAfter(recordingId, continuing.lastSeq, channelId, continuing.history);
+    const manifest: RecordingManifest = {
+      version: 1,
+      recordingId,
+      channelId,
+      keyStem: segmentKeyStem(spec.keyStem, continuing.segment),
+      target: spec.target,
+      job: { outputDir: path.join(this.#options.workDir, recordingId), fileBaseName: 'recording', mode: spec.config.recordingMode, streamTypes: spec.config.recordingStreamTypes },
+      startedAt: continuing.timelineStartedAt,
+      startedBy: spec.startedBy,
+      participants: [...spec.participants],
+      segment: continuing.segment,
+      timelineStartedAt: continuing.timelineStartedAt,
+    };
+    const entry = newRecordingEntry({ recordingId, channelId, mode: spec.config.recordingMode, recoveredPhase: 'failed', manifest, startedBy: spec.startedBy, participants: spec.participants });
+    this.#registry.add(entry);
+    logger.error(`takeover failed (${code}): ${message}`, { recordingId, channelId });
+    this.#emit({ type: 'fatalError', recordingId, channelId, code, message });
+    this.#registry.finished(entry);
+  }
+
+  /** The takeover spec of a running recording of this node (what another recorder needs to carry it on). */
+  takeoverSpec(recordingId: string): RecordingSpec | undefined {
+    const entry = this.#registry.entry(recordingId);
+    const recording = entry?.recording;
+    if (!entry || !recording?.active) return undefined;
+    const { manifest } = entry;
+    const segment = manifest.segment ?? 0;
+    return {
+      version: 1,
+      recordingId,
+      channelId: entry.channelId,
+      config: recording.config,
+      target: manifest.target,
+      keyStem: segment === 0 ? manifest.keyStem : manifest.keyStem.slice(0, -`_seg${segment}`.length),
+      startedBy: entry.startedBy,
+      participants: [...entry.participants],
+    };
+  }
+
+  /** The segment this node records of the recording (0 unless it took the recording over). */
+  segmentOf(recordingId: string): number {
+    return this.#relayed.get(recordingId) ?? this.#registry.entry(recordingId)?.manifest.segment ?? 0;
+  }
+
+  /** Where the events of segments whose recording moved on go (cluster mode). */
+  setSegmentRelay(relay: SegmentRelay): void {
+    this.#relay = relay;
+  }
+
+  /**
+   * Another node took over a recording this node was recording (this node was cut off and declared
+   * dead): its recorder stops, its files are delivered as its segment, and what becomes of them goes
+   * to the owner; the recording is the owner's to tell of from now on.
+   */
+  async supersede(recordingId: string): Promise<void> {
+    const entry = this.#registry.entry(recordingId);
+    if (!entry || this.#relayed.has(recordingId)) return;
+    this.#relayed.set(recordingId, entry.manifest.segment ?? 0);
+    logger.warn('supersede() | another recorder node carries the recording on: this segment ends here', { recordingId });
+    if (entry.recording?.active) await entry.recording.stop('taken over by another recorder node');
+    await entry.handedOff;
+    this.#registry.remove(recordingId);
+    this.eventLog.forget(recordingId);
+  }
+
+  /**
+   * An event of a segment another node recorded of one of this node's recordings (SegmentRelay):
+   * numbered here like this node's own.
+   */
+  takeRelayedEvent(event: RecordingEventBody): void {
+    if (!RELAYED_EVENT_TYPES.has(event.type) || !this.eventLog.has(event.recordingId)) return;
+    this.#emit(event);
+  }
+
+  /** The files of a segment another node recorded of one of this node's recordings: listed with the recording's. */
+  takeSegmentFiles(recordingId: string, segment: number, files: SegmentFile[]): boolean {
+    return this.#registry.addSegmentFiles(recordingId, segment, files);
   }
 
   /**
@@ -310,14 +467,31 @@ export class RecordingEngine {
     return this.#registry.held();
   }
 
-  /** See recoverInterruptedRecordings (RecordingRecovery.ts). */
-  recoverInterrupted(): Promise<number> {
+  /**
+   * See recoverInterruptedRecordings (RecordingRecovery.ts). `takenOver`: whether another node carries
+   * the recording on (cluster mode); such a segment is delivered for its owner, not ended here.
+   */
+  recoverInterrupted(takenOver?: (manifest: RecordingManifest) => Promise<boolean>): Promise<number> {
     return recoverInterruptedRecordings({
       workDir: this.#options.workDir,
       registry: this.#registry,
       delivery: this.#delivery,
       log: this.eventLog,
       emit: (event) => this.#emit(event),
+      ...(takenOver
+        ? {
+            takenOver: async (manifest) => {
+              if (!(await takenOver(manifest))) return false;
+              this.#relayed.set(manifest.recordingId, manifest.segment ?? 0);
+              this.eventLog.forget(manifest.recordingId);
+              return true;
+            },
+            delivered: (entry, files) => {
+              this.#relaySegmentFiles(entry, files);
+              this.#registry.remove(entry.recordingId);
+            },
+          }
+        : {}),
     });
   }
 
@@ -331,14 +505,29 @@ export class RecordingEngine {
     this.#registry.close();
   }
 
-  /** The one place events are emitted: appended once to the log, which fans them out. */
+  /**
+   * The one place events are emitted: appended once to the log, which fans them out; those of a
+   * segment whose recording another node owns now go to that owner.
+   */
   #emit(event: RecordingEventBody): void {
-    this.eventLog.append(event);
+    const segment = this.#relayed.get(event.recordingId);
+    if (segment === undefined) this.eventLog.append(event);
+    else if (RELAYED_EVENT_TYPES.has(event.type)) this.#relay?.events(event.recordingId, segment, event);
   }
 
   #handOff(entry: RecordingEntry, files: RecordedFile[], options: { compact: boolean }, releaseSecret: () => void): void {
-    entry.handedOff = this.#delivery.deliver(entry, files, options).finally(releaseSecret);
+    entry.handedOff = this.#delivery
+      .deliver(entry, files, options)
+      .then(() => this.#relaySegmentFiles(entry, files))
+      .finally(releaseSecret);
     void entry.handedOff.then(() => this.#registry.finished(entry));
+  }
+
+  /** A segment of a recording another node owns now: its owner lists its files (on the recording's timeline). */
+  #relaySegmentFiles(entry: RecordingEntry, files: RecordedFile[]): void {
+    const segment = this.#relayed.get(entry.recordingId);
+    if (segment === undefined) return;
+    this.#relay?.files(entry.recordingId, segment, segmentFilesOf(entry.manifest, files));
   }
 
   /** The manifest follows what a recovery would need: the recorder's start time, who was recorded. */
@@ -352,4 +541,16 @@ export class RecordingEngine {
       logger.warn(`manifest not updated: ${String(error)}`, { recordingId: entry.recordingId });
     }
   }
+}
+
+/** A segment's files with their offsets on the recording's timeline (from segment 0's start). */
+export function segmentFilesOf(manifest: RecordingManifest, files: readonly RecordedFile[]): SegmentFile[] {
+  const shift = manifest.timelineStartedAt ? Date.parse(manifest.startedAt) - Date.parse(manifest.timelineStartedAt) : 0;
+  return objectKeysOf(manifest.keyStem, files).map(({ objectKey, file }) => ({
+    objectKey,
+    kind: file.kind,
+    ...(file.uid ? { uid: file.uid } : {}),
+    startOffsetMs: Math.max(0, Math.round(file.startOffsetMs + shift)),
+    ...(file.durationMs !== undefined ? { durationMs: file.durationMs } : {}),
+  }));
 }

@@ -126,6 +126,23 @@ export class RecordingEventLog extends TypedEmitter<RecordingEventLogEvents> {
     return true;
   }
 
+  /**
+   * Takes on a recording another node numbered so far (it took the recording over): its `history`
+   * as this node had mirrored it, and the numbering going on after `lastSeq`, the cluster's last.
+   * Nothing is emitted: those events were told already.
+   */
+  continueAfter(recordingId: string, lastSeq: number, channelId: string, history: readonly RecordingEventEntry[]): void {
+    if (this.#closed) return;
+    const log = this.#touch(recordingId, channelId);
+    for (const entry of history) if (entry.seq >= log.nextSeq && entry.seq <= lastSeq) this.#store(log, entry);
+    log.nextSeq = Math.max(log.nextSeq, lastSeq + 1);
+  }
+
+  /** Drops a recording's log (another node tells of the recording now). */
+  forget(recordingId: string): void {
+    if (this.#logs.has(recordingId)) this.#forget(recordingId);
+  }
+
   /** The recording's log, made the most recently active (created, dropping the least active, if new). */
   #touch(recordingId: string, channelId: string | undefined): Log {
     let log = this.#logs.get(recordingId);

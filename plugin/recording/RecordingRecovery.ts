@@ -5,7 +5,9 @@ import { recordedFilesOnDisk } from './recorder/filesOnDisk';
 import { readLeftoverManifests } from './recordingManifest';
 import type { RecordingDelivery } from './RecordingDelivery';
 import type { RecordingEventLog } from './RecordingEventLog';
-import { newRecordingEntry, type RecordingRegistry } from './RecordingRegistry';
+import type { RecordedFile } from './recorder/protocol';
+import type { RecordingManifest } from './recordingManifest';
+import { newRecordingEntry, type RecordingEntry, type RecordingRegistry } from './RecordingRegistry';
 
 const logger = new Logger('RecordingRecovery');
 
@@ -16,6 +18,13 @@ export interface RecordingRecoveryOptions {
   delivery: RecordingDelivery;
   log: RecordingEventLog;
   emit(event: RecordingEventBody): void;
+  /**
+   * Cluster mode: whether another recorder node carried the recording on while this one was dead.
+   * Then this segment is delivered as it is, for its owner, and not ended here (no fatalError).
+   */
+  takenOver?(manifest: RecordingManifest): Promise<boolean>;
+  /** Called once a taken-over segment's files are in the upload queue. */
+  delivered?(entry: RecordingEntry, files: RecordedFile[]): void;
 }
 
 /**
@@ -24,11 +33,20 @@ export interface RecordingRecoveryOptions {
  * (fatalError RecorderFailed, unless it had already stopped), and its files, as the recorder left
  * them, are queued for upload under the keys the manifest names. Returns how many.
  */
-export async function recoverInterruptedRecordings({ workDir, registry, delivery, log, emit }: RecordingRecoveryOptions): Promise<number> {
+export async function recoverInterruptedRecordings({ workDir, registry, delivery, log, emit, takenOver, delivered }: RecordingRecoveryOptions): Promise<number> {
   const manifests = readLeftoverManifests(workDir).filter((manifest) => !registry.entry(manifest.recordingId));
   for (const manifest of manifests) {
     const { recordingId, channelId } = manifest;
     const files = recordedFilesOnDisk(manifest.job);
+    if (await takenOver?.(manifest).catch(() => false)) {
+      const entry = newRecordingEntry({ recordingId, channelId, mode: manifest.job.mode, recoveredPhase: 'stopped', manifest, startedBy: manifest.startedBy ?? 'unknown', participants: manifest.participants ?? [] });
+      registry.add(entry);
+      logger.warn(`recover() | segment ${manifest.segment ?? 0} interrupted by a server stop, the recording went on elsewhere: queueing ${files.length} file(s)`, { recordingId, channelId });
+      entry.handedOff = delivery.deliver(entry, files, { compact: false });
+      await entry.handedOff;
+      delivered?.(entry, files);
+      continue;
+    }
     // Killed after the recording had already ended (while its files went to the queue): its end is logged.
     const ended = [...log.since(recordingId).entries].reverse().find(isFinalRecordingEvent);
     const entry = newRecordingEntry({

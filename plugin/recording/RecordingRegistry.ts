@@ -9,6 +9,7 @@ import type { RecordingManifest } from './recordingManifest';
 import { recordingCostOf } from './cluster/recordingCost';
 import { mintRecordingId } from './recordingKeys';
 import type { RecordingArchive } from './RecordingArchive';
+import type { SegmentFile } from './RecordingEngine';
 
 const logger = new Logger('RecordingRegistry');
 
@@ -28,7 +29,13 @@ export interface RecordingStatus {
   startedBy: string;
   /** uids whose streams went to the recorder at any time during the recording. */
   participants: string[];
-  files: Array<{ objectKey: string; kind: RecordedFile['kind']; uid?: string; startOffsetMs: number }>;
+  /**
+   * Every file; `segment` on the files of a recording that moved to another recorder node when its
+   * node died (segment 0 as it started, 1 on the next node …), offsets all from `startedAt`.
+   */
+  files: Array<{ objectKey: string; kind: RecordedFile['kind']; uid?: string; startOffsetMs: number; segment?: number; durationMs?: number }>;
+  /** The segment this node records, when it carries on a recording another recorder node started. */
+  segment?: number;
   uploads: UploadJobStatus[];
 }
 
@@ -54,6 +61,8 @@ export interface RecordingEntry {
   handedOff?: Promise<void>;
   /** Release(false): files of this recording are queued held (kept in backup, not uploaded). */
   uploadsHeld: boolean;
+  /** Files of the recording's other segments, recorded on other nodes (their owner told them). */
+  segmentFiles: Map<number, SegmentFile[]>;
 }
 
 /** A new entry: what the recording is, with empty delivery bookkeeping (no files keyed yet, no progress). */
@@ -61,7 +70,7 @@ export function newRecordingEntry(
   what: Pick<RecordingEntry, 'recordingId' | 'channelId' | 'mode' | 'manifest' | 'startedBy'> & Partial<Pick<RecordingEntry, 'recording' | 'recoveredPhase'>> & { participants?: Iterable<string> },
 ): RecordingEntry {
   const { participants = [], ...rest } = what;
-  return { ...rest, participants: new Set(participants), objectKeys: new Map(), percents: new Map(), progress: 0, uploadsHeld: false };
+  return { ...rest, participants: new Set(participants), objectKeys: new Map(), percents: new Map(), progress: 0, uploadsHeld: false, segmentFiles: new Map() };
 }
 
 export interface RecordingRegistryOptions {
@@ -123,6 +132,26 @@ export class RecordingRegistry {
 
   add(entry: RecordingEntry): void {
     this.#entries.set(entry.recordingId, entry);
+  }
+
+  /** Forgets an entry at once, unarchived (a segment whose recording another node owns). */
+  remove(recordingId: string): void {
+    clearTimeout(this.#forgetTimers.get(recordingId));
+    this.#forgetTimers.delete(recordingId);
+    this.#entries.delete(recordingId);
+  }
+
+  /** Lists another segment's files with the recording (in memory, else in its archived status); false when unknown. */
+  addSegmentFiles(recordingId: string, segment: number, files: SegmentFile[]): boolean {
+    const entry = this.#entries.get(recordingId);
+    if (entry) {
+      entry.segmentFiles.set(segment, files);
+      return true;
+    }
+    const archived = this.#options.archive.load(recordingId);
+    if (!archived) return false;
+    const others = archived.files.filter((file) => file.segment !== segment);
+    return this.#options.archive.save({ ...archived, files: sortByTimeline([...others, ...files.map((file) => ({ ...file, segment }))]) });
   }
 
   /** The entry in memory (live, or finished and not yet forgotten). */
@@ -224,21 +253,34 @@ function latestUploads(archived: readonly UploadJobStatus[] | undefined, live: r
 }
 
 function statusOf(entry: RecordingEntry): Omit<RecordingStatus, 'uploads'> {
-  const { recording } = entry;
+  const { recording, manifest } = entry;
+  const startedAt = recording ? new Date(recording.startedAt).toISOString() : manifest.startedAt;
+  const segment = manifest.segment ?? 0;
+  const segmented = segment > 0 || entry.segmentFiles.size > 0;
+  // A later segment's offsets count from segment 0's start, the recording's one timeline.
+  const shift = manifest.timelineStartedAt ? Date.parse(startedAt) - Date.parse(manifest.timelineStartedAt) : 0;
+  const own = [...entry.objectKeys.values()].map(({ objectKey, file }) => ({
+    objectKey,
+    kind: file.kind,
+    ...(file.uid ? { uid: file.uid } : {}),
+    startOffsetMs: Math.max(0, Math.round(file.startOffsetMs + shift)),
+    ...(segmented ? { segment } : {}),
+  }));
+  const others = [...entry.segmentFiles.entries()].flatMap(([other, files]) => files.map((file) => ({ ...file, segment: other })));
   return {
     recordingId: entry.recordingId,
     channelId: entry.channelId,
     phase: recording?.phase ?? entry.recoveredPhase ?? 'failed',
     ...(recording ? {} : { recovered: true as const }),
     mode: entry.mode,
-    startedAt: recording ? new Date(recording.startedAt).toISOString() : entry.manifest.startedAt,
+    startedAt: manifest.timelineStartedAt ?? startedAt,
     startedBy: entry.startedBy,
     participants: [...entry.participants],
-    files: [...entry.objectKeys.values()].map(({ objectKey, file }) => ({
-      objectKey,
-      kind: file.kind,
-      ...(file.uid ? { uid: file.uid } : {}),
-      startOffsetMs: file.startOffsetMs,
-    })),
+    files: segmented ? sortByTimeline([...own, ...others]) : own,
+    ...(segment > 0 ? { segment } : {}),
   };
+}
+
+function sortByTimeline<T extends { segment?: number; startOffsetMs: number }>(files: T[]): T[] {
+  return files.sort((a, b) => (a.segment ?? 0) - (b.segment ?? 0) || a.startOffsetMs - b.startOffsetMs);
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { MEDIA_LINK_PATH } from '../../signaling/schemas/mediaLink';
 import { ApiAuthenticator, apiSecretOf } from '../../server/http/basicAuth';
 import { registerSecret } from '../../server/logger';
-import type { PluginContext } from '../../server/plugins/contract';
+import type { ClusterHandle, PluginContext } from '../../server/plugins/contract';
 import { maxPayloadFor, socketLimits } from '../../server/socketLimits';
 import { BackendControl, type BackendControlOptions } from './api/BackendControl';
 import { UploadManager, UploadManagerOptions } from '../storage/UploadManager';
@@ -14,7 +14,9 @@ import { recorderCapacity } from './cluster/recordingCost';
 import { MediaLinkServer } from './media/MediaLinkServer';
 import { ChannelMediaResolver } from './media/ChannelMediaResolver';
 import { RemoteChannelMedia } from './media/RemoteChannelMedia';
-import { FollowedChannelMedia } from './media/FollowedChannelMedia';
+import { FollowedChannelMedia, type FollowedChannelMediaOptions } from './media/FollowedChannelMedia';
+import type { ChannelMedia } from './media/ChannelMedia';
+import { LocalChannelMedia } from './media/LocalChannelMedia';
 import { RecorderPlacement } from './cluster/RecorderPlacement';
 import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
@@ -55,7 +57,13 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     ...(overrides.recorder ? { recorderOptions: overrides.recorder } : {}),
     eventLog: { dir: path.join(recording.stateDir, 'events'), ...overrides.eventLog },
   });
-  const cluster = context.cluster ? new ClusterRecordings(context.cluster, engine, { retainFinishedMs: recording.retainFinishedMs }) : undefined;
+  const cluster = context.cluster
+    ? new ClusterRecordings(context.cluster, engine, {
+        retainFinishedMs: recording.retainFinishedMs,
+        credentials: clusterCredentials(context),
+        media: (channelId) => resumeChannelMedia(context, channelId),
+      })
+    : undefined;
   if (context.cluster) reportRecorderLoad(context.cluster, engine);
   const backend = context.config.api.enabled
     ? new BackendControl(context, engine, overrides.backend, cluster, channelMediaResolver(context))
@@ -72,8 +80,37 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
   });
   // What the cluster said of this node's recordings while it was down comes first: recovery ends only the rest.
   await cluster?.start();
-  await engine.recoverInterrupted();
+  await engine.recoverInterrupted(cluster ? (manifest) => cluster.takenOver(manifest) : undefined);
   return plugin;
+}
+
+/** The HTTP API's credentials, which every node of a cluster shares (media links, recorder calls, specs, relays). */
+function clusterCredentials(context: PluginContext): { appId: string; secret: string } {
+  return { appId: context.config.auth.appId, secret: apiSecretOf(context.config, context.authSecret) };
+}
+
+/** How a recording here follows a channel on another node across that node's death (FollowedChannelMedia). */
+function followOptions(context: PluginContext, cluster: ClusterHandle, channelId: string): FollowedChannelMediaOptions {
+  const credentials = clusterCredentials(context);
+  return {
+    channelId,
+    recorderIp: cluster.rtpAddress,
+    connect: (url, create) => RemoteChannelMedia.connect({ url, channelId, credentials, nodeId: cluster.nodeId, create }),
+    owner: async (id) => (await cluster.channelOwner(id))?.publicUrl,
+  };
+}
+
+/**
+ * The channel's media for a segment this node carries on after the recording's node died: its own
+ * router when the channel lives here, else a followed link to wherever it lives — or, while it
+ * lives nowhere (its peers are rejoining), waited for.
+ */
+async function resumeChannelMedia(context: PluginContext, channelId: string): Promise<ChannelMedia> {
+  const cluster = context.cluster!;
+  const owner = await cluster.channelOwner(channelId).catch(() => undefined);
+  const local = owner?.nodeId === cluster.nodeId ? context.findChannel(channelId) : undefined;
+  if (local) return new LocalChannelMedia(local);
+  return FollowedChannelMedia.resume(owner?.publicUrl, followOptions(context, cluster, channelId));
 }
 
 /**
@@ -82,10 +119,9 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
  * its recorders bound to cluster.rtpAddress.
  */
 function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
-  const { cluster, config } = context;
+  const { cluster } = context;
   if (!cluster) return new ChannelMediaResolver(context);
   const placement = new RecorderPlacement(cluster);
-  const credentials = { appId: config.auth.appId, secret: apiSecretOf(config, context.authSecret) };
   return new ChannelMediaResolver(context, {
     nodeId: cluster.nodeId,
     pickRecorder: async ({ cost, preferredUrl }) => {
@@ -94,13 +130,7 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
     },
     ...(cluster.roles.includes('recorder')
       ? {
-          openRemote: (channelId: string, ownerUrl: string) =>
-            FollowedChannelMedia.open(ownerUrl, {
-              channelId,
-              recorderIp: cluster.rtpAddress,
-              connect: (url, create) => RemoteChannelMedia.connect({ url, channelId, credentials, nodeId: cluster.nodeId, create }),
-              owner: async (id) => (await cluster.channelOwner(id))?.publicUrl,
-            }),
+          openRemote: (channelId: string, ownerUrl: string) => FollowedChannelMedia.open(ownerUrl, followOptions(context, cluster, channelId)),
         }
       : {}),
   });

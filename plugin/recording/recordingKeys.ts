@@ -25,8 +25,16 @@ export function objectKeyStem(fileName: string | undefined, channelId: string, r
   return `${stem}_${stamp}_${uniquePart}`;
 }
 
-/** The longest key a file of the recording can get: checked at start, before anything records. */
-export const LONGEST_FILE_SUFFIX = '/recording_in9999.webm';
+/**
+ * The key stem of a recording's segment n: segment 0 (the recording as it started) keeps the stem,
+ * a segment recorded after a recorder node's death gets `_seg<n>`, so no segment overwrites another.
+ */
+export function segmentKeyStem(keyStem: string, segment: number): string {
+  return segment === 0 ? keyStem : `${keyStem}_seg${segment}`;
+}
+
+/** The longest key a file of the recording can get (a later segment's included): checked at start, before anything records. */
+export const LONGEST_FILE_SUFFIX = '_seg99/recording_in9999.webm';
 
 /** A composite recording is one file named after the stem; other files go under it as a folder. */
 export function objectKeysOf(keyStem: string, files: readonly RecordedFile[]): Array<{ objectKey: string; file: RecordedFile }> {

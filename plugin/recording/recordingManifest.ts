@@ -21,6 +21,10 @@ export interface RecordingManifest {
   startedBy?: string;
   /** uids recorded so far: what a recovered recording lists. */
   participants?: string[];
+  /** Present when this node carries on a recording another recorder node started (1, 2, …). */
+  segment?: number;
+  /** With a segment: when segment 0's recorder started (the recording's timeline). */
+  timelineStartedAt?: string;
 }
 
 const MANIFEST_NAME = 'recording.manifest.json';

@@ -57,8 +57,8 @@ export type NodeRegistryOptions = {
 };
 
 export type NodeRegistryEvents = {
-  /** A live node this registry had seen is gone (stopped heartbeating, or left). */
-  nodeDown: [nodeId: string];
+  /** A live node this registry had seen is gone (stopped heartbeating, or left); `lastSeen`: its last heartbeat as read then. */
+  nodeDown: [nodeId: string, lastSeen: NodeInfo];
   /** Another node this registry had not seen alive is live. */
   nodeUp: [node: NodeInfo];
 };
@@ -215,10 +215,10 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
       // Redis just came back: nodes not seen yet keep their place until they had time to re-register.
       for (const [nodeId, node] of this.#known) if (!now.has(nodeId)) now.set(nodeId, node);
     } else {
-      for (const nodeId of this.#known.keys()) {
+      for (const [nodeId, lastSeen] of this.#known) {
         if (now.has(nodeId) || nodeId === this.nodeId) continue;
         this.#logger.warn('node down', { downNodeId: nodeId });
-        this.safeEmit('nodeDown', nodeId);
+        this.safeEmit('nodeDown', nodeId, lastSeen);
       }
     }
     this.#known = now;

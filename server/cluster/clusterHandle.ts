@@ -10,7 +10,7 @@ export function clusterHandle(member: ClusterMember): ClusterHandle {
     keyPrefix: member.keys.prefix,
     eventStreamKey: member.keys.events,
     liveNodes: () => member.registry.list(),
-    onNodeDown: (listener) => void member.registry.on('nodeDown', listener),
+    onNodeDown: (listener) => void member.registry.on('nodeDown', (nodeId, lastSeen) => listener(nodeId, lastSeen.seenAt)),
     consumeEvents: () => member.consumeEvents(),
     channelOwner: async (channelId) => {
       const lease = await member.leases.lookup(channelId);

@@ -117,8 +117,11 @@ export interface ClusterHandle {
   readonly eventStreamKey: string;
   /** The live nodes, this one included. Rejects with CLUSTER_UNAVAILABLE. */
   liveNodes(): Promise<NodeInfo[]>;
-  /** A node this one had seen alive stopped heartbeating (within nodeTimeoutMs + 2 s of its end). */
-  onNodeDown(listener: (nodeId: string) => void): void;
+  /**
+   * A node this one had seen alive stopped heartbeating (within nodeTimeoutMs + 2 s of its end);
+   * `lastSeenAt`: its last heartbeat (ms since the epoch, its clock).
+   */
+  onNodeDown(listener: (nodeId: string, lastSeenAt: number) => void): void;
   /** The node a channel lives on now (its active lease); undefined while none does. Rejects with CLUSTER_UNAVAILABLE. */
   channelOwner(channelId: string): Promise<{ nodeId: string; publicUrl: string } | undefined>;
   /** A reader of the event stream from now on, on a connection of its own, closed with the node. */

@@ -23,6 +23,8 @@ const KnownChannel = Type.Optional(ChannelId);
 const Code = RecordingErrorCodeSchema;
 const Message = Type.String({ description: 'What happened, for people' });
 const FileName = Type.String({ description: 'The stored object key' });
+const Segment = Type.Integer({ minimum: 1, description: 'recorderFailure after a recorder node died: the segment the recording goes on in, on another node' });
+const GapMs = Type.Integer({ minimum: 0, description: 'recorderFailure with a segment: at most this much media is missing between the two segments (ms)' });
 const Progress = Type.Integer({ minimum: 0, maximum: 100, description: "Percent uploaded, the mean over the recording's files; never goes back" });
 
 function variant<T extends string, P extends TProperties>(type: T, fields: P, description: string) {
@@ -34,7 +36,11 @@ export const RecordingEventSchema = Type.Union(
     variant('connecting', { channelId: ChannelId }, 'The recorder is being set up (onRecordingConnecting)'),
     variant('started', { channelId: ChannelId }, 'The recorder writes the file (onRecordingStarted)'),
     variant('stopped', { channelId: ChannelId, message: Type.Optional(Message) }, 'The recording ended; message: why (onRecordingStopped)'),
-    variant('recorderFailure', { channelId: KnownChannel, code: Code, message: Message }, 'A recoverable recorder problem (onRecorderFailure)'),
+    variant(
+      'recorderFailure',
+      { channelId: KnownChannel, code: Code, message: Message, segment: Type.Optional(Segment), gapMs: Type.Optional(GapMs) },
+      'A recoverable recorder problem (onRecorderFailure); with segment and gapMs: its recorder node died and the recording goes on in that segment on another node',
+    ),
     variant('uploaded', { channelId: KnownChannel, fileName: FileName }, 'A file is in the store (onRecordingUploaded)'),
     variant('backuped', { channelId: KnownChannel, fileName: FileName }, 'A file went to backup; it is re-uploaded later (onRecordingBackuped)'),
     variant('uploadingProgress', { channelId: KnownChannel, progress: Progress, fileName: Type.Optional(FileName) }, 'Upload progress (onRecordingUploadingProgress)'),
@@ -65,12 +71,14 @@ export const RecordingEventEntrySchema = Type.Object(
     message: Type.Optional(Message),
     fileName: Type.Optional(FileName),
     progress: Type.Optional(Progress),
+    segment: Type.Optional(Segment),
+    gapMs: Type.Optional(GapMs),
   },
   {
     additionalProperties: false,
     description:
       'One event of one recording, numbered from 1; channelId on every event once known. connecting/started: channelId; stopped: channelId, message (why); recorderFailure, ' +
-      'uploaderFailure: code, message; uploaded, backuped: fileName; uploadingProgress: progress (and fileName); fatalError: channelId, code, message',
+      'uploaderFailure: code, message (recorderFailure also segment, gapMs when the recording moved to another recorder node); uploaded, backuped: fileName; uploadingProgress: progress (and fileName); fatalError: channelId, code, message',
   },
 );
 export type RecordingEventEntry = Static<typeof RecordingEventEntrySchema>;

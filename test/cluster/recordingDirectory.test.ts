@@ -82,11 +82,11 @@ if (redis) {
     const handle = await nodeHandle(t, redis.url, keys, 'node-a');
     const directory = new RecordingDirectory(handle, { retainFinishedMs: RETAIN_FINISHED_MS });
 
-    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), true, 'seq 1 published');
-    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), false, 'seq 1 again: a repeat, false');
-    t.equal(await directory.publish(event('rec-1', 2), view('rec-1', 'running', 2)), true, 'seq 2 published');
-    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), false, 'seq 1 after seq 2: older, false');
-    t.equal(await directory.publish(event('rec-1', 2), view('rec-1', 'running', 2)), false, 'seq 2 again: false');
+    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), 'published', 'seq 1 published');
+    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), 'repeat', 'seq 1 again: a repeat');
+    t.equal(await directory.publish(event('rec-1', 2), view('rec-1', 'running', 2)), 'published', 'seq 2 published');
+    t.equal(await directory.publish(event('rec-1', 1, 'connecting'), view('rec-1', 'starting', 1)), 'repeat', 'seq 1 after seq 2: older, a repeat');
+    t.equal(await directory.publish(event('rec-1', 2), view('rec-1', 'running', 2)), 'repeat', 'seq 2 again: a repeat');
 
     const stream = await streamEvents(handle);
     t.same(
@@ -128,7 +128,7 @@ if (redis) {
     const before = (await streamEvents(reader)).length;
 
     const racers = await Promise.all(['node-x', 'node-y', 'node-z'].map(async (nodeId) => new RecordingDirectory(await nodeHandle(t, redis.url, keys, nodeId), { retainFinishedMs: 60_000 })));
-    const answers = await Promise.all(racers.map((racer) => racer.failNode('node-dead')));
+    const answers = await Promise.all(racers.map((racer) => racer.failNode('node-dead', { takeover: true })));
     const winners = answers.filter((events) => events.length > 0);
     t.equal(winners.length, 1, `exactly one call declared them (${answers.map((events) => events.length).join(',')} events)`);
     const declared = [...(winners[0] ?? [])].sort((a, b) => a.recordingId.localeCompare(b.recordingId));
@@ -159,7 +159,7 @@ if (redis) {
       ],
       'the stream got exactly one fatalError per recording, nothing else',
     );
-    t.same((await racers[0]!.failNode('node-dead')).length, 0, 'a later call declares nothing more');
+    t.same((await racers[0]!.failNode('node-dead', { takeover: true })).length, 0, 'a later call declares nothing more');
     t.equal((await streamEvents(reader)).length, before + 2, '… and publishes nothing');
 
     const lost = (await racers[1]!.lostEventsOf('node-dead')).sort((a, b) => a.recordingId.localeCompare(b.recordingId));
@@ -167,11 +167,65 @@ if (redis) {
     t.same(await racers[1]!.lostEventsOf('node-live'), [], 'none for the live node');
 
     // The dead node is back: its recovery numbers on after the fatalError and finishes the recording.
-    t.equal(await dead.publish({ type: 'uploaded', recordingId: 'rec-running', channelId: 'ch-rec-running', fileName: 'f.mp4', seq: 3, at: new Date().toISOString() }, view('rec-running', 'failed', 3)), false, "the recovered node's event numbered as the fatalError: dropped");
-    t.equal(await dead.publish({ type: 'uploaded', recordingId: 'rec-running', channelId: 'ch-rec-running', fileName: 'f.mp4', seq: 4, at: new Date().toISOString() }, view('rec-running', 'failed', 4)), true, 'its next event is published');
+    t.equal(await dead.publish({ type: 'uploaded', recordingId: 'rec-running', channelId: 'ch-rec-running', fileName: 'f.mp4', seq: 3, at: new Date().toISOString() }, view('rec-running', 'failed', 3)), 'repeat', "the recovered node's event numbered as the fatalError: dropped");
+    t.equal(await dead.publish({ type: 'uploaded', recordingId: 'rec-running', channelId: 'ch-rec-running', fileName: 'f.mp4', seq: 4, at: new Date().toISOString() }, view('rec-running', 'failed', 4)), 'published', 'its next event is published');
     t.match(await dead.get('rec-running'), { phase: 'failed', lastSeq: 4 }, 'the entry follows it');
     t.same((await dead.lostEventsOf('node-dead')).map((entry) => entry.recordingId), ['rec-stopping'], 'the finished recording left the active set; the other is still there');
-    t.same(await racers[2]!.failNode('node-dead'), [], 'the node dying again declares nothing twice');
+    t.same(await racers[2]!.failNode('node-dead', { takeover: true }), [], 'the node dying again declares nothing twice');
+  });
+
+  t.test("takeover: a dead node's running recordings with a spec become orphans; of 3 racing recorders one claims each, the dead node's later publishes are refused; an unclaimed orphan fails once", async (t) => {
+    const keys = testKeys();
+    const dead = new RecordingDirectory(await nodeHandle(t, redis.url, keys, 'node-dead'), { retainFinishedMs: 60_000 });
+    const sealed = (recordingId: string): string => `s1.${recordingId}.sealed-spec`;
+    for (const recordingId of ['rec-claimed', 'rec-unclaimed']) {
+      for (let seq = 1; seq <= 2; seq++) {
+        await dead.publish(event(recordingId, seq, seq === 1 ? 'connecting' : 'started'), view(recordingId, seq === 1 ? 'starting' : 'running', seq), seq === 2 ? { spec: sealed(recordingId) } : {});
+      }
+    }
+    await record(dead, 'rec-nospec', 2, 'running');
+    const reader = await nodeHandle(t, redis.url, keys, 'reader');
+    const before = (await streamEvents(reader)).length;
+    const racers = await Promise.all(['node-x', 'node-y', 'node-z'].map(async (nodeId) => new RecordingDirectory(await nodeHandle(t, redis.url, keys, nodeId), { retainFinishedMs: 60_000 })));
+
+    const declared = (await Promise.all(racers.map((racer) => racer.failNode('node-dead', { takeover: true })))).flat();
+    t.same(declared.map((entry) => entry.recordingId), ['rec-nospec'], 'only the recording without a spec is declared failed');
+    t.same((await racers[0]!.orphansOf('node-dead')).map((entry) => [entry.recordingId, entry.orphaned, entry.phase]).sort(), [['rec-claimed', 'node-dead', 'running'], ['rec-unclaimed', 'node-dead', 'running']], 'the two with a spec are orphans of the dead node, still running');
+    t.equal(await racers[0]!.claimable('rec-claimed'), sealed('rec-claimed'), 'an orphan offers its sealed spec');
+
+    const claims = await Promise.all(racers.map((racer) => racer.claim('rec-claimed', 'node-dead')));
+    const won = claims.flatMap((claim, index) => (claim ? [{ claim, index }] : []));
+    t.equal(won.length, 1, 'exactly one racer claimed it');
+    const winner = racers[won[0]!.index]!;
+    t.match(won[0]!.claim, { segment: 1, lastSeq: 2, spec: sealed('rec-claimed'), view: { recordingId: 'rec-claimed', startedAt: '2026-01-01T00:00:00.000Z' } }, 'the claim: segment 1, numbering on after seq 2, the spec and the last view');
+    const nodeIds = ['node-x', 'node-y', 'node-z'];
+    t.match(await winner.get('rec-claimed'), { nodeId: nodeIds[won[0]!.index], segment: 1, phase: 'running' }, 'the entry names the claimer, segment 1');
+    t.notOk((await winner.get('rec-claimed'))?.orphaned, 'no longer an orphan');
+    t.equal(await racers[(won[0]!.index + 1) % 3]!.claim('rec-claimed', 'node-dead'), undefined, 'a later claim gets nothing');
+
+    t.equal(
+      await dead.publish(event('rec-claimed', 3, 'stopped'), view('rec-claimed', 'stopped', 3)),
+      'superseded',
+      'the dead node, back (or cut off and still recording), cannot publish into segment 0 any more',
+    );
+    t.equal(await winner.publish(event('rec-claimed', 3), view('rec-claimed', 'running', 3), { segment: 1, spec: sealed('rec-claimed') }), 'published', "the claimer's event numbered on (seq 3) is published");
+    t.match(await winner.get('rec-claimed'), { lastSeq: 3, phase: 'running', nodeId: nodeIds[won[0]!.index] }, '… and the entry stays the claimer’s');
+    t.equal(await racers[0]!.failOrphan('rec-claimed', 'node-dead', 'nobody'), undefined, 'a claimed orphan cannot be failed');
+
+    const failed = await Promise.all([racers[0]!.failOrphan('rec-unclaimed', 'node-dead', 'no room'), racers[1]!.failOrphan('rec-unclaimed', 'node-dead', 'no room')]);
+    const fatal = failed.filter((entry) => entry !== undefined);
+    t.equal(fatal.length, 1, 'the unclaimed orphan is failed once by two racing nodes');
+    t.match(fatal[0], { type: 'fatalError', recordingId: 'rec-unclaimed', seq: 3, nodeId: 'node-dead', code: RecordingErrorCode.RecorderFailed, message: /no room/ }, 'its fatalError, numbered lastSeq + 1');
+    t.match(await racers[2]!.get('rec-unclaimed'), { phase: 'failed', lost: true }, 'failed and lost');
+    t.equal(await racers[2]!.claim('rec-unclaimed', 'node-dead'), undefined, 'and it can no longer be claimed');
+    t.equal(await racers[2]!.claimable('rec-unclaimed'), undefined, 'its spec is gone from Redis');
+    t.same((await racers[2]!.lostEventsOf('node-dead')).map((entry) => entry.recordingId).sort(), ['rec-nospec', 'rec-unclaimed'], 'the dead node will take in the two fatalErrors when it is back, not the claimed one');
+    t.same((await racers[2]!.orphansOf('node-dead')).length, 0, 'no orphans are left');
+
+    const added = (await streamEvents(reader)).slice(before).map((entry) => [entry.type, entry.recordingId, entry.seq]).sort();
+    t.same(added, [['fatalError', 'rec-nospec', 3], ['fatalError', 'rec-unclaimed', 3], ['started', 'rec-claimed', 3]], 'the stream: the two fatalErrors and the claimer’s event, nothing of the superseded publish');
+    t.equal(await racers[0]!.publish(event('rec-claimed', 4, 'stopped'), view('rec-claimed', 'stopped', 4), { segment: 1 }), 'published', 'the claimer stops it');
+    t.equal(await racers[0]!.claimable('rec-claimed'), undefined, 'a finished recording keeps no spec in Redis');
   });
 
   t.test('ClusterEventPublisher: events appended while Redis is down reach the stream in seq order, once each, when it is back', async (t) => {
@@ -183,7 +237,7 @@ if (redis) {
     const publisher = new ClusterEventPublisher(directory, log, (entry) => {
       const phase = entry.type === 'connecting' ? 'starting' : entry.type === 'stopped' ? 'stopped' : 'running';
       phases.set(entry.recordingId, phase);
-      return view(entry.recordingId, phase, entry.seq);
+      return { view: view(entry.recordingId, phase, entry.seq) };
     });
     t.teardown(() => publisher.close());
 
@@ -229,7 +283,7 @@ if (redis) {
     const handle = await nodeHandle(t, redis.url, keys, 'node-a');
     const directory = new RecordingDirectory(handle, { retainFinishedMs: 60_000 });
     const log = new RecordingEventLog();
-    const publisher = new ClusterEventPublisher(directory, log, (entry) => view(entry.recordingId, entry.type === 'connecting' ? 'starting' : 'running', entry.seq));
+    const publisher = new ClusterEventPublisher(directory, log, (entry) => ({ view: view(entry.recordingId, entry.type === 'connecting' ? 'starting' : 'running', entry.seq) }));
     t.teardown(() => {
       redis.thaw();
       publisher.close();

@@ -4,6 +4,7 @@ import { recordingView, type RecordingView } from '../recordingView';
 import type { ChannelMedia } from '../media/ChannelMedia';
 import type { ClusterRecordings } from '../cluster/ClusterRecordings';
 import { CLUSTER_RECORDER_PATH } from '../cluster/RemoteRecorderClient';
+import { SEGMENT_RELAY_PATH, segmentRelayChecker } from '../../../signaling/schemas/segmentRelay';
 import { redirectUrlOf } from '../../../server/cluster/redirect';
 import { forwardRequest, wasForwarded } from '../../../server/http/forwardRequest';
 import type { RecordingEventLog } from '../RecordingEventLog';
@@ -111,6 +112,10 @@ export class RecordingsApi {
       const body = await readJsonBody(request, this.#options.maxBodyBytes);
       return [200, { result: await this.#options.ownerCalls(body.method, body.data) }];
     }
+    if (path === SEGMENT_RELAY_PATH.slice(API_PREFIX.length) && cluster) {
+      allow(method, ['POST']);
+      return [200, this.#takeSegmentRelay(await readJsonBody(request, this.#options.maxBodyBytes))];
+    }
     const match = /^\/recordings\/([A-Za-z0-9_.:-]{1,128})(\/layout|\/stop|\/events|\/resume-uploads)?$/.exec(path);
     if (!match) throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path || '/'}`);
     const recordingId = match[1]!;
@@ -166,6 +171,16 @@ export class RecordingsApi {
       }
     }
     throw new ApiError(404, SignalingErrorCode.NotFound, `no resource ${path}`);
+  }
+
+  /** Another recorder node tells what became of a segment it recorded of one of this node's recordings. */
+  #takeSegmentRelay(raw: unknown): Record<string, never> {
+    const message = parse(segmentRelayChecker, raw);
+    const { engine } = this.#options;
+    if (!engine.known(message.recordingId) && !this.#options.log.has(message.recordingId)) throw notFound(message.recordingId);
+    if ('files' in message) engine.takeSegmentFiles(message.recordingId, message.segment, message.files);
+    else engine.takeRelayedEvent(message.event);
+    return {};
   }
 
   async #start(raw: Record<string, unknown>, placed: boolean): Promise<RecordingView> {

@@ -4,6 +4,13 @@ import type { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLo
 import type { RecordingView } from '../recordingView';
 import type { RecordingDirectory } from './RecordingDirectory';
 
+/** What an event is published with: the view it leaves the recording in, the segment and the sealed spec (while it runs). */
+export interface PublishedState {
+  view: RecordingView;
+  segment?: number;
+  spec?: string;
+}
+
 const logger = new Logger('ClusterEventPublisher');
 
 /** Events waiting for Redis; beyond it the oldest go (the node's own log still has them). */
@@ -19,19 +26,29 @@ const RETRY_DELAY_MS = 500;
 export class ClusterEventPublisher {
   readonly #directory: RecordingDirectory;
   readonly #log: RecordingEventLog;
-  readonly #queue: Array<{ entry: RecordingEventEntry; view: RecordingView }> = [];
+  readonly #queue: Array<{ entry: RecordingEventEntry; state: PublishedState }> = [];
   readonly #onEntry: (entry: RecordingEventEntry) => void;
+  readonly #onSuperseded: (recordingId: string) => void;
   readonly #idleWaiters = new Set<() => void>();
   #running = false;
   #closed = false;
 
-  /** `viewOf` is read when the event is appended: the view the event leaves the recording in. */
-  constructor(directory: RecordingDirectory, log: RecordingEventLog, viewOf: (entry: RecordingEventEntry) => RecordingView | undefined) {
+  /**
+   * `stateOf` is read when the event is appended: what the event leaves the recording in.
+   * `onSuperseded`: the directory refused an event because another node took the recording over.
+   */
+  constructor(
+    directory: RecordingDirectory,
+    log: RecordingEventLog,
+    stateOf: (entry: RecordingEventEntry) => PublishedState | undefined,
+    onSuperseded: (recordingId: string) => void = () => undefined,
+  ) {
     this.#directory = directory;
     this.#log = log;
+    this.#onSuperseded = onSuperseded;
     this.#onEntry = (entry) => {
-      const view = viewOf(entry);
-      if (view) this.#enqueue(entry, view);
+      const state = stateOf(entry);
+      if (state) this.#enqueue(entry, state);
     };
     log.on('appended', this.#onEntry);
   }
@@ -41,14 +58,14 @@ export class ClusterEventPublisher {
    * back empty learns of a recording that has no new event to tell (the directory and every
    * consumer drop it where they had it).
    */
-  republish(recordingId: string, view: RecordingView): void {
+  republish(recordingId: string, state: PublishedState): void {
     const last = this.#log.last(recordingId);
-    if (last) this.#enqueue(last, view);
+    if (last) this.#enqueue(last, state);
   }
 
-  #enqueue(entry: RecordingEventEntry, view: RecordingView): void {
+  #enqueue(entry: RecordingEventEntry, state: PublishedState): void {
     if (this.#closed) return;
-    this.#queue.push({ entry, view });
+    this.#queue.push({ entry, state });
     if (this.#queue.length > MAX_QUEUED) {
       const dropped = this.#queue.shift()!;
       logger.warn(`the cluster misses event #${dropped.entry.seq}: ${MAX_QUEUED} events wait for Redis`, { recordingId: dropped.entry.recordingId });
@@ -82,8 +99,9 @@ export class ClusterEventPublisher {
       while (!this.#closed && this.#queue.length > 0) {
         const head = this.#queue[0]!;
         try {
-          await this.#directory.publish(head.entry, head.view);
+          const outcome = await this.#directory.publish(head.entry, head.state.view, head.state);
           if (this.#queue[0] === head) this.#queue.shift();
+          if (outcome === 'superseded') this.#onSuperseded(head.entry.recordingId);
         } catch (error) {
           logger.debug('publish failed, retrying', { recordingId: head.entry.recordingId, seq: head.entry.seq, error: (error as Error).message });
           await sleep(RETRY_DELAY_MS);

@@ -6,8 +6,14 @@ import { TypedEmitter } from '../../../server/TypedEmitter';
 import type { RecordingEngine } from '../RecordingEngine';
 import { RecordingEventEntry, RecordingEventLog } from '../RecordingEventLog';
 import { recordingView, RecordingView } from '../recordingView';
-import { ClusterEventPublisher } from './ClusterEventPublisher';
+import type { ChannelMedia } from '../media/ChannelMedia';
+import type { ResolvedRecordingConfig } from '../recordingConfig';
+import type { RecordingManifest } from '../recordingManifest';
+import { ClusterEventPublisher, type PublishedState } from './ClusterEventPublisher';
 import { DirectoryEntry, PublishedEvent, RecordingDirectory } from './RecordingDirectory';
+import { RecordingTakeover } from './RecordingTakeover';
+import { sealSpec } from './recordingSpec';
+import { SegmentRelayClient } from './SegmentRelayClient';
 
 const logger = new Logger('ClusterRecordings');
 
@@ -18,6 +24,14 @@ export interface RemoteRecording {
   entry: DirectoryEntry;
   /** The owner's publicUrl while it is alive. */
   url?: string;
+}
+
+export interface ClusterRecordingsOptions {
+  retainFinishedMs: number;
+  /** The HTTP API's credentials every node of the cluster shares: specs are sealed under the secret, relays sent with both. */
+  credentials: { appId: string; secret: string };
+  /** The channel's media for a segment this node carries on (see RecordingTakeover). */
+  media(channelId: string, config: ResolvedRecordingConfig): Promise<ChannelMedia>;
 }
 
 export type ClusterRecordingsEvents = {
@@ -39,26 +53,65 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   readonly #cluster: ClusterHandle;
   readonly #engine: RecordingEngine;
   readonly #publisher: ClusterEventPublisher;
+  readonly #takeover: RecordingTakeover;
+  readonly #relay: SegmentRelayClient;
+  readonly #secret: string;
   #consumer: ClusterEventConsumer | undefined;
   #closed = false;
 
-  constructor(cluster: ClusterHandle, engine: RecordingEngine, options: { retainFinishedMs: number }) {
+  constructor(cluster: ClusterHandle, engine: RecordingEngine, options: ClusterRecordingsOptions) {
     super();
     this.nodeId = cluster.nodeId;
     this.#cluster = cluster;
     this.#engine = engine;
+    this.#secret = options.credentials.secret;
     this.remoteLog.setMaxListeners(0);
     this.directory = new RecordingDirectory(cluster, options);
-    this.#publisher = new ClusterEventPublisher(this.directory, engine.eventLog, (entry) => this.localView(entry.recordingId));
-    cluster.onNodeDown((nodeId) => void this.#declareFailed(nodeId));
+    this.#publisher = new ClusterEventPublisher(
+      this.directory,
+      engine.eventLog,
+      (entry) => this.#publishedState(entry.recordingId),
+      (recordingId) => void engine.supersede(recordingId),
+    );
+    this.#relay = new SegmentRelayClient(cluster, this.directory, options.credentials);
+    engine.setSegmentRelay(this.#relay);
+    this.#takeover = new RecordingTakeover({
+      cluster,
+      directory: this.directory,
+      engine,
+      mirror: this.remoteLog,
+      secret: this.#secret,
+      media: options.media,
+      declaredFailed: (event) => this.safeEmit('declaredFailed', withoutNode(event)),
+    });
+    cluster.onNodeDown((nodeId, lastSeenAt) => void this.#nodeDown(nodeId, lastSeenAt));
     cluster.connection.on('up', () => this.#resync());
+  }
+
+  /** What one of this node's events is published with; a running recording's spec is sealed along for a takeover. */
+  #publishedState(recordingId: string): PublishedState | undefined {
+    const view = this.localView(recordingId);
+    if (!view) return undefined;
+    const spec = view.phase === 'running' ? this.#engine.takeoverSpec(recordingId) : undefined;
+    return { view, segment: this.#engine.segmentOf(recordingId), ...(spec ? { spec: sealSpec(spec, this.#secret) } : {}) };
+  }
+
+  /**
+   * Whether another recorder node carries on a recording this node was recording when it died
+   * (recovery then delivers this node's segment for that owner).
+   */
+  async takenOver(manifest: RecordingManifest): Promise<boolean> {
+    const entry = await this.directory.get(manifest.recordingId);
+    return entry !== undefined && entry.nodeId !== this.nodeId && entry.segment > (manifest.segment ?? 0);
   }
 
   /** Redis is back, maybe empty after a restart: the unfinished recordings of this node are in the directory again. */
   #resync(): void {
     if (this.#closed) return;
     for (const status of this.#engine.list()) {
-      if (ACTIVE_PHASES.has(status.phase)) this.#publisher.republish(status.recordingId, recordingView(this.#engine, status, this.nodeId));
+      if (!ACTIVE_PHASES.has(status.phase)) continue;
+      const state = this.#publishedState(status.recordingId);
+      if (state) this.#publisher.republish(status.recordingId, state);
     }
   }
 
@@ -113,6 +166,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#takeover.close();
     this.#publisher.close();
     await this.#consumer?.close();
     this.remoteLog.close();
@@ -140,9 +194,15 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
     });
   }
 
+  /** A node died: its recordings that cannot be carried on are declared failed, the others taken over. */
+  async #nodeDown(nodeId: string, lastSeenAt: number): Promise<void> {
+    await this.#declareFailed(nodeId);
+    if (!this.#closed) await this.#takeover.nodeDown(nodeId, lastSeenAt);
+  }
+
   async #declareFailed(nodeId: string): Promise<void> {
     try {
-      const events = await this.directory.failNode(nodeId);
+      const events = await this.directory.failNode(nodeId, { takeover: true });
       for (const event of events) {
         logger.warn(`recording declared failed: its node ${nodeId} is down`, { recordingId: event.recordingId });
         this.safeEmit('declaredFailed', withoutNode(event));
@@ -161,7 +221,8 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
 function withLiveness(entry: DirectoryEntry, live: Map<string, NodeInfo>): RemoteRecording {
   const node = live.get(entry.nodeId);
   if (node) return { entry, url: node.publicUrl };
-  if (!ACTIVE_PHASES.has(entry.phase)) return { entry };
+  // Waiting for another recorder node to claim it: still running as far as anyone can tell.
+  if (!ACTIVE_PHASES.has(entry.phase) || entry.orphaned) return { entry };
   return { entry: { ...entry, phase: 'failed', lost: true, view: { ...entry.view, phase: 'failed', nodeLost: true } } };
 }
 

@@ -32,16 +32,24 @@ export class RecorderPlacement {
   }
 }
 
+/** The recorder nodes, the most free first (on a tie this node, then by id): the order placement tries them in. */
+export function rankRecorderNodes(nodes: readonly NodeInfo[], selfNodeId: string): NodeInfo[] {
+  const recorders = nodes.filter((node) => node.roles.includes('recorder') && node.load.recorder);
+  return recorders.sort((a, b) => freeUnits(b) - freeUnits(a) || rank(a, selfNodeId) - rank(b, selfNodeId) || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+}
+
+export function freeUnits(node: NodeInfo): number {
+  return node.load.recorder ? node.load.recorder.capacity - node.load.recorder.used : 0;
+}
+
 /** The choice of RecorderPlacement over a given list of nodes (see there). */
 export function pickRecorderNode(nodes: readonly NodeInfo[], cost: number, selfNodeId: string): NodeInfo {
   if (!(cost > 0)) throw new TypeError('cost must be a positive number of units');
-  const recorders = nodes.filter((node) => node.roles.includes('recorder') && node.load.recorder);
-  const free = (node: NodeInfo): number => node.load.recorder!.capacity - node.load.recorder!.used;
-  const ranked = [...recorders].sort((a, b) => free(b) - free(a) || rank(a, selfNodeId) - rank(b, selfNodeId) || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const ranked = rankRecorderNodes(nodes, selfNodeId);
   const best = ranked[0];
-  if (best && free(best) >= cost) return best;
+  if (best && freeUnits(best) >= cost) return best;
   const why = best
-    ? `no recorder node has ${cost} units free for this recording (the most free: ${best.nodeId}, ${Math.max(free(best), 0)} of ${best.load.recorder!.capacity}; ${recorders.length} recorder node${recorders.length === 1 ? '' : 's'})`
+    ? `no recorder node has ${cost} units free for this recording (the most free: ${best.nodeId}, ${Math.max(freeUnits(best), 0)} of ${best.load.recorder!.capacity}; ${ranked.length} recorder node${ranked.length === 1 ? '' : 's'})`
     : 'no live node has the recorder role';
   throw new CodedError(RecordingErrorCode.InvalidOperation, `the cluster is full: ${why}; start again when a recording has ended or a recorder node joined`);
 }

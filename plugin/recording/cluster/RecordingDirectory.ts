@@ -2,7 +2,7 @@ import type { ClusterHandle } from '../../../server/plugins/contract';
 import { RecordingErrorCode } from '../../../signaling/errors';
 import type { RecordingEventEntry } from '../RecordingEventLog';
 import type { RecordingView } from '../recordingView';
-import { FAIL_NODE_SCRIPT, PUBLISH_SCRIPT } from './directoryScripts';
+import { CLAIM_SCRIPT, FAIL_NODE_SCRIPT, FAIL_ORPHAN_SCRIPT, PUBLISH_SCRIPT } from './directoryScripts';
 
 /** A recording as the cluster knows it: its owner's last published view, and what became of it since. */
 export interface DirectoryEntry {
@@ -16,7 +16,25 @@ export interface DirectoryEntry {
   /** The fatalError the cluster published for it then. */
   lostEvent?: RecordingEventEntry;
   view: RecordingView;
+  /** 0 as started; one more each time another recorder node took it over. */
+  segment: number;
+  /** Its node died and it waits for another recorder node to claim it: the dead node's id. */
+  orphaned?: string;
 }
+
+/** What a claim of an orphan gives its new owner. */
+export interface ClaimedRecording {
+  /** The segment the claimer records. */
+  segment: number;
+  /** The last event number the cluster gave out for it: the claimer numbers on from there. */
+  lastSeq: number;
+  /** Sealed (recordingSpec.ts). */
+  spec: string;
+  view: RecordingView;
+}
+
+/** How a publish went: 'superseded' when another node has taken the recording over meanwhile. */
+export type PublishOutcome = 'published' | 'repeat' | 'superseded';
 
 /** An event as it crosses the stream: the recording's entry plus the node that numbered it. */
 export type PublishedEvent = RecordingEventEntry & { nodeId: string };
@@ -42,8 +60,11 @@ export class RecordingDirectory {
     this.#retainMs = options.retainFinishedMs;
   }
 
-  /** Publishes one of this node's events with the recording's view after it; false for a repeat. */
-  async publish(entry: RecordingEventEntry, view: RecordingView): Promise<boolean> {
+  /**
+   * Publishes one of this node's events with the recording's view after it, as `segment` of the
+   * recording; `spec` (sealed) is kept for a takeover while it runs.
+   */
+  async publish(entry: RecordingEventEntry, view: RecordingView, { segment = 0, spec = '' }: { segment?: number; spec?: string } = {}): Promise<PublishOutcome> {
     const { nodeId } = this.#cluster;
     const final = view.phase === 'stopped' || view.phase === 'failed';
     const event: PublishedEvent = { ...entry, nodeId };
@@ -66,9 +87,11 @@ export class RecordingDirectory {
         STREAM_MAX_LENGTH,
         final ? '1' : '0',
         this.#retainMs,
+        segment,
+        final ? '' : spec,
       ),
     );
-    return published === 1;
+    return published === 1 ? 'published' : published === 0 ? 'repeat' : 'superseded';
   }
 
   async get(recordingId: string): Promise<DirectoryEntry | undefined> {
@@ -99,25 +122,80 @@ export class RecordingDirectory {
 
   /**
    * Declares the recordings `nodeId` was recording failed (it died): returns the fatalError events
-   * this call published, none when another node's call did it first.
+   * this call published, none when another node's call did it first. With `takeover`, its running
+   * recordings that have a spec become orphans instead, for another recorder node to claim.
    */
-  async failNode(nodeId: string): Promise<PublishedEvent[]> {
+  async failNode(nodeId: string, { takeover }: { takeover: boolean }): Promise<PublishedEvent[]> {
     const events = (await this.#cluster.connection.run((redis) =>
       redis.eval(
         FAIL_NODE_SCRIPT,
-        2,
+        3,
         this.#activeKey(nodeId),
         this.#cluster.eventStreamKey,
+        this.#orphansKey,
         this.#entryKey(''),
         nodeId,
         RecordingErrorCode.RecorderFailed,
-        `cluster node ${nodeId} stopped answering during the recording; its files are recovered and uploaded when it is back`,
+        lostMessage(nodeId),
         new Date().toISOString(),
         STREAM_MAX_LENGTH,
-        Math.max(this.#retainMs, LOST_RETAIN_MS),
+        this.#lostRetainMs,
+        takeover ? '1' : '0',
+        Date.now(),
       ),
     )) as string[];
     return events.map((json) => JSON.parse(json) as PublishedEvent);
+  }
+
+  /** The orphans `nodeId` left: recordings of it waiting for a recorder node to claim them. */
+  async orphansOf(nodeId: string): Promise<DirectoryEntry[]> {
+    const ids = await this.#cluster.connection.run((redis) => redis.smembers(this.#orphansKey));
+    const entries = await Promise.all(ids.map((id) => this.get(id)));
+    return entries.filter((entry): entry is DirectoryEntry => entry?.orphaned === nodeId);
+  }
+
+  /** The sealed spec of a recording that can still be taken over (undefined: none, or it ended). */
+  async claimable(recordingId: string): Promise<string | undefined> {
+    return (await this.#cluster.connection.run((redis) => redis.hget(this.#entryKey(recordingId), 'spec'))) ?? undefined;
+  }
+
+  /** Claims an orphan of dead `fromNodeId` for this node (undefined: another node was first, or it failed). */
+  async claim(recordingId: string, fromNodeId: string): Promise<ClaimedRecording | undefined> {
+    const reply = (await this.#cluster.connection.run((redis) =>
+      redis.eval(CLAIM_SCRIPT, 4, this.#entryKey(recordingId), this.#orphansKey, this.#activeKey(fromNodeId), this.#activeKey(this.#cluster.nodeId), recordingId, fromNodeId, this.#cluster.nodeId),
+    )) as [number, string, string, string] | null;
+    if (!reply) return undefined;
+    const [segment, lastSeq, spec, view] = reply;
+    return { segment: Number(segment), lastSeq: Number(lastSeq), spec, view: JSON.parse(view) as RecordingView };
+  }
+
+  /** Fails an orphan of dead `fromNodeId` that nobody claimed: its fatalError, or undefined when it was claimed meanwhile. */
+  async failOrphan(recordingId: string, fromNodeId: string, why: string): Promise<PublishedEvent | undefined> {
+    const json = (await this.#cluster.connection.run((redis) =>
+      redis.eval(
+        FAIL_ORPHAN_SCRIPT,
+        3,
+        this.#entryKey(recordingId),
+        this.#orphansKey,
+        this.#cluster.eventStreamKey,
+        recordingId,
+        fromNodeId,
+        RecordingErrorCode.RecorderFailed,
+        `${lostMessage(fromNodeId)}; ${why}`,
+        new Date().toISOString(),
+        STREAM_MAX_LENGTH,
+        this.#lostRetainMs,
+      ),
+    )) as string | null;
+    return json ? (JSON.parse(json) as PublishedEvent) : undefined;
+  }
+
+  get #lostRetainMs(): number {
+    return Math.max(this.#retainMs, LOST_RETAIN_MS);
+  }
+
+  get #orphansKey(): string {
+    return `${this.#cluster.keyPrefix}:recs:orphans`;
   }
 
   /** The fatalErrors the cluster published for this node's recordings while it was dead. */
@@ -162,5 +240,11 @@ function toEntry(recordingId: string, fields: Record<string, string> | null | un
     lost,
     ...(fields.lostEvent ? { lostEvent: JSON.parse(fields.lostEvent) as RecordingEventEntry } : {}),
     view,
+    segment: Number(fields.segment ?? 0),
+    ...(fields.orphaned ? { orphaned: fields.orphaned } : {}),
   };
+}
+
+function lostMessage(nodeId: string): string {
+  return `cluster node ${nodeId} stopped answering during the recording; its files are recovered and uploaded when it is back`;
 }

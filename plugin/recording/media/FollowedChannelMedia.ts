@@ -32,17 +32,27 @@ export class FollowedChannelMedia implements ChannelMedia {
   #follower: MediaFollower | undefined;
   #released = false;
 
-  private constructor(options: FollowedChannelMediaOptions, first: RemoteChannelMedia) {
+  private constructor(options: FollowedChannelMediaOptions, first: RemoteChannelMedia | undefined) {
     this.channelId = options.channelId;
     this.recorderIp = options.recorderIp;
     this.#options = options;
     this.#current = first;
-    this.#watch(first);
+    if (first) this.#watch(first);
+    else void this.#relink();
   }
 
   /** The first link, to the node the start found the channel on (opening the channel there if needed). */
   static async open(url: string, options: FollowedChannelMediaOptions): Promise<FollowedChannelMedia> {
     return new FollowedChannelMedia(options, await options.connect(url, true));
+  }
+
+  /**
+   * A channel a recording carries on with after its recorder node died: linked at once when it
+   * lives at `url`, else waited for (no inputs until the channel is back, as after a link loss).
+   */
+  static async resume(url: string | undefined, options: FollowedChannelMediaOptions): Promise<FollowedChannelMedia> {
+    const first = url ? await options.connect(url, false).catch(() => undefined) : undefined;
+    return new FollowedChannelMedia(options, first);
   }
 
   /** Only once the recording let go: while the channel's node is away the recording waits. */
