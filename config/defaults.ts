@@ -96,6 +96,13 @@ export const DEFAULT_CONFIG = {
      */
     capacityUnits: 0,
     /**
+     * Cluster mode: a recording whose recorder node dies goes on on another recorder node, as the
+     * next segment of the same recording (its spec, storage secret included, is kept in Redis sealed
+     * under a key derived from the API secret while it runs). false: it is declared failed, and no
+     * spec is written to Redis.
+     */
+    failover: true,
+    /**
      * How long a finished recording stays in memory (ms); after that the HTTP API and the SDK answer
      * for it from its event log and final status on disk (<stateDir>/events/), so memory does not
      * grow with the number of recordings ever made.

@@ -60,6 +60,7 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
   const cluster = context.cluster
     ? new ClusterRecordings(context.cluster, engine, {
         retainFinishedMs: recording.retainFinishedMs,
+        failover: recording.failover,
         credentials: clusterCredentials(context),
         media: (channelId) => resumeChannelMedia(context, channelId),
       })

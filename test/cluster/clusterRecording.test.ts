@@ -7,7 +7,9 @@
  * from the owner (Range too). The owner SIGKILLed mid-recording: every node shows the recording
  * failed within nodeTimeoutMs + 2 s, the SDK and the receiver get one fatalError, the clients move
  * on; the owner restarted as itself uploads the file it left, numbering its events on, with no
- * second fatalError.
+ * second fatalError. The nodes run with recording.failover off: a dead node's recordings fail, as
+ * they do with it on when no recorder node can carry them on (recorderFailover.test.ts shows the
+ * takeover).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -113,6 +115,7 @@ const redis = privateRedis(t, async (started) => {
       CONFREC_WEBHOOKS_SECRET: WEBHOOK_SECRET,
       CONFREC_WEBHOOKS_RETRY_BASE_DELAY_MS: '100',
       CONFREC_WEBHOOKS_RETRY_MAX_DELAY_MS: '500',
+      CONFREC_RECORDING_FAILOVER: 'false',
     },
   });
   return {

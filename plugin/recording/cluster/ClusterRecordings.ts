@@ -28,6 +28,8 @@ export interface RemoteRecording {
 
 export interface ClusterRecordingsOptions {
   retainFinishedMs: number;
+  /** recording.failover: a recording of a node that died goes on on another recorder node (else it fails). */
+  failover: boolean;
   /** The HTTP API's credentials every node of the cluster shares: specs are sealed under the secret, relays sent with both. */
   credentials: { appId: string; secret: string };
   /** The channel's media for a segment this node carries on (see RecordingTakeover). */
@@ -56,6 +58,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   readonly #takeover: RecordingTakeover;
   readonly #relay: SegmentRelayClient;
   readonly #secret: string;
+  readonly #failover: boolean;
   #consumer: ClusterEventConsumer | undefined;
   #closed = false;
 
@@ -65,6 +68,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
     this.#cluster = cluster;
     this.#engine = engine;
     this.#secret = options.credentials.secret;
+    this.#failover = options.failover;
     this.remoteLog.setMaxListeners(0);
     this.directory = new RecordingDirectory(cluster, options);
     this.#publisher = new ClusterEventPublisher(
@@ -92,7 +96,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   #publishedState(recordingId: string): PublishedState | undefined {
     const view = this.localView(recordingId);
     if (!view) return undefined;
-    const spec = view.phase === 'running' ? this.#engine.takeoverSpec(recordingId) : undefined;
+    const spec = this.#failover && view.phase === 'running' ? this.#engine.takeoverSpec(recordingId) : undefined;
     return { view, segment: this.#engine.segmentOf(recordingId), ...(spec ? { spec: sealSpec(spec, this.#secret) } : {}) };
   }
 
@@ -202,7 +206,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
 
   async #declareFailed(nodeId: string): Promise<void> {
     try {
-      const events = await this.directory.failNode(nodeId, { takeover: true });
+      const events = await this.directory.failNode(nodeId, { takeover: this.#failover });
       for (const event of events) {
         logger.warn(`recording declared failed: its node ${nodeId} is down`, { recordingId: event.recordingId });
         this.safeEmit('declaredFailed', withoutNode(event));
