@@ -63,12 +63,21 @@ export const RecordingSchema = Type.Object(
     phase: StringEnum(RECORDING_PHASES),
     recovered: Type.Optional(Type.Literal(true, { description: 'A recording a previous server process never finished; its files were recovered after the restart' })),
     mode: StringEnum(RECORDING_MODES),
-    startedAt: Type.String({ format: 'date-time', description: 'When the recorder started: the instant files[].startOffsetMs count from' }),
+    startedAt: Type.String({ format: 'date-time', description: "When the recorder started (a recording's first segment): the instant files[].startOffsetMs count from" }),
     startedBy: Type.String({ description: 'api:<uid>, peer:<uid> or sdk:<uid>' }),
     participants: Type.Array(Type.String(), { description: 'uids whose streams were recorded at any time (kept after stop)' }),
     files: Type.Array(
       Type.Object(
-        { objectKey: Type.String(), kind: StringEnum(['composite', 'audio', 'video', 'metadata'] as const), uid: Type.Optional(Type.String()), startOffsetMs: Type.Number() },
+        {
+          objectKey: Type.String(),
+          kind: StringEnum(['composite', 'audio', 'video', 'metadata'] as const),
+          uid: Type.Optional(Type.String()),
+          startOffsetMs: Type.Number(),
+          segment: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Cluster mode, a recording that moved to another recorder node when its node died: 0 as it started, 1 on the next node …' }),
+          ),
+          durationMs: Type.Optional(Type.Number({ minimum: 0 })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -77,6 +86,7 @@ export const RecordingSchema = Type.Object(
     lastSeq: Seq,
     nodeId: Type.Optional(Type.String({ description: 'Cluster mode: the node that records it (another node answers for it with its last published state)' })),
     nodeLost: Type.Optional(Type.Literal(true, { description: 'Cluster mode: its node died during the recording, and the cluster declared it failed' })),
+    segment: Type.Optional(Type.Integer({ minimum: 1, description: 'Cluster mode: the segment its node records now, after recorder nodes died (absent: 0)' })),
   },
   { additionalProperties: false, description: 'A recording: state, participants, files and upload states' },
 );
