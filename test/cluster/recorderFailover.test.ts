@@ -7,7 +7,9 @@
  * the segment and the gap, no fatal error) and keeps receiving the recording's events. The killed
  * node, restarted, recovers its partial segment 0 and uploads it for the new owner. Both segments
  * reach the store under their own keys, decode and show both participants; their offsets lie on one
- * timeline with a gap within the bound; the storage secret is never in Redis in the clear.
+ * timeline with a gap within the bound; the storage secret is never in Redis in the clear. With
+ * room for one composite per recorder node and both busy, a killed node's recording cannot be
+ * carried on: it fails, once, with one fatal error.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -30,6 +32,10 @@ import { startS3Server, type S3TestServer } from '../support/s3Server';
 import { TEST_SECRET } from '../support/server';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
+/** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
+const CAPACITY = 150;
+/** An orphan nobody claims fails 5 s after the death is noticed (RecordingTakeover), noticed within nodeTimeoutMs + 2 s. */
+const UNCLAIMED_FAIL_BOUND_MS = TIMING.nodeTimeoutMs + 2000 + 5000 + 1000;
 /** The issue's bound: the recording goes on within nodeTimeoutMs + 3 s of the death. */
 const TAKEOVER_BOUND_MS = TIMING.nodeTimeoutMs + 3000;
 const RECONNECT = { attempts: 20, initialDelayMs: 300, maxDelayMs: 1000 };
@@ -52,7 +58,7 @@ let s3: S3TestServer;
 const redis = privateRedis(t, async (started) => {
   s3 = await startS3Server({ buckets: [BUCKET], accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY });
   cluster = await startCluster(started.url, TIMING, 3, {
-    env: { CONFREC_RECORDING_ALLOWED_STORAGE_ENDPOINTS: '127.0.0.1' },
+    env: { CONFREC_RECORDING_ALLOWED_STORAGE_ENDPOINTS: '127.0.0.1', CONFREC_RECORDING_CAPACITY_UNITS: String(CAPACITY) },
     nodeEnv: (index) => ({ CONFREC_CLUSTER_ROLES: index === 0 ? 'media' : 'recorder' }),
   });
   return {
@@ -192,12 +198,19 @@ if (redis) {
     t.match(segment1?.objectKey, /_seg1\.mp4$/, 'segment 1 under a key of its own');
     t.equal(segment1?.objectKey.replace(/_seg1\.mp4$/, '.mp4'), segment0?.objectKey, 'beside segment 0');
 
+    // Segment 0 is uploaded by the node that recorded it; the owner tells of it once it is stored.
+    t.ok(await until(() => sdk.callbacks.filter((call) => call.recordingId === recordingId && call.name === 'uploaded').length >= 2, 30_000), 'the SDK heard onRecordingUploaded for both segments');
+    t.same(
+      sdk.callbacks.filter((call) => call.recordingId === recordingId && call.name === 'uploaded').map((call) => call.args[0]).sort(),
+      [segment0?.objectKey, segment1?.objectKey].sort(),
+      'one for each segment’s key',
+    );
     const stored = await Promise.all([segment0!, segment1!].map(async (file) => s3.getObject(BUCKET, file.objectKey)));
     t.ok(stored.every(Boolean), 'both segments are in the store');
     t.equal(sha256(stored[0] ?? Buffer.alloc(0)), segment0Hash, 'segment 0 byte for byte as its recorder left it (sha256)');
     const upload1 = done.uploads.find((upload) => upload.objectKey === segment1?.objectKey);
     t.equal(stored[1]?.length, upload1?.size, 'segment 1 whole, as its upload reported it');
-    t.ok(await until(() => sdk.callbacks.filter((call) => call.recordingId === recordingId && call.name === 'uploaded').length >= 2, 10_000), 'the SDK heard onRecordingUploaded for both segments');
+    if (!stored.every(Boolean)) return;
     const wireSeqs = sdk.wire.filter((event) => event.recordingId === recordingId).map((event) => event.seq);
     t.same(wireSeqs, [...new Set(wireSeqs)].sort((a, b) => a - b), `the SDK got every event once, in order, across the two nodes (${wireSeqs.join(',')})`);
 
@@ -217,5 +230,51 @@ if (redis) {
     const gapMs = (segment1?.startOffsetMs ?? 0) - segment0End;
     t.ok(gapMs <= TAKEOVER_BOUND_MS, `on one timeline: segment 1 starts at ${segment1?.startOffsetMs} ms, ${Math.round(gapMs)} ms after segment 0 ends (${Math.round(segment0End)} ms)`);
     t.ok((segment1?.startOffsetMs ?? 0) > 4000, 'segment 1 starts after the time segment 0 recorded');
+  });
+
+  t.test('both recorder nodes busy: a killed node\'s recording has nowhere to go and fails, once', async (t) => {
+    const media = nodes()[0];
+    const sdk = connectSdk(media);
+    cleanup.push(() => sdk.recorder.release(true).catch(() => undefined));
+    const recordingIds: string[] = [];
+    for (const channelId of ['busy-a', 'busy-b']) {
+      await publisher(channelId, `${channelId}-red`, 0xff0000);
+      await publisher(channelId, `${channelId}-blue`, 0x0000ff);
+      const start = await api(media).request('POST', '/recordings', { channelName: channelId, recordingConfig: CONFIG });
+      t.equal(start.status, 201, `${channelId} records on ${(start.body as { nodeId?: string }).nodeId}`);
+      recordingIds.push((start.body as { recordingId: string }).recordingId);
+      // The next placement reads the heartbeat that counts this recording.
+      await sleep(1000);
+    }
+    const [doomedId, busyId] = recordingIds as [string, string];
+    cleanup.push(async () => void (await api(media).request('POST', `/recordings/${busyId}/stop`, {})));
+    const owners = await Promise.all(recordingIds.map(async (id) => ((await api(media).request('GET', `/recordings/${id}`)).body as View).nodeId));
+    t.not(owners[0], owners[1], `one on each recorder node (${owners.join(', ')})`);
+    await sdk.recorder.attachCloudRecording('confrec', doomedId, token('busy-a', 'backend'));
+    const doomed = nodes().find((node) => node.nodeId === owners[0])!;
+    await sleep(2000);
+
+    const killedAt = Date.now();
+    await doomed.kill();
+    cleanup.push(async () => {
+      const index = cluster.servers.indexOf(doomed);
+      if (index >= 0) cluster.servers[index] = await doomed.restart();
+    });
+    const failed = await pollFor(
+      async () => (await api(media).request('GET', `/recordings/${doomedId}`)).body as View & { nodeLost?: boolean },
+      (view) => view.phase === 'failed',
+      UNCLAIMED_FAIL_BOUND_MS + 2000,
+      200,
+    );
+    const failedAfter = Date.now() - killedAt;
+    t.match(failed, { phase: 'failed', nodeLost: true, nodeId: doomed.nodeId }, 'failed, its node lost');
+    t.ok(failedAfter <= UNCLAIMED_FAIL_BOUND_MS, `${failedAfter} ms after the kill (noticed within nodeTimeoutMs + 2 s, then 5 s for a claim that never came)`);
+    t.ok(await until(() => sdk.callbacks.some((call) => call.recordingId === doomedId && call.name === 'fatalError'), 5000), 'the SDK heard the fatal error');
+    await sleep(1500);
+    t.equal(sdk.callbacks.filter((call) => call.recordingId === doomedId && call.name === 'fatalError').length, 1, 'once');
+    t.notOk(sdk.wire.some((event) => event.recordingId === doomedId && (event as { segment?: number }).segment), 'no segment was started for it');
+    const busy = (await api(media).request('GET', `/recordings/${busyId}`)).body as View;
+    t.match(busy, { phase: 'running', nodeId: owners[1] }, 'the other recording runs on, untouched');
+    t.notOk(busy.segment, '… in its first segment');
   });
 }

@@ -10,6 +10,7 @@ import type { RecordingEngine } from '../RecordingEngine';
 export function reportRecorderLoad(cluster: ClusterHandle, engine: RecordingEngine): void {
   cluster.setRecorderLoad(() => engine.recorderLoad() ?? { capacity: 0, used: 0 });
   engine.eventLog.on('appended', (event) => {
-    if (event.type === 'connecting' || isFinalRecordingEvent(event)) void cluster.heartbeat();
+    // A segment taken over starts without `connecting`: its recorderFailure names the segment.
+    if (event.type === 'connecting' || isFinalRecordingEvent(event) || (event.type === 'recorderFailure' && event.segment)) void cluster.heartbeat();
   });
 }
