@@ -5,6 +5,7 @@
  *   node dist/bench/run.js [--quick] [--only name[,name]] [--out file.json] [--recordings K] [--duration S]
  *
  * --quick: short durations (dev, CI smoke); without it the durations of issue 7 (minutes: ~25 min).
+ * --only takes benchmark names or groups: `--only cluster` runs `cluster` and `recorders`.
  */
 process.env.LOG_LEVEL ??= 'warn';
 import fs from 'node:fs';
@@ -12,14 +13,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../server/http/repoRoot';
 import { BENCHMARKS } from './benchmarks';
-import type { BenchOptions } from './benchmarks/types';
+import type { Benchmark, BenchOptions } from './benchmarks/types';
 import { BenchEnv } from './lib/env';
 import { BenchResult, collectContext, printTable, Report } from './lib/report';
 
+/** A benchmark is selected by its name or its group's. */
+function selects(names: readonly string[], bench: Benchmark): boolean {
+  return names.includes(bench.name) || (bench.group !== undefined && names.includes(bench.group));
+}
+
 export async function runBenchmarks(names: string[], options: BenchOptions, command: string, log: (line: string) => void = console.log): Promise<Report> {
-  const unknown = names.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
+  const unknown = names.filter((name) => !BENCHMARKS.some((bench) => selects([name], bench)));
   if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
-  const selected = names.length ? BENCHMARKS.filter((bench) => names.includes(bench.name)) : BENCHMARKS;
+  const selected = names.length ? BENCHMARKS.filter((bench) => selects(names, bench)) : BENCHMARKS;
   const report: Report = { context: collectContext(options.quick ? 'quick' : 'full', command), benchmarks: [] };
   const env = await BenchEnv.start();
   try {

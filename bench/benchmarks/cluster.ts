@@ -37,6 +37,7 @@ async function timedJoin(entry: ClusterServer, servers: readonly ClusterServer[]
 
 export const cluster: Benchmark = {
   name: 'cluster',
+  group: 'cluster',
   title: 'Cluster: join latency through a REDIRECT vs direct, placement of 30 channels over 3 nodes',
   async run(_env, options) {
     const missing = redisServerMissing();

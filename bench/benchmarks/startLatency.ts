@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { firstContentFrame, lumaSeries, percentile } from '../lib/analyze';
+import { percentile, startToContentMs } from '../lib/analyze';
 import { sleep } from '../lib/env';
 import { figure } from '../lib/report';
 import type { Benchmark } from './types';
@@ -63,9 +63,9 @@ export const startLatency: Benchmark = {
         const uploaded = env.waitUploaded(answer.recordingId);
         await requester.request('enableRecord', { enable: false });
         const file = env.localObjectPath((await uploaded).objectKey);
-        const content = firstContentFrame(await lumaSeries(file));
         // The output's time 0 is when its pipeline started, before Running was announced: this is an upper bound.
-        if (content !== undefined) toContent.push(tRunning - t0 + content * 1000);
+        const content = await startToContentMs(file, tRunning - t0);
+        if (content !== undefined) toContent.push(content);
         else notes.push(`start ${i + 1}: no participant content in the file`);
       }
     } finally {

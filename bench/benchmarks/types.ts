@@ -11,6 +11,8 @@ export interface BenchOptions {
 
 export interface Benchmark {
   name: string;
+  /** `--only <group>` runs every benchmark of the group (`--only <name>` still runs this one alone). */
+  group?: string;
   title: string;
   run(env: BenchEnv, options: BenchOptions): Promise<Omit<BenchResult, 'name' | 'title' | 'wallS'>>;
 }

@@ -197,6 +197,16 @@ export function firstContentFrame(series: Array<{ t: number; y: number }>, thres
   return series.find((frame) => frame.y > threshold)?.t;
 }
 
+/**
+ * Start → first content frame in `file`, ms: `fileStartMs` (start → the file's time 0) plus the
+ * stream time of the file's first content frame; undefined when no frame shows content. Given an
+ * instant known to come after the file's time 0 (the recorder saying it runs), an upper bound.
+ */
+export async function startToContentMs(file: string, fileStartMs: number): Promise<number | undefined> {
+  const content = firstContentFrame(await lumaSeries(file));
+  return content === undefined ? undefined : fileStartMs + content * 1000;
+}
+
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
