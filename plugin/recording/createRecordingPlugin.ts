@@ -16,6 +16,7 @@ import { ChannelMediaResolver } from './media/ChannelMediaResolver';
 import { RemoteChannelMedia } from './media/RemoteChannelMedia';
 import { FollowedChannelMedia } from './media/FollowedChannelMedia';
 import { RecorderPlacement } from './cluster/RecorderPlacement';
+import { RemoteRecorderClient } from './cluster/RemoteRecorderClient';
 import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
@@ -57,9 +58,9 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
   });
   const cluster = context.cluster ? new ClusterRecordings(context.cluster, engine, { retainFinishedMs: recording.retainFinishedMs }) : undefined;
   if (context.cluster) reportRecorderLoad(context.cluster, engine);
-  const backend = context.config.api.enabled
-    ? new BackendControl(context, engine, overrides.backend, cluster, channelMediaResolver(context))
-    : undefined;
+  // Backend starts and enableRecord are placed alike.
+  const media = channelMediaResolver(context);
+  const backend = context.config.api.enabled ? new BackendControl(context, engine, overrides.backend, cluster, media) : undefined;
   context.addRoute(createRecordingRoutes(context, engine, cluster));
   const mediaLinks = context.cluster ? createMediaLinkServer(context, context.cluster.rtpAddress) : undefined;
   const plugin = new RecordingPlugin({
@@ -69,6 +70,8 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     ...(backend ? { backend } : {}),
     ...(cluster ? { cluster } : {}),
     ...(mediaLinks ? { mediaLinks } : {}),
+    media,
+    ...(cluster ? { remote: new RemoteRecorderClient(cluster, apiCredentials(context)) } : {}),
   });
   // What the cluster said of this node's recordings while it was down comes first: recovery ends only the rest.
   await cluster?.start();
@@ -77,15 +80,15 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
 }
 
 /**
- * Where a backend's recording runs. Cluster mode: on the recorder node the placement picks (the
- * channel's own node first); a recorder node records a channel of another node over the media link,
- * its recorders bound to cluster.rtpAddress.
+ * Where a backend's recording or an enableRecord runs. Cluster mode: on the recorder node the
+ * placement picks (the channel's own node first); a recorder node records a channel of another
+ * node over the media link, its recorders bound to cluster.rtpAddress.
  */
 function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
-  const { cluster, config } = context;
+  const { cluster } = context;
   if (!cluster) return new ChannelMediaResolver(context);
   const placement = new RecorderPlacement(cluster);
-  const credentials = { appId: config.auth.appId, secret: apiSecretOf(config, context.authSecret) };
+  const credentials = apiCredentials(context);
   return new ChannelMediaResolver(context, {
     nodeId: cluster.nodeId,
     pickRecorder: async ({ cost, preferredUrl }) => {
@@ -104,6 +107,11 @@ function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
         }
       : {}),
   });
+}
+
+/** What one node presents to another (every node of a cluster shares the HTTP API's credentials). */
+function apiCredentials(context: PluginContext): { appId: string; secret: string } {
+  return { appId: context.config.auth.appId, secret: apiSecretOf(context.config, context.authSecret) };
 }
 
 /** Cluster mode: recorder nodes follow this node's channels at MEDIA_LINK_PATH, with the HTTP API's credentials. */
