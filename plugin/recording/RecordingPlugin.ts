@@ -9,17 +9,29 @@ import type { ChannelHandle, MetricsOptions, PeerHandle, PluginContext, Producer
 import { registerUploadMetrics } from '../storage/uploadMetrics';
 import { registerWebhookMetrics } from '../webhooks/webhookMetrics';
 import { registerRecordingMetrics } from './recordingMetrics';
-import { resolveRecordingConfig } from './recordingConfig';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
 import { CloudRecorder, CloudRecorderObserver } from './CloudRecorder';
 import { ChannelRecordParams } from './ChannelRecordParams';
-import { LocalChannelMedia, producerInfo } from './media/LocalChannelMedia';
+import { producerInfo } from './media/LocalChannelMedia';
+import { ChannelMediaResolver } from './media/ChannelMediaResolver';
+import type { ChannelMedia } from './media/ChannelMedia';
+import { redirectUrlOf } from '../../server/cluster/redirect';
 import type { BackendControl } from './api/BackendControl';
 import type { ClusterRecordings } from './cluster/ClusterRecordings';
+import type { RemoteRecorderClient } from './cluster/RemoteRecorderClient';
+import { inChannelConfig, inChannelStartData, peerActor, stopReason } from './cluster/inChannelCalls';
 import type { MediaLinkServer } from './media/MediaLinkServer';
+import { ChannelRecordingTracker } from './ChannelRecordingTracker';
+import type { RecordingEventEntry } from './RecordingEventLog';
 
 const logger = new Logger('RecordingPlugin');
+
+/**
+ * How long enableRecord's answer waits for a start or stop made on a recorder node to come back
+ * through the cluster's stream (normally milliseconds), so its recordState says what happened.
+ */
+const REMOTE_SETTLE_MS = 5000;
 
 export interface RecordingPluginOptions {
   engine: RecordingEngine;
@@ -32,11 +44,18 @@ export interface RecordingPluginOptions {
   cluster?: ClusterRecordings;
   /** Cluster mode: where recorder nodes follow this node's channels; told of every change of them. */
   mediaLinks?: MediaLinkServer;
+  /** Where an enableRecord records (cluster mode: the placement's choice); default: here. */
+  media?: ChannelMediaResolver;
+  /** Cluster mode: runs an enableRecord on the recorder node the placement chose. */
+  remote?: Pick<RemoteRecorderClient, 'startInChannel' | 'stopInChannel'>;
 }
 
 /**
  * The in-channel surface of recording (Juphoon seed): record params from joins and enableRecord,
- * the channel's recordState, and the channel's producers fed to its running recording.
+ * the channel's recordState, and the channel's producers fed to its running recording. In a
+ * cluster an enableRecord is placed like a backend's start (on the channel's node when it is a
+ * recorder with room, else on the recorder node with the most room), and the channel follows a
+ * recording of it on another node through the cluster's events as it follows one here.
  */
 export class RecordingPlugin implements ServerPlugin {
   readonly name = 'recording';
@@ -45,6 +64,12 @@ export class RecordingPlugin implements ServerPlugin {
   readonly #context: PluginContext;
   readonly #defaultStorage: 'local' | 'none';
   readonly #params = new Map<string, ChannelRecordParams>();
+  /** Every open recording of every channel, this node's and (cluster) the others'. */
+  readonly #recordings = new ChannelRecordingTracker();
+  /** Channels whose enableRecord(true) is on its way (placement, a recorder node's answer). */
+  readonly #starting = new Set<string>();
+  readonly #media: ChannelMediaResolver;
+  readonly #remote: RecordingPluginOptions['remote'];
   readonly backend: BackendControl | undefined;
   readonly cluster: ClusterRecordings | undefined;
   readonly mediaLinks: MediaLinkServer | undefined;
@@ -56,18 +81,27 @@ export class RecordingPlugin implements ServerPlugin {
     this.cluster = options.cluster;
     this.#context = options.context;
     this.#defaultStorage = options.defaultStorage;
-    // The channel hears its recordings' events from the one stream: recordState changes on the
-    // final ones and on started; progress goes as recordingProgress, connecting stays backend-only.
-    this.#engine.eventLog.on('appended', (event) => {
-      const channel = event.channelId ? this.#context.findChannel(event.channelId) : undefined;
-      if (!channel) return;
-      if (event.type === 'started' || isFinalRecordingEvent(event)) this.#refresh(channel);
-      if (event.type === 'uploadingProgress') {
-        channel.broadcast('recordingProgress', { recordingId: event.recordingId, fileName: event.fileName, percent: event.progress });
-      } else if (event.type !== 'connecting') {
-        channel.broadcast('recordingEvent', toWireEvent(event));
-      }
-    });
+    this.#media = options.media ?? new ChannelMediaResolver(options.context);
+    this.#remote = options.remote;
+    // This node's recordings and the other nodes' (of a channel here) are heard alike.
+    this.#engine.eventLog.on('appended', (event) => this.#heard(event));
+    this.cluster?.remoteLog.on('received', (event) => this.#heard(event));
+  }
+
+  /**
+   * The channel hears its recordings' events from the one stream: recordState changes on the final
+   * ones and on started; progress goes as recordingProgress, connecting stays backend-only.
+   */
+  #heard(event: RecordingEventEntry): void {
+    this.#recordings.observe(event);
+    const channel = event.channelId ? this.#context.findChannel(event.channelId) : undefined;
+    if (!channel) return;
+    if (event.type === 'started' || isFinalRecordingEvent(event)) this.#refresh(channel);
+    if (event.type === 'uploadingProgress') {
+      channel.broadcast('recordingProgress', { recordingId: event.recordingId, fileName: event.fileName, percent: event.progress });
+    } else if (event.type !== 'connecting') {
+      channel.broadcast('recordingEvent', toWireEvent(event));
+    }
   }
 
   channelCreated(channel: ChannelHandle): void {
@@ -130,13 +164,13 @@ export class RecordingPlugin implements ServerPlugin {
     if (method !== 'enableRecord') throw new CodedError(SignalingErrorCode.UnknownMethod, `unknown method ${method}`);
     const { enable, recordParam } = data as RequestData<'enableRecord'>;
     if (!peer.privileges.record) throw new CodedError(SignalingErrorCode.Forbidden, 'your token does not grant the record privilege');
-    const active = this.#engine.activeRecording(channel.channelId);
+    const open = this.#recordings.of(channel.channelId);
     if (!enable) {
-      if (!active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is not being recorded');
-      await active.stop(`stopped by ${peer.uid}`);
+      if (!open) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is not being recorded');
+      await this.#stop(channel, open.recordingId, peer.uid);
       return { accepted: true, recordState: channel.getProperty('recordState') };
     }
-    if (active) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is already being recorded');
+    if (open || this.#starting.has(channel.channelId)) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is already being recorded');
     // Seed: a non-null param on enable replaces the one given at join (as this peer's, most recent).
     if (recordParam) {
       this.#paramsOf(channel).set(peer.peerId, peer.uid, this.#acceptParam(recordParam.recordString));
@@ -144,13 +178,47 @@ export class RecordingPlugin implements ServerPlugin {
     }
     const param = this.#params.get(channel.channelId)?.inForce()?.param;
     if (!param) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recordState is None: no record param is known for this channel');
-    const config = resolveRecordingConfig({
-      recordingStreamTypes: param.video ? 'AudioVideo' : 'AudioOnly',
-      channelType: channel.type,
-    });
-    const recording = await this.#engine.start({ channel: new LocalChannelMedia(channel), config, target: param.storage, fileName: param.fileName, startedBy: `peer:${peer.uid}` }).started;
-    logger.info('enableRecord | started', { recordingId: recording.recordingId, channelId: channel.channelId, uid: peer.uid });
-    return { accepted: true, recordingId: recording.recordingId, recordState: channel.getProperty('recordState') };
+    this.#starting.add(channel.channelId);
+    try {
+      const { recordingId, nodeUrl } = await this.#start(channel, param, peer.uid);
+      logger.info(`enableRecord | started${nodeUrl ? ` on ${nodeUrl}` : ''}`, { recordingId, channelId: channel.channelId, uid: peer.uid });
+      return { accepted: true, recordingId, recordState: channel.getProperty('recordState') };
+    } finally {
+      this.#starting.delete(channel.channelId);
+    }
+  }
+
+  /**
+   * Records the channel where the placement says: here, or (REDIRECT) on the recorder node it chose,
+   * whose answer comes once its recorder runs; the channel then hears its start through the cluster.
+   */
+  async #start(channel: ChannelHandle, param: RecordParam, uid: string): Promise<{ recordingId: string; nodeUrl?: string }> {
+    const config = inChannelConfig(param.video, channel.type);
+    const start = inChannelStartData(channel.channelId, channel.type, param, uid);
+    let media: ChannelMedia;
+    try {
+      media = await this.#media.local(channel, config);
+    } catch (error) {
+      const nodeUrl = redirectUrlOf(error);
+      if (!nodeUrl || !this.#remote) throw error;
+      const { recordingId } = await this.#remote.startInChannel(nodeUrl, start);
+      await this.#recordings.settled(recordingId, 'running', REMOTE_SETTLE_MS);
+      return { recordingId, nodeUrl };
+    }
+    const recording = await this.#engine.start({ channel: media, config, target: param.storage, fileName: param.fileName, startedBy: start.startedBy }).started;
+    return { recordingId: recording.recordingId };
+  }
+
+  /** Stops the channel's recording wherever it runs; resolves once the channel heard it end (or after REMOTE_SETTLE_MS). */
+  async #stop(channel: ChannelHandle, recordingId: string, uid: string): Promise<void> {
+    const local = this.#engine.get(recordingId);
+    if (local) {
+      await local.stop(stopReason(peerActor(uid)));
+      return;
+    }
+    if (!this.#remote) throw new CodedError(RecordingErrorCode.InvalidOperation, 'the channel is not being recorded');
+    await this.#remote.stopInChannel({ channelId: channel.channelId, recordingId, stoppedBy: peerActor(uid) });
+    await this.#recordings.settled(recordingId, 'ended', REMOTE_SETTLE_MS);
   }
 
   get engine(): RecordingEngine {
@@ -213,12 +281,12 @@ export class RecordingPlugin implements ServerPlugin {
   }
 
   #refresh(channel: ChannelHandle): void {
-    const running = this.#engine.activeRecording(channel.channelId);
+    const recording = this.#recordings.of(channel.channelId);
     const params = this.#params.get(channel.channelId);
-    const state = deriveRecordState(params?.inForce() !== undefined, running?.phase === 'running');
+    const state = deriveRecordState(params?.inForce() !== undefined, recording?.running === true);
     channel.setProperties({
       recordState: state,
-      recordingId: state === 'Running' ? running!.recordingId : null,
+      recordingId: state === 'Running' ? recording!.recordingId : null,
       recordParam: params?.description ?? null,
     });
   }

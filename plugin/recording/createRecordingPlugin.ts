@@ -18,6 +18,7 @@ import { FollowedChannelMedia, type FollowedChannelMediaOptions } from './media/
 import type { ChannelMedia } from './media/ChannelMedia';
 import { LocalChannelMedia } from './media/LocalChannelMedia';
 import { RecorderPlacement } from './cluster/RecorderPlacement';
+import { RemoteRecorderClient } from './cluster/RemoteRecorderClient';
 import { rtpListenIp } from './media/rtpListenIp';
 import { createRecordingRoutes } from './web/recordingRoutes';
 import type { RecorderProcessOptions } from './recorder/RecorderProcess';
@@ -66,9 +67,9 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
       })
     : undefined;
   if (context.cluster) reportRecorderLoad(context.cluster, engine);
-  const backend = context.config.api.enabled
-    ? new BackendControl(context, engine, overrides.backend, cluster, channelMediaResolver(context))
-    : undefined;
+  // Backend starts and enableRecord are placed alike.
+  const media = channelMediaResolver(context);
+  const backend = context.config.api.enabled ? new BackendControl(context, engine, overrides.backend, cluster, media) : undefined;
   context.addRoute(createRecordingRoutes(context, engine, cluster));
   const mediaLinks = context.cluster ? createMediaLinkServer(context, context.cluster.rtpAddress) : undefined;
   const plugin = new RecordingPlugin({
@@ -78,6 +79,8 @@ export async function createRecordingPlugin(context: PluginContext, overrides: R
     ...(backend ? { backend } : {}),
     ...(cluster ? { cluster } : {}),
     ...(mediaLinks ? { mediaLinks } : {}),
+    media,
+    ...(cluster ? { remote: new RemoteRecorderClient(cluster, clusterCredentials(context)) } : {}),
   });
   // What the cluster said of this node's recordings while it was down comes first: recovery ends only the rest.
   await cluster?.start();
@@ -115,9 +118,9 @@ async function resumeChannelMedia(context: PluginContext, channelId: string): Pr
 }
 
 /**
- * Where a backend's recording runs. Cluster mode: on the recorder node the placement picks (the
- * channel's own node first); a recorder node records a channel of another node over the media link,
- * its recorders bound to cluster.rtpAddress.
+ * Where a backend's recording or an enableRecord runs. Cluster mode: on the recorder node the
+ * placement picks (the channel's own node first); a recorder node records a channel of another
+ * node over the media link, its recorders bound to cluster.rtpAddress.
  */
 function channelMediaResolver(context: PluginContext): ChannelMediaResolver {
   const { cluster } = context;

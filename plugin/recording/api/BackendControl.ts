@@ -70,7 +70,7 @@ export class BackendControl {
       auth: new ApiAuthenticator(config.auth.appId, apiSecret),
       channelMedia: (channelId, config, placed) => media.resolve(channelId, config, { placed }),
       maxBodyBytes: config.api.maxBodyBytes,
-      ...(cluster ? { cluster, ownerCalls: ownerRecorderCalls(sessionContext) } : {}),
+      ...(cluster ? { cluster, ownerCalls: ownerRecorderCalls({ ...sessionContext, placedChannelMedia: (channelId, config) => media.resolve(channelId, config, { placed: true }) }) } : {}),
     });
     const urls = options.webhooks?.urls ?? webhookUrls(config);
     if (urls.length > 0) {

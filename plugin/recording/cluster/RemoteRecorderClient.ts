@@ -4,13 +4,15 @@ import type { RecorderRequestData, RecorderResponses } from '../../../signaling/
 import type { RemoteRecorder } from '../api/RecorderSession';
 import type { RecordingPhase } from '../ChannelRecording';
 import type { ClusterRecordings } from './ClusterRecordings';
+import type { InChannelStartData, InChannelStopData } from './inChannelCalls';
 
 /** Where the owner node answers the recorder calls another node passes on (RecordingsApi). */
 export const CLUSTER_RECORDER_PATH = '/api/v1/cluster/recorder';
 const CALL_TIMEOUT_MS = 15_000;
 
 /**
- * An SDK session's calls for another node's channel or recording, made on that node: a POST to its
+ * An SDK session's calls for another node's channel or recording, and the in-channel surface's for a
+ * recording of its channel on a recorder node (inChannelCalls.ts), made on that node: a POST to its
  * CLUSTER_RECORDER_PATH with the HTTP API's credentials (every node of a cluster shares them).
  * The owner's CodedError comes back as the same CodedError.
  */
@@ -28,13 +30,28 @@ export class RemoteRecorderClient implements RemoteRecorder {
   }
 
   async control(recordingId: string, method: 'stopCloudRecording' | 'release', data: RecorderRequestData<'stopCloudRecording' | 'release'>): Promise<void> {
+    const url = await this.#ownerUrl(recordingId);
+    if (url) await this.#call(url, method, data);
+  }
+
+  /** enableRecord(true) of a channel of this node, run on the recorder node at `url` the placement chose. */
+  startInChannel(url: string, data: InChannelStartData): Promise<{ recordingId: string }> {
+    return this.#call(url, 'startChannelRecording', data) as Promise<{ recordingId: string }>;
+  }
+
+  /** enableRecord(false) of a channel of this node whose recording runs on another node. */
+  async stopInChannel(data: InChannelStopData): Promise<void> {
+    const url = await this.#ownerUrl(data.recordingId);
+    if (url) await this.#call(url, 'stopChannelRecording', data);
+  }
+
+  /** The node that runs `recordingId`; undefined when its node is gone and it ended; CodedError when unknown or down mid-recording. */
+  async #ownerUrl(recordingId: string): Promise<string | undefined> {
     const remote = await this.#recordings.locate(recordingId);
     if (!remote) throw new CodedError(RecordingErrorCode.InvalidParameter, `no recording ${recordingId} is known to the cluster`);
-    if (!remote.url) {
-      if (remote.entry.phase === 'failed' || remote.entry.phase === 'stopped') return;
-      throw new CodedError(SignalingErrorCode.NodeUnavailable, `cluster node ${remote.entry.nodeId}, which records ${recordingId}, is down`);
-    }
-    await this.#call(remote.url, method, data);
+    if (remote.url) return remote.url;
+    if (remote.entry.phase === 'failed' || remote.entry.phase === 'stopped') return undefined;
+    throw new CodedError(SignalingErrorCode.NodeUnavailable, `cluster node ${remote.entry.nodeId}, which records ${recordingId}, is down`);
   }
 
   async describe(recordingId: string): Promise<{ channelId: string; phase: RecordingPhase } | undefined> {

@@ -29,7 +29,7 @@ export interface ChannelMediaResolverOptions {
  * here, on the channel's router. Cluster: on the recorder node the placement picks; a start that
  * arrives at another node is answered REDIRECT to that node (the APIs pass it on there), and the
  * chosen node records the channel wherever it lives — on its own router, or over the media link to
- * the channel's node.
+ * the channel's node. An in-channel start (enableRecord) is placed the same way (local()).
  */
 export class ChannelMediaResolver {
   readonly #context: PluginContext;
@@ -42,7 +42,7 @@ export class ChannelMediaResolver {
 
   /** `placed`: this node was chosen already (a start passed on to it): record here. */
   async resolve(channelId: string, config: ResolvedRecordingConfig, options: { placed?: boolean } = {}): Promise<ChannelMedia> {
-    const { pickRecorder, openRemote, nodeId } = this.#options;
+    const { openRemote } = this.#options;
     let channel: ChannelHandle | undefined;
     let ownerUrl: string | undefined;
     try {
@@ -51,20 +51,34 @@ export class ChannelMediaResolver {
       ownerUrl = redirectUrlOf(error);
       if (!ownerUrl) throw error;
     }
-    if (pickRecorder && !options.placed) {
-      // The channel's own node records it when it can: no media crosses the network then.
-      // What the channel publishes now, when it is here; else a recording's least.
-      const cost = recordingCostOf(config, channel ? new LocalChannelMedia(channel) : { producers: () => [] });
-      const choice = await pickRecorder({ channelId, cost, preferredUrl: ownerUrl }).catch((error: unknown) => {
-        // Redis away: a channel of this node is still recorded here (the engine checks the room).
-        if (channel && error instanceof CodedError && error.code === SignalingErrorCode.ClusterUnavailable) return undefined;
-        throw error;
-      });
-      if (choice && choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
-    }
+    if (!options.placed) await this.#place(channelId, config, channel, ownerUrl);
     if (channel) return new LocalChannelMedia(channel);
     if (!openRemote) throw redirect(`channel ${channelId} lives on another cluster node`, ownerUrl!);
     return openRemote(channelId, ownerUrl!);
+  }
+
+  /**
+   * The media of a channel of this node (an in-channel start, enableRecord) when the placement
+   * picks this node to record it; else REDIRECT to the recorder node it picked.
+   */
+  async local(channel: ChannelHandle, config: ResolvedRecordingConfig): Promise<ChannelMedia> {
+    await this.#place(channel.channelId, config, channel, undefined);
+    return new LocalChannelMedia(channel);
+  }
+
+  /** Cluster mode: throws REDIRECT when the recording is to run on another node (InvalidOperation when none has room). */
+  async #place(channelId: string, config: ResolvedRecordingConfig, channel: ChannelHandle | undefined, ownerUrl: string | undefined): Promise<void> {
+    const { pickRecorder, nodeId } = this.#options;
+    if (!pickRecorder) return;
+    // The channel's own node records it when it can: no media crosses the network then.
+    // What the channel publishes now, when it is here; else a recording's least.
+    const cost = recordingCostOf(config, channel ? new LocalChannelMedia(channel) : { producers: () => [] });
+    const choice = await pickRecorder({ channelId, cost, preferredUrl: ownerUrl }).catch((error: unknown) => {
+      // Redis away: a channel of this node is still recorded here (the engine checks the room).
+      if (channel && error instanceof CodedError && error.code === SignalingErrorCode.ClusterUnavailable) return undefined;
+      throw error;
+    });
+    if (choice && choice.nodeId !== nodeId) throw redirect(`recordings of ${channelId} run on cluster node ${choice.nodeId}`, choice.url);
   }
 }
 
