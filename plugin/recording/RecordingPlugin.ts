@@ -8,6 +8,7 @@ import type { MetricsPart } from '../../server/metrics/ServerMetrics';
 import type { ChannelHandle, MetricsOptions, PeerHandle, PluginContext, ProducerHandle, ServerPlugin } from '../../server/plugins/contract';
 import { registerUploadMetrics } from '../storage/uploadMetrics';
 import { registerWebhookMetrics } from '../webhooks/webhookMetrics';
+import { registerMediaLinkMetrics } from './media/mediaLinkMetrics';
 import { registerRecordingMetrics } from './recordingMetrics';
 import type { RecordingEngine } from './RecordingEngine';
 import { deriveRecordState } from './recordState';
@@ -225,12 +226,13 @@ export class RecordingPlugin implements ServerPlugin {
     return this.#engine;
   }
 
-  /** Recordings and recorders, the upload queue, and the webhooks (at 0 without webhooks.urls). */
+  /** Recordings and recorders, the upload queue, the webhooks (at 0 without webhooks.urls) and the media links (at 0 without a cluster). */
   registerMetrics(registry: Registry, options: MetricsOptions): MetricsPart {
     const parts = [
       registerRecordingMetrics(registry, this.#engine, options),
       registerUploadMetrics(registry, this.#engine.uploads),
       registerWebhookMetrics(registry, this.backend?.webhooks),
+      registerMediaLinkMetrics(registry, this.mediaLinks),
     ];
     return { close: () => parts.forEach((part) => part.close()) };
   }

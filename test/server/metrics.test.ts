@@ -39,6 +39,7 @@ const FAMILIES: Record<string, string> = {
   confrec_webhook_deliveries_total: 'counter',
   confrec_webhook_attempt_failures_total: 'counter',
   confrec_webhook_queue_depth: 'gauge',
+  confrec_media_link_key_frame_requests_total: 'counter',
   process_cpu_seconds_total: 'counter',
   process_resident_memory_bytes: 'gauge',
   nodejs_eventloop_lag_seconds: 'gauge',

@@ -60,6 +60,25 @@ export async function launchBrowser(options: { media?: 'granted' | 'denied'; ext
   };
 }
 
+/**
+ * Records every RTCPeerConnection the pages of `browser` make (window.peerConnections), so a test
+ * can read their getStats(): which candidate pair carries media, what the encoder did. Call before
+ * the page loads.
+ */
+export async function watchPeerConnections(browser: TestBrowser): Promise<void> {
+  await browser.context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const made: RTCPeerConnection[] = [];
+    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+    window.RTCPeerConnection = class extends Native {
+      constructor(configuration?: RTCConfiguration) {
+        super(configuration);
+        made.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+}
+
 /** test-artifacts/ at the repository root (gitignored): screenshots and other evidence. */
 export function artifactPath(name: string): string {
   const dir = path.join(repoRoot(__dirname), 'test-artifacts');

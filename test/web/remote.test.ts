@@ -11,7 +11,7 @@ import { mintToken } from '../../server/auth/token';
 import { repoRoot } from '../../server/http/repoRoot';
 import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
 import { createCloudRecorderInstance } from '../../signaling/recorder';
-import { launchBrowser, TestBrowser } from '../support/browser';
+import { launchBrowser, TestBrowser, watchPeerConnections } from '../support/browser';
 import { decodeAll, decodedDurationS, probe } from '../support/mediaProbe';
 import { NetworkNamespace } from '../support/netns';
 import { sleep } from '../support/recordingServer';
@@ -96,21 +96,6 @@ function presentedCertificate(host: string): Promise<crypto.X509Certificate> {
 
 function joinToken(channelId: string, uid: string): string {
   return mintToken(TEST_SECRET, { appId: 'confrec', channelId, uid, role: 'host', privileges: { publish: true, record: true }, exp: Math.floor(Date.now() / 1000) + 3600 });
-}
-
-/** Records every RTCPeerConnection the page makes, so the test can read which candidate pair carries media. */
-async function watchPeerConnections(browser: TestBrowser): Promise<void> {
-  await browser.context.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    const made: RTCPeerConnection[] = [];
-    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
-    window.RTCPeerConnection = class extends Native {
-      constructor(configuration?: RTCConfiguration) {
-        super(configuration);
-        made.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
 }
 
 interface SelectedPair {

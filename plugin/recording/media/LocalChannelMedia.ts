@@ -9,16 +9,23 @@ export interface LocalChannelMediaOptions {
    * node); the media link gives this node's RTP address, for a recorder on another node.
    */
   listenIp?: ms.TransportListenIp;
+  /**
+   * Called for each PLI or FIR that came in a recorder's RTCP for a video input: the media link
+   * counts them (mediaLinkMetrics), which tells whether a remote recorder's RTCP reaches this node.
+   */
+  onRtcpKeyFrameRequest?: () => void;
 }
 
 /** The media of a channel on this node: PlainTransports and Consumers on its own router. */
 export class LocalChannelMedia implements ChannelMedia {
   readonly #channel: ChannelHandle;
   readonly #listenIp: ms.TransportListenIp | undefined;
+  readonly #onRtcpKeyFrameRequest: (() => void) | undefined;
 
   constructor(channel: ChannelHandle, options: LocalChannelMediaOptions = {}) {
     this.#channel = channel;
     this.#listenIp = options.listenIp;
+    this.#onRtcpKeyFrameRequest = options.onRtcpKeyFrameRequest;
   }
 
   get channelId(): string {
@@ -54,12 +61,21 @@ export class LocalChannelMedia implements ChannelMedia {
       const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
       if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: options.preferredSpatialLayer });
       consumer.on('producerclose', options.onClose);
+      if (this.#onRtcpKeyFrameRequest && consumer.kind === 'video') await watchRtcpKeyFrameRequests(consumer, this.#onRtcpKeyFrameRequest);
       return plainInput(transport, consumer);
     } catch (error) {
       transport.close();
       throw error;
     }
   }
+}
+
+/** mediasoup traces a consumer's key-frame requests as 'in': those that came in its remote end's RTCP. */
+async function watchRtcpKeyFrameRequests(consumer: ms.Consumer, onRequest: () => void): Promise<void> {
+  consumer.on('trace', (trace) => {
+    if ((trace.type === 'pli' || trace.type === 'fir') && trace.direction === 'in') onRequest();
+  });
+  await consumer.enableTraceEvent(['pli', 'fir']);
 }
 
 export function producerInfo({ producer, peer }: ProducerHandle): ProducerInfo {

@@ -20,8 +20,9 @@ import { Logger } from '../../../server/logger';
 import type { ChannelHandle } from '../../../server/plugins/contract';
 import type { SocketLimits } from '../../../server/SocketSupervisor';
 import type { ProducerInfo } from './ChannelMedia';
-import { MediaLinkSession } from './MediaLinkSession';
+import { type KeyFrameRequestVia, MediaLinkSession } from './MediaLinkSession';
 import { shutdownSockets } from '../../../server/shutdownSockets';
+import { TypedEmitter } from '../../../server/TypedEmitter';
 
 const logger = new Logger('MediaLinkServer');
 
@@ -38,6 +39,11 @@ const MEDIA_LINK_REQUESTS: RequestTable = {
 export const MEDIA_LINK_MAX_REQUESTS_PER_SECOND = 5000;
 
 type Link = { session: MediaLinkSession; connection: Connection };
+
+export type MediaLinkServerEvents = {
+  /** A recorder node asked for a key frame of one of this node's video producers. */
+  keyFrameRequest: [via: KeyFrameRequestVia];
+};
 
 export interface MediaLinkServerOptions {
   findChannel(channelId: string): ChannelHandle | undefined;
@@ -61,7 +67,7 @@ export interface MediaLinkServerOptions {
  * upgrade is authenticated with the HTTP API's credentials and refused unless the channel is open
  * here. The recording plugin's hooks pass the channel's changes on through the methods below.
  */
-export class MediaLinkServer {
+export class MediaLinkServer extends TypedEmitter<MediaLinkServerEvents> {
   readonly #options: MediaLinkServerOptions;
   readonly #wss: WebSocketServer;
   /** Open links by channel id. */
@@ -71,6 +77,7 @@ export class MediaLinkServer {
   #closed = false;
 
   constructor(options: MediaLinkServerOptions) {
+    super();
     this.#options = options;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
   }
@@ -189,6 +196,7 @@ export class MediaLinkServer {
       owner,
       listenIp: this.#options.listenIp,
       notify: (notification, data) => connection.notify(notification, data),
+      onKeyFrameRequest: (via) => this.safeEmit('keyFrameRequest', via),
     });
     link = { session, connection };
     let links = this.#links.get(channel.channelId);

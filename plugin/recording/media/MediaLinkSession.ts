@@ -8,6 +8,9 @@ import { LocalChannelMedia } from './LocalChannelMedia';
 
 const logger = new Logger('MediaLinkSession');
 
+/** How a recorder node asked for a key frame: a PLI/FIR in its RTCP, or requestKeyFrame on the link. */
+export type KeyFrameRequestVia = 'rtcp' | 'link';
+
 type Notify = <N extends keyof MediaLinkNotifications>(notification: N, data: MediaLinkNotifications[N]) => void;
 type Handlers = { [M in MediaLinkMethod]: (data: MediaLinkRequestData<M>) => Promise<MediaLinkResponses[M]> };
 
@@ -29,6 +32,7 @@ export class MediaLinkSession {
   readonly #channel: ChannelHandle;
   readonly #media: LocalChannelMedia;
   readonly #notify: Notify;
+  readonly #onKeyFrameRequest: (via: KeyFrameRequestVia) => void;
   readonly #inputs = new Map<string, LinkInput>();
   readonly #logger: Logger;
   #inputCounter = 0;
@@ -48,7 +52,9 @@ export class MediaLinkSession {
       return {};
     },
     requestKeyFrame: async ({ inputId }) => {
-      await this.#input(inputId).media.requestKeyFrame();
+      const input = this.#input(inputId);
+      this.#onKeyFrameRequest('link');
+      await input.media.requestKeyFrame();
       return {};
     },
     closeInput: async ({ inputId }) => {
@@ -58,12 +64,13 @@ export class MediaLinkSession {
     },
   };
 
-  constructor(options: { channel: ChannelHandle; owner: string; listenIp: ms.TransportListenIp; notify: Notify }) {
+  constructor(options: { channel: ChannelHandle; owner: string; listenIp: ms.TransportListenIp; notify: Notify; onKeyFrameRequest?: (via: KeyFrameRequestVia) => void }) {
     const { channel } = options;
     this.channelId = channel.channelId;
     this.owner = options.owner;
     this.#channel = channel;
-    this.#media = new LocalChannelMedia(channel, { listenIp: options.listenIp });
+    this.#onKeyFrameRequest = options.onKeyFrameRequest ?? (() => undefined);
+    this.#media = new LocalChannelMedia(channel, { listenIp: options.listenIp, onRtcpKeyFrameRequest: () => this.#onKeyFrameRequest('rtcp') });
     this.#notify = options.notify;
     this.#logger = logger.child({ channelId: channel.channelId, link: options.owner });
     channel.retain(this.owner);
