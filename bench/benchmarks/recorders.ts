@@ -6,20 +6,18 @@
  */
 import type { Figure } from '../lib/report';
 import { RECORDER_CANVAS, RecorderCluster } from '../lib/recorderCluster';
+import { recorderFailover } from './recorderFailover';
 import { recorderStart } from './recorderStart';
 import type { RecorderMeasurement } from './recorderMeasurement';
 import type { Benchmark } from './types';
 
-/**
- * What the benchmark measures, in this order, in one cluster. A further figure for recorder nodes
- * (such as the gap a recorder failover leaves in the file) is one more RecorderMeasurement here.
- */
-export const RECORDER_MEASUREMENTS: readonly RecorderMeasurement[] = [recorderStart];
+/** What the benchmark measures, in this order, in one cluster. */
+export const RECORDER_MEASUREMENTS: readonly RecorderMeasurement[] = [recorderStart, recorderFailover];
 
 export const recorders: Benchmark = {
   name: 'recorders',
   group: 'cluster',
-  title: 'Recorder nodes: start latency (to running, to first frame) through a remote recorder (media link) vs a local one',
+  title: 'Recorder nodes: start latency (to running, to first frame) through a remote recorder (media link) vs a local one; failover gap over repeated recorder-node kills',
   async run(env, options) {
     const cluster = await RecorderCluster.start(env.host);
     try {

@@ -16,7 +16,8 @@ import type { MediaChannel } from '../../signaling/client/index';
 import { PublisherHost, publishReplay, ReplayPublisher } from './publishers';
 
 /** The config defaults: the bench measures what an operator gets without tuning. */
-const TIMING = { nodeTimeoutMs: 5000, leaseMs: 10_000 };
+export const RECORDER_NODE_TIMEOUT_MS = 5000;
+const TIMING = { nodeTimeoutMs: RECORDER_NODE_TIMEOUT_MS, leaseMs: 10_000 };
 const ROLES = ['media', 'recorder', 'media,recorder'] as const;
 export const RECORDER_CANVAS = { width: 320, height: 240, layout: 'BestFit' } as const;
 
@@ -133,6 +134,29 @@ export class RecorderCluster {
     const startedAtMs = Date.parse(status.startedAt ?? '');
     if (!Number.isFinite(startedAtMs)) throw new Error(`${recording.recordingId}: no startedAt in its status (${JSON.stringify(status).slice(0, 300)})`);
     return { file: path.join(this.#nodes.dir, recording.nodeId, 'recordings', objectKey), startedAtMs };
+  }
+
+  /** The node as it runs now (a restarted node is a new process). */
+  server(nodeId: string): ClusterServer {
+    const server = this.#nodes.servers.find((candidate) => candidate.nodeId === nodeId);
+    if (!server) throw new Error(`no node ${nodeId}`);
+    return server;
+  }
+
+  /** SIGKILL, as in a crash; resolves once the process is gone. */
+  async kill(nodeId: string): Promise<void> {
+    await this.server(nodeId).kill();
+  }
+
+  /** Starts a killed node again as itself (same directories and node id: it recovers what it left). */
+  async restart(nodeId: string): Promise<void> {
+    const index = this.#nodes.servers.indexOf(this.server(nodeId));
+    this.#nodes.servers[index] = await this.#nodes.servers[index]!.restart();
+  }
+
+  /** Where a node's local store keeps an uploaded object. */
+  storedPath(nodeId: string, objectKey: string): string {
+    return path.join(this.#nodes.dir, nodeId, 'recordings', objectKey);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,10 @@
 /**
  * RecordingDirectory and ClusterEventPublisher on a real redis-server: a publish lands in the stream
  * and the recording's entry once per (recordingId, seq); a dead node's active recordings are declared
- * failed by exactly one of the nodes racing to do it, with one fatalError each; events appended
- * while Redis is away reach the stream in order and once when it is back.
+ * failed by exactly one of the nodes racing to do it, with one fatalError each — or, with a spec,
+ * made orphans that exactly one of three racing recorders claims (a stale segment's publish refused
+ * after), an unclaimed one failed once; events appended while Redis is away reach the stream in
+ * order and once when it is back.
  */
 import t from 'tap';
 import { ClusterEventPublisher } from '../../plugin/recording/cluster/ClusterEventPublisher';

@@ -221,12 +221,12 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   }
 }
 
-/** An active recording whose node is gone is failed, whether or not a node noticed the death in time. */
+/** An active recording whose node is gone is failed, whether or not a node noticed the death in time — unless another recorder node may carry it on. */
 function withLiveness(entry: DirectoryEntry, live: Map<string, NodeInfo>): RemoteRecording {
   const node = live.get(entry.nodeId);
   if (node) return { entry, url: node.publicUrl };
-  // Waiting for another recorder node to claim it: still running as far as anyone can tell.
-  if (!ACTIVE_PHASES.has(entry.phase) || entry.orphaned) return { entry };
+  // A running one that can be taken over is still running until a claim or the cluster says otherwise.
+  if (!ACTIVE_PHASES.has(entry.phase) || (entry.phase === 'running' && entry.failover)) return { entry };
   return { entry: { ...entry, phase: 'failed', lost: true, view: { ...entry.view, phase: 'failed', nodeLost: true } } };
 }
 

@@ -20,6 +20,8 @@ export interface DirectoryEntry {
   segment: number;
   /** Its node died and it waits for another recorder node to claim it: the dead node's id. */
   orphaned?: string;
+  /** It has a spec: if its node dies while it runs, another recorder node can carry it on. */
+  failover: boolean;
 }
 
 /** What a claim of an orphan gives its new owner. */
@@ -241,6 +243,7 @@ function toEntry(recordingId: string, fields: Record<string, string> | null | un
     ...(fields.lostEvent ? { lostEvent: JSON.parse(fields.lostEvent) as RecordingEventEntry } : {}),
     view,
     segment: Number(fields.segment ?? 0),
+    failover: fields.spec !== undefined,
     ...(fields.orphaned ? { orphaned: fields.orphaned } : {}),
   };
 }

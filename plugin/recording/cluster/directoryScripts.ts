@@ -11,7 +11,7 @@
  * its recordings with a spec into orphans (`orphaned` = the dead node) for another recorder to claim.
  */
 
-/** Declares one recording failed (KEYS[1] its entry; id, stream, message args as in FAIL_NODE_SCRIPT). */
+/** Lua: declares one recording failed (its entry key, id, stream, and the dead node and message as FAIL_NODE_SCRIPT takes them); returns its fatalError's JSON. */
 const FAIL_ENTRY = `
 local function failEntry(key, id, stream, deadNode, code, message, at, maxLength, retainMs)
   local entry = redis.call('HMGET', key, 'lastSeq', 'channelId')
