@@ -106,7 +106,7 @@ export const recorderFailover: RecorderMeasurement = {
       figures,
       notes: [
         `${kills} kills of node-2 (recorder only) while it recorded node-1's channel; node-3 carried each recording on as segment 1, then node-2 was restarted, recovered segment 0 and uploaded it.`,
-        'The gap in the files is measured on the recording\'s timeline (files[].startOffsetMs) from the last frame of segment 0 to the first frame with the publisher in segment 1 (its key frame included); the reported gap counts from the dead node\'s last heartbeat, so it is the larger.',
+        "The gap in the files is measured on the recording's timeline (files[].startOffsetMs) from the last frame of segment 0 to the first frame with the publisher in segment 1, so it includes segment 1's wait for a key frame; the reported gap runs from the dead node's last heartbeat to segment 1's recorder start. Both are dominated by noticing the death: nodeTimeoutMs plus up to a heartbeat interval (nodeTimeoutMs / 3, at most 2 s).",
         ...notes,
       ],
     };
