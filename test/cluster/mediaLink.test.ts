@@ -15,7 +15,6 @@
  * close the link's media with a reason.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { publishTestMedia, Publication } from '../../scripts/publishRtp';
@@ -29,6 +28,7 @@ import { freePort } from '../support/freePort';
 import { RecordingTestServer, sleep, startRecordingServer, until } from '../support/recordingServer';
 import { privateRedis } from '../support/redisServer';
 import { TEST_SECRET } from '../support/server';
+import { startTcpHop } from '../support/tcpHop';
 
 const CHANNEL = 'linked';
 const CREDENTIALS = { appId: 'confrec', secret: TEST_SECRET };
@@ -129,25 +129,9 @@ async function quiet(count: () => number, quietMs: number, timeoutMs: number): P
 
 /** A TCP hop in front of M that can stop passing bytes either way (a network partition), connections left open. */
 async function startPartitionableHop(t: Test, targetPort: number): Promise<{ url: string; partition(): void }> {
-  let partitioned = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    for (const socket of [client, upstream]) sockets.add(socket);
-    client.on('data', (chunk) => void (partitioned || upstream.write(chunk)));
-    upstream.on('data', (chunk) => void (partitioned || client.write(chunk)));
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const socket of [client, upstream]) socket.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, partition: () => void (partitioned = true) };
+  const hop = await startTcpHop(targetPort);
+  t.teardown(() => hop.close());
+  return { url: `http://127.0.0.1:${hop.port}`, partition: () => hop.partition({ dropping: true }) };
 }
 
 t.test("a link's transports listen on rtpAddress where this machine holds it, else where WebRTC listens, announcing it (NAT)", async (t) => {

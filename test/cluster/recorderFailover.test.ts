@@ -9,7 +9,10 @@
  * reach the store under their own keys, decode and show both participants; their offsets lie on one
  * timeline with a gap within the bound; the storage secret is never in Redis in the clear. With
  * room for one composite per recorder node and both busy, a killed node's recording cannot be
- * carried on: it fails, once, with one fatal error.
+ * carried on: it fails, once, with one fatal error. A recorder node cut off from Redis (alive, still
+ * recording over its media link) is taken over like a dead one; when it reaches Redis again its
+ * stale publish is refused, it stops its recorder and hands its segment to the new owner, so one
+ * recording is never recorded on by two nodes for longer than the cut.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -30,6 +33,8 @@ import { until } from '../support/recordingServer';
 import { privateRedis } from '../support/redisServer';
 import { startS3Server, type S3TestServer } from '../support/s3Server';
 import { TEST_SECRET } from '../support/server';
+import { recorderChildren } from '../support/recorderChildren';
+import { startTcpHop, type TcpHop } from '../support/tcpHop';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 /** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
@@ -55,15 +60,22 @@ type Sdk = { recorder: RemoteCloudRecorder; callbacks: { name: string; recording
 
 let cluster: TestCluster;
 let s3: S3TestServer;
+/** Each recorder node reaches Redis through a hop of its own, to cut it off from Redis alone. */
+const redisHops = new Map<string, TcpHop>();
 const redis = privateRedis(t, async (started) => {
   s3 = await startS3Server({ buckets: [BUCKET], accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY });
+  for (const nodeId of ['node-2', 'node-3']) redisHops.set(nodeId, await startTcpHop(started.port));
   cluster = await startCluster(started.url, TIMING, 3, {
     env: { CONFREC_RECORDING_ALLOWED_STORAGE_ENDPOINTS: '127.0.0.1', CONFREC_RECORDING_CAPACITY_UNITS: String(CAPACITY) },
-    nodeEnv: (index) => ({ CONFREC_CLUSTER_ROLES: index === 0 ? 'media' : 'recorder' }),
+    nodeEnv: (index) => ({
+      CONFREC_CLUSTER_ROLES: index === 0 ? 'media' : 'recorder',
+      ...(index > 0 ? { CONFREC_CLUSTER_REDIS_URL: `redis://127.0.0.1:${redisHops.get(`node-${index + 1}`)!.port}` } : {}),
+    }),
   });
   return {
     close: async () => {
       await cluster.close();
+      for (const hop of redisHops.values()) await hop.close();
       await s3.close();
     },
   };
@@ -120,7 +132,7 @@ async function everythingInRedis(url: string): Promise<string> {
 if (redis) {
   const nodes = () => cluster.servers as [ClusterServer, ClusterServer, ClusterServer];
   const cleanup: Array<() => Promise<void> | void> = [];
-  t.teardown(async () => {
+  t.afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
@@ -276,5 +288,59 @@ if (redis) {
     const busy = (await api(media).request('GET', `/recordings/${busyId}`)).body as View;
     t.match(busy, { phase: 'running', nodeId: owners[1] }, 'the other recording runs on, untouched');
     t.notOk(busy.segment, '… in its first segment');
+  });
+
+  t.test('a recorder node cut off from Redis (alive, recording on) is taken over; back, it stops its recorder and hands its segment over', async (t) => {
+    const media = nodes()[0];
+    await publisher('cutoff', 'cut-red', 0xff0000);
+    await publisher('cutoff', 'cut-blue', 0x0000ff);
+    await sleep(1000);
+    const sdk = connectSdk(media);
+    cleanup.push(() => sdk.recorder.release(true).catch(() => undefined));
+    const storage = { vendor: 'S3', region: 0, bucket: BUCKET, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, endpoint: s3.endpoint };
+    const recordingId = await sdk.recorder.startCloudRecording('confrec', 'cutoff', token('cutoff', 'backend'), 'backend', CONFIG, storage as never);
+    const first = (await api(media).request('GET', `/recordings/${recordingId}`)).body as View;
+    const cut = nodes().find((node) => node.nodeId === first.nodeId)!;
+    const other = nodes().find((node) => node !== cut && node !== media)!;
+    t.ok(redisHops.has(cut.nodeId), `recording on recorder node ${cut.nodeId}`);
+    t.equal(recorderChildren(cut.child.pid).length, 1, 'which runs its recorder');
+    await sleep(3000);
+
+    redisHops.get(cut.nodeId)!.partition();
+    const cutAt = Date.now();
+    const moved = await pollFor(
+      async () => (await api(media).request('GET', `/recordings/${recordingId}`)).body as View,
+      (view) => view.nodeId === other.nodeId && view.phase === 'running' && view.segment === 1,
+      TAKEOVER_BOUND_MS + 4000,
+      100,
+    );
+    t.match(moved, { nodeId: other.nodeId, phase: 'running', segment: 1 }, `carried on by ${other.nodeId} as segment 1, ${Date.now() - cutAt} ms after the cut`);
+    t.equal(recorderChildren(cut.child.pid).length, 1, `the cut-off node, alive, still records (it cannot know yet)`);
+    await sleep(2000);
+
+    redisHops.get(cut.nodeId)!.heal();
+    const healedAt = Date.now();
+    t.ok(await until(() => recorderChildren(cut.child.pid).length === 0, 15_000), `back in touch, it stopped its recorder (${Date.now() - healedAt} ms after the heal)`);
+    t.match((await api(media).request('GET', `/recordings/${recordingId}`)).body, { nodeId: other.nodeId, phase: 'running', segment: 1 }, 'the recording stays the new owner’s, running');
+    await sleep(2000);
+
+    await sdk.recorder.stopCloudRecording();
+    const done = await pollFor(
+      async () => (await api(media).request('GET', `/recordings/${recordingId}`)).body as View,
+      (view) => view.phase === 'stopped' && view.files.length === 2,
+      30_000,
+    );
+    t.same(done.files.map((file) => file.segment).sort(), [0, 1], `both segments listed (${done.files.map((file) => file.objectKey).join(', ')})`);
+    t.ok(await until(() => sdk.callbacks.filter((call) => call.recordingId === recordingId && call.name === 'uploaded').length >= 2, 30_000), 'the SDK heard onRecordingUploaded for both segments');
+    const stored = await Promise.all(done.files.map(async (file) => s3.getObject(BUCKET, file.objectKey)));
+    t.ok(stored.every((bytes) => bytes && bytes.length > 0), 'both are in the store');
+    t.notOk(sdk.callbacks.some((call) => call.recordingId === recordingId && call.name === 'fatalError'), 'no fatal error');
+    const wireSeqs = sdk.wire.filter((event) => event.recordingId === recordingId).map((event) => event.seq);
+    t.same(wireSeqs, [...new Set(wireSeqs)].sort((a, b) => a - b), `the SDK got every event once, in order (${wireSeqs.join(',')})`);
+    t.notOk(
+      sdk.wire.some((event) => event.recordingId === recordingId && event.type === 'stopped' && sdk.wire.indexOf(event) < sdk.wire.findIndex((later) => later.recordingId === recordingId && (later as { segment?: number }).segment === 1)),
+      'the cut-off node’s own stop never reached the SDK as the recording’s',
+    );
+    t.equal(sdk.wire.filter((event) => event.recordingId === recordingId && event.type === 'stopped').length, 1, 'one stop: the owner’s');
   });
 }

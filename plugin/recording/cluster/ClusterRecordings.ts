@@ -18,6 +18,8 @@ import { SegmentRelayClient } from './SegmentRelayClient';
 const logger = new Logger('ClusterRecordings');
 
 const ACTIVE_PHASES: ReadonlySet<string> = new Set(['starting', 'running', 'stopping']);
+/** How often this node checks that no other node has taken its running recordings over. */
+const OWNERSHIP_CHECK_MS = 2000;
 
 /** Where a recording of another node lives, and whether that node is alive to ask. */
 export interface RemoteRecording {
@@ -60,6 +62,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   readonly #secret: string;
   readonly #failover: boolean;
   #consumer: ClusterEventConsumer | undefined;
+  #ownershipTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(cluster: ClusterHandle, engine: RecordingEngine, options: ClusterRecordingsOptions) {
@@ -90,6 +93,29 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
     });
     cluster.onNodeDown((nodeId, lastSeenAt) => void this.#nodeDown(nodeId, lastSeenAt));
     cluster.connection.on('up', () => this.#resync());
+    if (this.#failover) {
+      this.#ownershipTimer = setInterval(() => void this.#checkOwnership(), OWNERSHIP_CHECK_MS);
+      this.#ownershipTimer.unref();
+    }
+  }
+
+  /**
+   * A node cut off from Redis long enough is declared dead and its recordings taken over while it
+   * still records them; it may never get an error for it (its connection can look up all along).
+   * So it asks the directory now and then: a recording another node carries on in a later segment
+   * is superseded here — its recorder stops and its segment goes to the new owner.
+   */
+  async #checkOwnership(): Promise<void> {
+    const running = this.#engine.list().filter((status) => ACTIVE_PHASES.has(status.phase)).map((status) => status.recordingId);
+    let owners: Map<string, { nodeId: string; segment: number }>;
+    try {
+      owners = await this.directory.owners(running);
+    } catch {
+      return;
+    }
+    for (const [recordingId, owner] of owners) {
+      if (owner.nodeId !== this.nodeId && owner.segment > this.#engine.segmentOf(recordingId)) void this.#engine.supersede(recordingId);
+    }
   }
 
   /** What one of this node's events is published with; a running recording's spec is sealed along for a takeover. */
@@ -170,6 +196,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#ownershipTimer);
     this.#takeover.close();
     this.#publisher.close();
     await this.#consumer?.close();

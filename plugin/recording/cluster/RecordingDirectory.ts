@@ -156,6 +156,22 @@ export class RecordingDirectory {
     return entries.filter((entry): entry is DirectoryEntry => entry?.orphaned === nodeId);
   }
 
+  /** Who records each of these recordings now, and which segment (absent: the cluster does not know it). */
+  async owners(recordingIds: readonly string[]): Promise<Map<string, { nodeId: string; segment: number }>> {
+    if (recordingIds.length === 0) return new Map();
+    const replies = await this.#cluster.connection.run((redis) => {
+      const pipeline = redis.pipeline();
+      for (const id of recordingIds) pipeline.hmget(this.#entryKey(id), 'nodeId', 'segment');
+      return pipeline.exec();
+    });
+    const owners = new Map<string, { nodeId: string; segment: number }>();
+    (replies ?? []).forEach(([, fields], index) => {
+      const [nodeId, segment] = (fields as [string | null, string | null] | undefined) ?? [null, null];
+      if (nodeId) owners.set(recordingIds[index]!, { nodeId, segment: Number(segment ?? 0) });
+    });
+    return owners;
+  }
+
   /** The sealed spec of a recording that can still be taken over (undefined: none, or it ended). */
   async claimable(recordingId: string): Promise<string | undefined> {
     return (await this.#cluster.connection.run((redis) => redis.hget(this.#entryKey(recordingId), 'spec'))) ?? undefined;
