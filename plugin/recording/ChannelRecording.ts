@@ -3,6 +3,8 @@ import { TypedEmitter } from '../../server/TypedEmitter';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import type { ChannelMedia, MediaFollower, MediaInput, ProducerInfo } from './media/ChannelMedia';
 import type { MixedVideoLayout } from './layout';
+import { planVideoInputs, type InputPlan } from './layerPlan';
+import type { PreferredLayers } from './media/videoLayers';
 import type { ResolvedRecordingConfig } from './recordingConfig';
 import { RecorderProcess, RecorderProcessOptions } from './recorder/RecorderProcess';
 import type { RecordedFile, StreamTypes } from './recorder/protocol';
@@ -42,8 +44,17 @@ export interface ChannelRecordingOptions {
 interface Input {
   inputId: string;
   producerId: string;
+  uid: string;
   media: MediaInput;
   keyFrameTimer?: NodeJS.Timeout;
+  /** Connected to the recorder: from now on its plan is applied (before, #wire applies it). */
+  connected: boolean;
+  /** The consumer sends (resumed); false while opened paused or while its tile is not drawn. */
+  flowing: boolean;
+  /** The layers last asked for. */
+  layers?: PreferredLayers;
+  /** Plan changes applied one after another, so a late answer cannot undo a newer one. */
+  applying: Promise<void>;
 }
 
 /** Key-frame requests after an input is wired, until the recorder reports its first frame. */
@@ -68,6 +79,9 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
   #idleTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<RecordedFile[]> | undefined;
   #inputCounter = 0;
+  /** The layout the recorder draws (what it was last told), which the inputs' layers follow. */
+  #layout: MixedVideoLayout;
+  #maxResolutionUid: string | undefined;
 
   constructor(options: ChannelRecordingOptions) {
     super();
@@ -75,6 +89,8 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     this.channel = options.channel;
     this.config = options.config;
     this.#options = options;
+    this.#layout = options.config.transcodingConfig.layout;
+    this.#maxResolutionUid = options.config.transcodingConfig.maxResolutionUid;
   }
 
   /** The recorder child's pid (diagnostics, tests). */
@@ -183,6 +199,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     this.#inputs.delete(producerId);
     this.#stopKeyFrames(input.inputId);
     input.media.close();
+    if (input.media.kind === 'video') this.#replan();
     if (this.active) void this.#recorder?.removeInput(input.inputId).catch((error) => logger.warn(`removeInput failed: ${String(error)}`, { recordingId: this.recordingId }));
   }
 
@@ -190,7 +207,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     const input = this.#inputs.get(producerId);
     if (!input || !this.active) return;
     void this.#recorder?.setInputPaused(input.inputId, paused).catch((error) => logger.warn(`setInputPaused failed: ${String(error)}`, { recordingId: this.recordingId }));
-    if (!paused && input.media.kind === 'video') this.#requestKeyFrames(input);
+    if (!paused && input.media.kind === 'video' && input.flowing) this.#requestKeyFrames(input);
   }
 
   async setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): Promise<void> {
@@ -199,6 +216,23 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     await this.#recorder.setLayout(layout, maxResolutionUid);
     this.config.transcodingConfig.layout = layout;
     if (maxResolutionUid) this.config.transcodingConfig.maxResolutionUid = maxResolutionUid;
+    this.#layout = layout;
+    this.#maxResolutionUid = maxResolutionUid;
+    this.#replan();
+  }
+
+  /**
+   * The size of the frames the recorder decodes of each video input now, by producerId (a composite
+   * decodes; a per-participant recording does not, and has no entry). For diagnostics and tests.
+   */
+  async decodedSizes(): Promise<Map<string, { width: number; height: number }>> {
+    const sizes = new Map<string, { width: number; height: number }>();
+    for (const input of [...this.#inputs.values()]) {
+      if (input.media.kind !== 'video' || !this.#recorder) continue;
+      const size = await this.#recorder.decodedSize(input.inputId).catch(() => undefined);
+      if (size) sizes.set(input.producerId, size);
+    }
+    return sizes;
   }
 
   /**
@@ -291,15 +325,68 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
       return;
     }
     const inputId = `in${++this.#inputCounter}`;
-    const input: Input = { inputId, producerId, media };
+    const input: Input = { inputId, producerId, uid: producer.uid, media, connected: false, flowing: false, applying: Promise.resolve() };
     this.#inputs.set(producerId, input);
+    // A new tile reshapes the others (BestFit), or takes one beyond what the layout draws.
+    if (media.kind === 'video') this.#replan();
     const ports = await this.#recorder!.addInput({ inputId, uid: producer.uid, ...media.description });
     if (!this.#inputs.has(producerId)) return;
     await media.connect({ ip: this.#options.recorderIp, ...ports });
     if (producer.paused) await this.#recorder!.setInputPaused(inputId, true);
-    await media.resume();
-    if (media.kind === 'video') this.#requestKeyFrames(input);
+    input.connected = true;
+    // Layers before the first resume: the first key frame asked for is then of the layer kept.
+    await this.#apply(input);
     if (this.#inputs.has(producerId)) this.safeEmit('participantRecorded', producer.uid);
+  }
+
+  /** Every connected input follows the plan of now (membership or layout changed). */
+  #replan(): void {
+    for (const input of this.#inputs.values()) {
+      if (!input.connected) continue;
+      this.#apply(input).catch((error) => logger.warn(`re-picking the layers of ${input.inputId} failed: ${String(error)}`, { recordingId: this.recordingId }));
+    }
+  }
+
+  /** Applies the current plan to one input, after any change still being applied to it. */
+  #apply(input: Input): Promise<void> {
+    const run = input.applying.then(() => this.#applyNow(input));
+    input.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyNow(input: Input): Promise<void> {
+    if (this.#inputs.get(input.producerId) !== input || !this.active) return;
+    const plan: InputPlan = input.media.kind === 'video' ? (this.#plan().get(input.producerId) ?? { shown: true }) : { shown: true };
+    const { layers } = plan;
+    if (layers && (layers.spatialLayer !== input.layers?.spatialLayer || layers.temporalLayer !== input.layers?.temporalLayer)) {
+      await input.media.setPreferredLayers(layers);
+      input.layers = layers;
+      logger.debug(`#apply() | ${input.inputId} gets layers S${layers.spatialLayer}T${layers.temporalLayer}`, { recordingId: this.recordingId });
+    }
+    if (plan.shown === input.flowing) return;
+    input.flowing = plan.shown;
+    if (plan.shown) {
+      await input.media.resume();
+      if (input.media.kind === 'video') this.#requestKeyFrames(input);
+    } else {
+      this.#stopKeyFrames(input.inputId);
+      await input.media.pause();
+    }
+  }
+
+  #plan(): Map<string, InputPlan> {
+    const { config } = this;
+    const video = [...this.#inputs.values()].filter((input) => input.media.kind === 'video');
+    return planVideoInputs(
+      {
+        mode: config.recordingMode,
+        canvas: { width: config.transcodingConfig.width, height: config.transcodingConfig.height, fps: config.transcodingConfig.fps },
+        layout: this.#layout,
+        ...(this.#maxResolutionUid !== undefined ? { maxResolutionUid: this.#maxResolutionUid } : {}),
+        videoStreamType: config.videoStreamType,
+      },
+      video.map((input) => ({ producerId: input.producerId, uid: input.uid, ...(input.media.layers ? { layers: input.media.layers } : {}) })),
+    );
   }
 
   #requestKeyFrames(input: Input): void {

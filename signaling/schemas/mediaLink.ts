@@ -45,6 +45,15 @@ export const InputDescriptionSchema = object({
   rtcp: Type.Optional(object({ ip: IP, port: Port }, "Where the media node's RTCP for this input comes from (and the recorder's RTCP goes to)")),
 });
 
+const Pixels = Type.Integer({ minimum: 1, maximum: 16384 });
+/** The layers a simulcast/SVC producer sends (plugin/recording/media/videoLayers.ts says how they are learnt). */
+export const VideoLayersSchema = object({
+  spatial: Type.Array(object({ width: Pixels, height: Pixels }), { minItems: 1, maxItems: 16, description: "Each spatial layer's size, lowest first" }),
+  temporalLayers: Type.Integer({ minimum: 1, maximum: 16, description: 'Temporal layers in each spatial layer (1: none)' }),
+  topFps: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Frame rate of the top temporal layer' }),
+});
+const Layer = Type.Integer({ minimum: 0, maximum: 15 });
+
 export interface MediaLinkMethodSpec {
   summary: string;
   request: TSchema;
@@ -61,7 +70,12 @@ export const mediaLinkMethods = {
       producerId: ProducerId,
       preferredSpatialLayer: Type.Integer({ minimum: 0, maximum: 10, description: 'Simulcast/SVC producers: the layer to receive (10: the highest)' }),
     }),
-    object({ inputId: InputId, kind: MediaKindSchema, description: InputDescriptionSchema }),
+    object({
+      inputId: InputId,
+      kind: MediaKindSchema,
+      description: InputDescriptionSchema,
+      layers: Type.Optional(VideoLayersSchema),
+    }),
     [S.NotFound, S.BadRequest, S.ChannelClosed],
   ),
   connect: method(
@@ -71,6 +85,13 @@ export const mediaLinkMethods = {
     [S.NotFound, S.BadRequest],
   ),
   resume: method('Starts the paused input', OfInput, Empty, [S.NotFound]),
+  pause: method('Stops sending the input for a while (a tile the layout does not draw); resume starts it again', OfInput, Empty, [S.NotFound]),
+  setPreferredLayers: method(
+    "Which of the input's layers to send (mediasoup's setPreferredLayers; an input without layers ignores it)",
+    object({ inputId: InputId, spatialLayer: Layer, temporalLayer: Layer }),
+    Empty,
+    [S.NotFound],
+  ),
   requestKeyFrame: method("Asks the input's producer for a key frame", OfInput, Empty, [S.NotFound]),
   closeInput: method('Closes an input (idempotent: an input already closed is fine)', OfInput, Empty, []),
 } satisfies Record<string, MediaLinkMethodSpec>;

@@ -55,6 +55,10 @@ export const recorderIpcMethods = {
   addInput: { params: object({ input: RecorderInputSchema }), result: object({ rtpPort: Int(1, 65535), rtcpPort: Type.Optional(Int(1, 65535)) }) },
   removeInput: { params: object({ inputId: SafeName }), result: Empty },
   setInputPaused: { params: object({ inputId: SafeName, paused: Type.Boolean() }), result: Empty },
+  decodedSize: {
+    params: object({ inputId: SafeName }),
+    result: object({ width: Type.Optional(Int(1, 16384)), height: Type.Optional(Int(1, 16384)) }),
+  },
   setLayout: { params: object({ layout: MixedVideoLayoutSchema, maxResolutionUid: Type.Optional(NonEmpty) }), result: Empty },
   stop: { params: object({ deadlineMs: Int(0, 3_600_000) }), result: Type.Object({ files: Type.Array(Type.Unknown()) }) },
 } satisfies Record<string, { params: TSchema; result: TSchema }>;

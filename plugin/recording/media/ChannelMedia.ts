@@ -1,4 +1,5 @@
 import type { RecorderInput } from '../recorder/protocol';
+import type { PreferredLayers, VideoLayers } from './videoLayers';
 
 /** A producer of the channel, as a recording sees it. */
 export interface ProducerInfo {
@@ -24,9 +25,15 @@ export interface MediaInput {
   readonly kind: 'audio' | 'video';
   /** What the recorder needs to receive it: codec, ssrc, and where mediasoup's RTCP comes from. */
   readonly description: Omit<RecorderInput, 'inputId' | 'uid'>;
+  /** The layers its producer sends (simulcast/SVC video); undefined: one layer, nothing to pick. */
+  readonly layers?: VideoLayers;
   /** Sends RTP to the recorder's ports (and RTCP to its RTCP port). */
   connect(ports: RecorderPorts): Promise<void>;
   resume(): Promise<void>;
+  /** Stops sending (a tile the layout does not draw) until resume(). */
+  pause(): Promise<void>;
+  /** Which of `layers` to send (mediasoup's setPreferredLayers); nothing to do without `layers`. */
+  setPreferredLayers(layers: PreferredLayers): Promise<void>;
   requestKeyFrame(): Promise<void>;
   /** Idempotent. */
   close(): void;
@@ -47,7 +54,8 @@ export interface ChannelMedia {
   peerCount(): number;
   /**
    * A paused input for one producer, consumed for the recorder at `recorderIp` (the address the
-   * recorder binds). `preferredSpatialLayer`: for simulcast/SVC producers (10: the highest).
+   * recorder binds). `preferredSpatialLayer`: for simulcast/SVC producers (10: the highest), until
+   * the recording picks layers of its own (MediaInput.setPreferredLayers).
    * Rejects when the producer is gone. `onClose` fires when the producer closes.
    */
   openInput(producerId: string, options: { recorderIp: string; preferredSpatialLayer: number; onClose: () => void }): Promise<MediaInput>;

@@ -2,6 +2,7 @@ import type { types as ms } from 'mediasoup';
 import type { ChannelHandle, ProducerHandle } from '../../../server/plugins/contract';
 import type { SupportedMimeType } from '../recorder/protocol';
 import type { ChannelMedia, MediaInput, ProducerInfo, RecorderPorts } from './ChannelMedia';
+import { describeLayers, type VideoLayers } from './videoLayers';
 
 export interface LocalChannelMediaOptions {
   /**
@@ -62,11 +63,18 @@ export class LocalChannelMedia implements ChannelMedia {
       if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: options.preferredSpatialLayer });
       consumer.on('producerclose', options.onClose);
       if (this.#onRtcpKeyFrameRequest && consumer.kind === 'video') await watchRtcpKeyFrameRequests(consumer, this.#onRtcpKeyFrameRequest);
-      return plainInput(transport, consumer);
+      return plainInput(transport, consumer, this.#layersOf(producerId, consumer));
     } catch (error) {
       transport.close();
       throw error;
     }
+  }
+
+  /** Only simulcast and SVC consumers take preferred layers (a simple consumer forwards everything). */
+  #layersOf(producerId: string, consumer: ms.Consumer): VideoLayers | undefined {
+    if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return undefined;
+    const producer = this.#channel.producers().find((handle) => handle.producer.id === producerId)?.producer;
+    return producer ? describeLayers(producer.rtpParameters.encodings ?? [], producer.appData) : undefined;
   }
 }
 
@@ -83,10 +91,11 @@ export function producerInfo({ producer, peer }: ProducerHandle): ProducerInfo {
 }
 
 /** A mediasoup PlainTransport + Consumer pair as a recorder input. */
-export function plainInput(transport: ms.PlainTransport, consumer: ms.Consumer): MediaInput {
+export function plainInput(transport: ms.PlainTransport, consumer: ms.Consumer, layers?: VideoLayers): MediaInput {
   const codec = consumer.rtpParameters.codecs[0]!;
   return {
     kind: consumer.kind,
+    ...(layers ? { layers } : {}),
     description: {
       kind: consumer.kind,
       codec: {
@@ -104,6 +113,10 @@ export function plainInput(transport: ms.PlainTransport, consumer: ms.Consumer):
       await transport.connect({ ip: ports.ip, port: ports.rtpPort, rtcpPort: ports.rtcpPort ?? ports.rtpPort });
     },
     resume: () => consumer.resume(),
+    pause: () => consumer.pause(),
+    async setPreferredLayers(preferred) {
+      if (layers) await consumer.setPreferredLayers(preferred);
+    },
     requestKeyFrame: () => consumer.requestKeyFrame(),
     close: () => transport.close(),
   };

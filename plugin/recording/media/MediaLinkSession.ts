@@ -51,6 +51,14 @@ export class MediaLinkSession {
       await this.#input(inputId).media.resume();
       return {};
     },
+    pause: async ({ inputId }) => {
+      await this.#input(inputId).media.pause();
+      return {};
+    },
+    setPreferredLayers: async ({ inputId, spatialLayer, temporalLayer }) => {
+      await this.#input(inputId).media.setPreferredLayers({ spatialLayer, temporalLayer });
+      return {};
+    },
     requestKeyFrame: async ({ inputId }) => {
       const input = this.#input(inputId);
       this.#onKeyFrameRequest('link');
@@ -131,7 +139,7 @@ export class MediaLinkSession {
       throw new CodedError(producerGone ? SignalingErrorCode.NotFound : SignalingErrorCode.ChannelClosed, `producer ${producerId} closed while its input opened`);
     }
     this.#inputs.set(inputId, { producerId, media, connected: false });
-    return { inputId, kind: media.kind, description: media.description };
+    return { inputId, kind: media.kind, description: media.description, ...(media.layers ? { layers: media.layers } : {}) };
   }
 
   #input(inputId: string): LinkInput {

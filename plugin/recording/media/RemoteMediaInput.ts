@@ -2,6 +2,7 @@ import { CodedError, SignalingErrorCode } from '../../../signaling/errors';
 import type { MediaLinkResponses } from '../../../signaling/schemas/mediaLink';
 import type { MediaInput, RecorderPorts } from './ChannelMedia';
 import type { MediaLinkClient } from './MediaLinkClient';
+import type { PreferredLayers, VideoLayers } from './videoLayers';
 
 /**
  * An input opened over a media link: its PlainTransport + Consumer live on the media node, and
@@ -11,6 +12,7 @@ export class RemoteMediaInput implements MediaInput {
   readonly inputId: string;
   readonly kind: 'audio' | 'video';
   readonly description: MediaInput['description'];
+  readonly layers?: VideoLayers;
   readonly #link: MediaLinkClient;
   readonly #onClose: () => void;
   readonly #forget: () => void;
@@ -21,6 +23,7 @@ export class RemoteMediaInput implements MediaInput {
     this.inputId = opened.inputId;
     this.kind = opened.kind;
     this.description = opened.description;
+    if (opened.layers) this.layers = opened.layers;
     this.#onClose = callbacks.onClose;
     this.#forget = callbacks.forget;
   }
@@ -37,6 +40,16 @@ export class RemoteMediaInput implements MediaInput {
   async resume(): Promise<void> {
     this.#assertOpen();
     await this.#link.request('resume', { inputId: this.inputId });
+  }
+
+  async pause(): Promise<void> {
+    this.#assertOpen();
+    await this.#link.request('pause', { inputId: this.inputId });
+  }
+
+  async setPreferredLayers(layers: PreferredLayers): Promise<void> {
+    this.#assertOpen();
+    if (this.layers) await this.#link.request('setPreferredLayers', { inputId: this.inputId, ...layers });
   }
 
   async requestKeyFrame(): Promise<void> {

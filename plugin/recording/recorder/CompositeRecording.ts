@@ -141,6 +141,16 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     if (this.#wantsVideo) this.#scheduleRebuild('video');
   }
 
+  decodedSize(inputId: string): { width: number; height: number } | undefined {
+    const entry = this.#requireInput(inputId);
+    if (entry.pipeline.input.kind !== 'video') return undefined;
+    // basesink keeps its last buffer (enable-last-sample); the binding hands it over with its caps.
+    // A frame's copy, once per call: for diagnostics and tests, not a per-frame path.
+    const sample = entry.pipeline.pipeline.element('out')?.['last-sample'] as { caps?: { width?: unknown; height?: unknown } } | null | undefined;
+    const { width, height } = sample?.caps ?? {};
+    return typeof width === 'number' && typeof height === 'number' ? { width, height } : undefined;
+  }
+
   async stop(deadlineMs: number): Promise<RecordedFile[]> {
     if (this.#closed || this.#stopping || !this.#output) return [];
     this.#stopping = true;

@@ -93,6 +93,11 @@ export class IndividualRecording extends TypedEmitter<RecordingEvents> implement
     // Layouts are a composite notion; accepted and ignored so the parent need not care about the mode.
   }
 
+  decodedSize(_inputId: string): undefined {
+    // Per-participant files keep the stream as sent: nothing is decoded.
+    return undefined;
+  }
+
   async stop(deadlineMs: number): Promise<RecordedFile[]> {
     if (!this.#running) return [];
     this.#running = false;

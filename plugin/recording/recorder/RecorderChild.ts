@@ -100,6 +100,8 @@ export class RecorderChild {
       case 'setInputPaused':
         recording.setInputPaused(message.params.inputId, message.params.paused);
         return {};
+      case 'decodedSize':
+        return recording.decodedSize(message.params.inputId) ?? {};
       case 'setLayout':
         recording.setLayout(message.params.layout, message.params.maxResolutionUid);
         return {};

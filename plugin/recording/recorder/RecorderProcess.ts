@@ -147,6 +147,12 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
     await this.#request('setLayout', maxResolutionUid === undefined ? { layout } : { layout, maxResolutionUid });
   }
 
+  /** The size of the last frame a video input decoded (undefined: none yet, or not decoded at all). */
+  async decodedSize(inputId: string): Promise<{ width: number; height: number } | undefined> {
+    const { width, height } = await this.#request('decodedSize', { inputId });
+    return width && height ? { width, height } : undefined;
+  }
+
   /**
    * Finalizes and returns the files. Never hangs: after stopDeadlineMs + killGraceMs the child is
    * killed and whatever is on disk is returned. Idempotent (a second call gets the same promise).

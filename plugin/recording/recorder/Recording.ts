@@ -19,6 +19,8 @@ export interface Recording extends TypedEmitter<RecordingEvents> {
   removeInput(inputId: string): void;
   setInputPaused(inputId: string, paused: boolean): void;
   setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): void;
+  /** The size of the last frame `inputId` decoded (undefined: none yet, or the mode decodes nothing). */
+  decodedSize(inputId: string): { width: number; height: number } | undefined;
   /** Finalizes the files; resolves within about deadlineMs even when EOS does not complete. */
   stop(deadlineMs: number): Promise<RecordedFile[]>;
   /** Immediate teardown (no finalization). Idempotent. */

@@ -98,6 +98,8 @@ export interface RequestMap {
   removeInput: [{ inputId: string }, Record<string, never>];
   setInputPaused: [{ inputId: string; paused: boolean }, Record<string, never>];
   setLayout: [{ layout: MixedVideoLayout; maxResolutionUid?: string }, Record<string, never>];
+  /** The size of the last frame a video input decoded ({} before its first, or when nothing is decoded). */
+  decodedSize: [{ inputId: string }, { width?: number; height?: number }];
   stop: [{ deadlineMs: number }, { files: RecordedFile[] }];
 }
 export type RequestMethod = keyof RequestMap;
