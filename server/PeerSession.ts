@@ -9,6 +9,7 @@ import type { Channel } from './Channel';
 import type { ChannelRegistry } from './ChannelRegistry';
 import { LogBindings, Logger } from './logger';
 import { Peer } from './Peer';
+import { fitSpatialLayer, layerSizes, producerVideoSize } from './simulcastLayers';
 
 const logger = new Logger('PeerSession');
 
@@ -261,7 +262,8 @@ export class PeerSession {
         transport.produce({
           kind: data.kind,
           rtpParameters: data.rtpParameters as unknown as ms.RtpParameters,
-          appData: { ...(data.appData ?? {}), peerId: peer.peerId, uid: peer.uid },
+          // videoSize is the validated field, never a client's appData key of that name.
+          appData: { ...(data.appData ?? {}), peerId: peer.peerId, uid: peer.uid, videoSize: data.kind === 'video' ? data.videoSize : undefined },
         }),
       );
       if (channel.closed || peer.closed) {
@@ -330,6 +332,25 @@ export class PeerSession {
       return {};
     },
 
+    setConsumerRenderSize: async (data) => {
+      const { channel, peer } = this.#joined();
+      const consumer = videoConsumer(peer, data.consumerId);
+      const producer = channel.findProducer(consumer.producerId)?.producer;
+      // A single-layer producer (plain RTP, a screen share) has nothing to choose from.
+      if (consumer.type !== 'simulcast' || !producer) return { preferredLayers: null };
+      const spatialLayer = fitSpatialLayer(layerSizes(producer.rtpParameters.encodings ?? [], producerVideoSize(producer)), data);
+      await consumer.setPreferredLayers({ spatialLayer });
+      return { preferredLayers: consumer.preferredLayers ?? null };
+    },
+
+    setConsumerPreferredLayers: async (data) => {
+      const { peer } = this.#joined();
+      const consumer = videoConsumer(peer, data.consumerId);
+      if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return { preferredLayers: null };
+      await consumer.setPreferredLayers({ spatialLayer: data.spatialLayer, ...(data.temporalLayer !== undefined ? { temporalLayer: data.temporalLayer } : {}) });
+      return { preferredLayers: consumer.preferredLayers ?? null };
+    },
+
     requestKeyFrame: async (data) => {
       const { peer } = this.#joined();
       await peer.consumer(data.consumerId).requestKeyFrame();
@@ -357,6 +378,13 @@ export class PeerSession {
 /** Communication: whoever the token lets publish; Live: hosts only. */
 function mayPublish(channel: Channel, peer: Peer): boolean {
   return peer.privileges.publish && (peer.role === 'host' || channel.type === 'Communication');
+}
+
+/** A consumer of the peer's that carries video: layers mean nothing for audio. */
+function videoConsumer(peer: Peer, consumerId: string): ms.Consumer {
+  const consumer = peer.consumer(consumerId);
+  if (consumer.kind !== 'video') throw new CodedError(SignalingErrorCode.BadRequest, `consumer ${consumerId} is audio: it has no layers`);
+  return consumer;
 }
 
 /** What a transport was created for, kept in its appData by the create handlers. */

@@ -1,17 +1,21 @@
 import type { RemotePeer, RemoteTrack } from '../signaling/client/index';
+import { VideoBoxReporter } from './VideoBoxReporter';
 
 /**
  * The video tiles: one for us, one per remote peer. A peer's tile shows its video tracks and plays
  * its audio through an <audio> element (a <video> without audio can autoplay without a gesture).
+ * The box each remote video is drawn in goes to `onVideoBox`, so the server sends a fitting layer.
  */
 export class TileGrid {
   readonly #root: HTMLElement;
   readonly #onAutoplayBlocked: () => void;
+  readonly #boxes: VideoBoxReporter;
   #local: HTMLElement | undefined;
 
-  constructor(root: HTMLElement, onAutoplayBlocked: () => void) {
+  constructor(root: HTMLElement, onAutoplayBlocked: () => void, onVideoBox: (consumerId: string, size: { width: number; height: number }) => void) {
     this.#root = root;
     this.#onAutoplayBlocked = onAutoplayBlocked;
+    this.#boxes = new VideoBoxReporter(onVideoBox);
   }
 
   showLocal(stream: MediaStream | undefined, label: string): void {
@@ -40,7 +44,10 @@ export class TileGrid {
   }
 
   removePeer(peer: RemotePeer): void {
-    this.#peerTile(peer.peerId)?.remove();
+    const tile = this.#peerTile(peer.peerId);
+    if (!tile) return;
+    this.#boxes.unwatch(tile.querySelector('video')!);
+    tile.remove();
   }
 
   addTrack(peer: RemotePeer, track: RemoteTrack): void {
@@ -55,6 +62,7 @@ export class TileGrid {
     stream.addTrack(track.track);
     element.srcObject = stream;
     element.dataset[track.kind === 'video' ? 'videoConsumer' : 'audioConsumer'] = track.consumerId;
+    if (element instanceof HTMLVideoElement) this.#boxes.watch(element);
     element.play().catch((error: DOMException) => {
       if (error?.name === 'NotAllowedError') this.#onAutoplayBlocked();
     });
@@ -78,6 +86,7 @@ export class TileGrid {
   }
 
   clear(): void {
+    for (const video of this.#root.querySelectorAll<HTMLVideoElement>('.tile.remote video')) this.#boxes.unwatch(video);
     this.#root.replaceChildren();
     this.#local = undefined;
   }

@@ -1,4 +1,4 @@
-import { CodedError, getUserTracks, MediaAccessError, MediaChannel } from '../signaling/client/index';
+import { CAMERA_CAPTURE, CodedError, getUserTracks, MediaAccessError, MediaChannel } from '../signaling/client/index';
 import { describeInsecurePage, describeJoinError, describeLeft, describeMediaError, describeRecordError, describeSelfSigned } from './messages';
 import { RecordControl } from './RecordControl';
 import { RecordingList } from './RecordingList';
@@ -26,8 +26,14 @@ interface TlsInfo {
  */
 class ConferencePage {
   readonly #serverUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl });
-  readonly #tiles = new TileGrid($('tiles'), () => this.#say('info', 'Click anywhere on the page to hear the others.'));
+  // ?simulcast=0 sends the camera as one stream (to compare, or for a receiver that cannot switch layers).
+  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: new URLSearchParams(location.search).get('simulcast') !== '0' });
+  readonly #tiles = new TileGrid(
+    $('tiles'),
+    () => this.#say('info', 'Click anywhere on the page to hear the others.'),
+    // Best effort: a consumer that closed meanwhile, or a dropped connection, just keeps its layer.
+    (consumerId, size) => void this.#channel.setRenderSize({ consumerId }, size).catch(() => undefined),
+  );
   readonly #record = new RecordControl({
     state: $('record-state'),
     hint: $('record-hint'),
@@ -205,10 +211,10 @@ class ConferencePage {
   /** Camera and microphone; when one of them is missing, the other alone. */
   async #captureCameraAndMicrophone(): Promise<MediaStreamTrack[]> {
     try {
-      return await getUserTracks({ audio: true, video: true });
+      return await getUserTracks({ audio: true, video: CAMERA_CAPTURE });
     } catch (error) {
       if (!(error instanceof MediaAccessError) || error.code !== 'DEVICE_NOT_FOUND') throw error;
-      for (const only of [{ video: true }, { audio: true }]) {
+      for (const only of [{ video: CAMERA_CAPTURE }, { audio: true }]) {
         const tracks = await getUserTracks(only).catch(() => undefined);
         if (tracks) {
           this.#say('warning', `Only your ${only.video ? 'camera' : 'microphone'} was found; the others will ${only.video ? 'not hear' : 'not see'} you.`);

@@ -1,6 +1,7 @@
 import { CodedError, ErrorCode, SignalingErrorCode } from '../errors';
 import type { ChannelProperties, ChannelType, JoinResponse, NotificationName, Notifications, RecordParamMessage, RecordState, Role } from '../protocol';
 import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
+import { CAMERA_CAPTURE } from './cameraEncodings';
 import { getScreenTrack, getUserTracks } from './localMedia';
 import { MediaSource, MediaTransports } from './MediaTransports';
 import { RemotePeer, RemoteTrack } from './RemotePeer';
@@ -47,6 +48,12 @@ export interface MediaChannelOptions {
   media?: boolean;
   reconnect?: ReconnectOptions;
   requestTimeoutMs?: number;
+  /**
+   * Send the camera as simulcast layers (the full picture, its half and its quarter, each with
+   * temporal layers) so each receiver gets the one its tile needs. Default true; false sends one
+   * stream (publishCamera's own `simulcast` option overrides it per publication).
+   */
+  simulcast?: boolean;
 }
 
 /** The seed's JCMediaChannel.JoinParam, plus what a self-hosted server needs: the join token. */
@@ -89,6 +96,8 @@ export type MediaChannelEvents = {
   left: [CodedError];
 };
 
+/** The largest box setRenderSize sends (the protocol's bound): bigger is the top layer anyway. */
+const MAX_BOX_PIXELS = 16384;
 /** A cluster answers a join with REDIRECT to the channel's node; more hops than this mean something is wrong. */
 const MAX_REDIRECTS = 3;
 const DEFAULT_RECONNECT: Required<ReconnectOptions> = { attempts: 6, initialDelayMs: 500, maxDelayMs: 5000 };
@@ -113,6 +122,8 @@ interface Session {
 interface Publication extends LocalPublication {
   /** The SDK captured this track, so it stops it when unpublished. */
   owned: boolean;
+  /** Camera: sent as simulcast layers (kept for the republish after a reconnect). */
+  simulcast: boolean;
   producer: { id: string; close(): void; closed: boolean } | undefined;
 }
 
@@ -275,21 +286,25 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   // ---------------------------------------------------------------------------------------------
   // Publishing (browser)
 
-  /** Publishes the camera (captured here unless `track` is given). Rejects with MediaAccessError or CodedError. */
-  async publishCamera(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints } = {}): Promise<LocalPublication> {
-    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? true }))[0]!;
-    return this.#publish('camera', track, options.track === undefined);
+  /**
+   * Publishes the camera (captured here, at 1280×720 when it can, unless `track` is given), as
+   * simulcast layers unless `simulcast` (or the channel's option) is false. Rejects with
+   * MediaAccessError or CodedError.
+   */
+  async publishCamera(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints; simulcast?: boolean } = {}): Promise<LocalPublication> {
+    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? CAMERA_CAPTURE }))[0]!;
+    return this.#publish('camera', track, options.track === undefined, options.simulcast ?? this.#options.simulcast ?? true);
   }
 
   async publishMicrophone(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints } = {}): Promise<LocalPublication> {
     const track = options.track ?? (await getUserTracks({ audio: options.constraints ?? true }))[0]!;
-    return this.#publish('microphone', track, options.track === undefined);
+    return this.#publish('microphone', track, options.track === undefined, false);
   }
 
   /** Shares a screen chosen by the user; stopping the share in the browser's UI unpublishes it. */
   async publishScreen(options: { track?: MediaStreamTrack } = {}): Promise<LocalPublication> {
     const track = options.track ?? (await getScreenTrack());
-    const publication = await this.#publish('screen', track, options.track === undefined);
+    const publication = await this.#publish('screen', track, options.track === undefined, false);
     track.addEventListener('ended', () => void this.unpublish('screen'));
     return publication;
   }
@@ -303,14 +318,27 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
     if (producer && !producer.closed && this.#session?.media) await this.#session.media.closeProducer(producer);
   }
 
-  async #publish(source: MediaSource, track: MediaStreamTrack, owned: boolean): Promise<LocalPublication> {
+  /**
+   * Tells the server the box (device pixels) a remote video track is shown in: it then sends the
+   * smallest simulcast layer that fills it, so small tiles cost little. Call again when the box
+   * changes. Answers the layers the server now sends, or null when the track has only one.
+   */
+  async setRenderSize(track: Pick<RemoteTrack, 'consumerId'>, size: { width: number; height: number }): Promise<{ spatialLayer: number; temporalLayer?: number } | null> {
+    const session = this.#requireJoined();
+    if (!session.media) throw new CodedError(SignalingErrorCode.BadRequest, 'no media in this session: nothing is received');
+    const width = Math.min(MAX_BOX_PIXELS, Math.max(1, Math.round(size.width)));
+    const height = Math.min(MAX_BOX_PIXELS, Math.max(1, Math.round(size.height)));
+    return session.media.setRenderSize(track.consumerId, { width, height });
+  }
+
+  async #publish(source: MediaSource, track: MediaStreamTrack, owned: boolean, simulcast: boolean): Promise<LocalPublication> {
     const session = this.#requireJoined();
     if (!session.media) {
       if (owned) track.stop();
       throw new CodedError(SignalingErrorCode.BadRequest, 'publishing needs WebRTC (a browser); in Node, publish plain RTP through channel.signaling');
     }
     if (this.#publications.has(source)) await this.unpublish(source);
-    const publication: Publication = { source, track, owned, producer: undefined, producerId: undefined };
+    const publication: Publication = { source, track, owned, simulcast, producer: undefined, producerId: undefined };
     this.#publications.set(source, publication);
     try {
       await this.#produce(session, publication);
@@ -323,7 +351,7 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   }
 
   async #produce(session: Session, publication: Publication): Promise<void> {
-    const producer = await session.media!.produce(publication.track, publication.source);
+    const producer = await session.media!.produce(publication.track, publication.source, { simulcast: publication.simulcast });
     publication.producer = producer;
     publication.producerId = producer.id;
   }

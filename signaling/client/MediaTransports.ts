@@ -1,9 +1,18 @@
 import { Device, types as msc } from 'mediasoup-client';
 import { CodedError, SignalingErrorCode } from '../errors';
 import type { SignalingClient } from '../SignalingClient';
+import { cameraEncodings } from './cameraEncodings';
 
 /** What a local track is for; sent as the producer's appData so others (and the recorder) can tell. */
 export type MediaSource = 'camera' | 'microphone' | 'screen';
+
+export interface ProduceOptions {
+  /** Camera video: send simulcast layers (default true); false sends one stream. Other sources always send one. */
+  simulcast?: boolean;
+}
+
+/** The size of a video track's picture now, when the browser says it. */
+type VideoSize = { width: number; height: number };
 
 export interface ConsumedTrack {
   consumerId: string;
@@ -52,15 +61,24 @@ export class MediaTransports {
     return this.#closed;
   }
 
-  async produce(track: MediaStreamTrack, source: MediaSource): Promise<msc.Producer> {
+  async produce(track: MediaStreamTrack, source: MediaSource, options: ProduceOptions = {}): Promise<msc.Producer> {
     this.#assertOpen();
     const kind = track.kind === 'audio' ? 'audio' : 'video';
     if (!this.device.canProduce(kind)) {
       throw new CodedError(SignalingErrorCode.BadRequest, `this browser cannot send ${kind} with the server's codecs`);
     }
     const transport = await this.#transport('send');
+    const videoSize = kind === 'video' ? sizeOf(track) : undefined;
+    // A screen share stays one layer: its text must stay sharp, and it is shown big anyway.
+    const encodings = source === 'camera' && (options.simulcast ?? true) && videoSize ? cameraEncodings(videoSize) : undefined;
     // stopTracks false: the caller owns the track (it is republished as is after a reconnect).
-    const producer = await transport.produce({ track, stopTracks: false, appData: { source } });
+    // videoSize rides in appData to the 'produce' handler, which sends it as its own field.
+    const producer = await transport.produce({
+      track,
+      stopTracks: false,
+      ...(encodings ? { encodings, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
+      appData: { source, ...(videoSize ? { videoSize } : {}) },
+    });
     this.#producers.set(producer.id, producer);
     producer.observer.on('close', () => this.#producers.delete(producer.id));
     return producer;
@@ -87,6 +105,13 @@ export class MediaTransports {
     consumer.observer.on('close', () => this.#consumers.delete(consumer.id));
     await this.#signaling.request('resumeConsumer', { consumerId: consumer.id });
     return { consumerId: consumer.id, producerId, kind: consumer.kind, track: consumer.track };
+  }
+
+  /** Tells the server the box a video consumer is shown in, so it sends the layer that fills it; answers the layers it now prefers. */
+  async setRenderSize(consumerId: string, size: VideoSize): Promise<{ spatialLayer: number; temporalLayer?: number } | null> {
+    this.#assertOpen();
+    const answer = await this.#signaling.request('setConsumerRenderSize', { consumerId, width: size.width, height: size.height });
+    return answer.preferredLayers;
   }
 
   /** The server closed a consumer (its producer went away). */
@@ -130,12 +155,20 @@ export class MediaTransports {
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        const { videoSize, ...rest } = appData as { videoSize?: VideoSize };
         this.#signaling
-          .request('produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as unknown as Record<string, unknown>, appData })
+          .request('produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as unknown as Record<string, unknown>, appData: rest, ...(videoSize ? { videoSize } : {}) })
           .then(({ producerId }: { producerId: string }) => callback({ id: producerId }), errback);
       });
     }
     if (this.#closed) transport.close();
     return transport;
   }
+}
+
+/** The picture size a video track delivers now (rounded: some browsers report fractions), if known. */
+function sizeOf(track: MediaStreamTrack): VideoSize | undefined {
+  const { width, height } = typeof track.getSettings === 'function' ? track.getSettings() : {};
+  if (!width || !height) return undefined;
+  return { width: Math.round(width), height: Math.round(height) };
 }

@@ -32,6 +32,8 @@ const ConsumerId = Id('A consumer id from consume');
 const Direction = StringEnum(['send', 'recv'] as const, { description: 'send: the client publishes through it; recv: it receives consumers' });
 const RtpObject = (description: string) => OpaqueObject(32 * 1024, { description });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Pixels = (description: string) => Type.Integer({ minimum: 1, maximum: 16384, description });
+const Layer = (description: string) => Type.Integer({ minimum: 0, maximum: 15, description });
 /** A mediasoup object the server sends (capabilities, ICE/DTLS/RTP parameters), as mediasoup defines it. */
 const MediasoupObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 
@@ -113,6 +115,13 @@ const PlainTransportSchema = object({
   rtcpPort: Type.Optional(Port),
 });
 
+const PreferredLayersAnswer = object({
+  preferredLayers: Type.Union(
+    [object({ spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) }), Type.Null()],
+    { description: 'The layers the consumer now prefers; null when its producer has a single layer (nothing to choose)' },
+  ),
+});
+
 /** The method table. Methods a plugin serves (enableRecord) are listed too: the client sees one protocol. */
 export const signalingMethods = {
   getRouterRtpCapabilities: method('The media capabilities of the server (before join: to load a mediasoup-client Device)', NoData, object({ routerRtpCapabilities: MediasoupObject('mediasoup RtpCapabilities') }), [S.BadRequest]),
@@ -171,6 +180,12 @@ export const signalingMethods = {
       kind: MediaKindSchema,
       rtpParameters: RtpObject('mediasoup RtpParameters: { codecs: [{ mimeType, payloadType, clockRate, channels?, parameters? }], encodings: [{ ssrc }] }'),
       appData: Type.Optional(OpaqueObject(2 * 1024, { description: 'Free-form, kept with the producer' })),
+      videoSize: Type.Optional(
+        object(
+          { width: Pixels('Width of the full-size picture'), height: Pixels('Height of the full-size picture') },
+          'Video: the size of the picture the full-size encoding carries (the track as captured); the server sizes simulcast layers from it (scaleResolutionDownBy), else assumes 1280×720',
+        ),
+      ),
     }),
     object({ producerId: Type.String() }),
     [...JOINED, S.Forbidden, S.NotFound, S.ChannelClosed],
@@ -195,6 +210,18 @@ export const signalingMethods = {
   resumeConsumer: method('Start receiving a consumer (video: a key frame is requested)', object({ consumerId: ConsumerId }), Empty, [...JOINED, S.NotFound]),
   pauseConsumer: method('Stop receiving a consumer for a while', object({ consumerId: ConsumerId }), Empty, [...JOINED, S.NotFound]),
   closeConsumer: method('Close a consumer', object({ consumerId: ConsumerId }), Empty, [...JOINED, S.NotFound]),
+  setConsumerRenderSize: method(
+    'Tell the server the box a video consumer is shown in (device pixels); it sends the smallest simulcast layer that fills the box without upscaling, at full frame rate. Send again when the box changes',
+    object({ consumerId: ConsumerId, width: Pixels('Box width, device pixels'), height: Pixels('Box height, device pixels') }),
+    PreferredLayersAnswer,
+    [...JOINED, S.NotFound],
+  ),
+  setConsumerPreferredLayers: method(
+    'Choose the simulcast layers of a video consumer yourself (mediasoup setPreferredLayers); a layer above what the producer sends means its highest',
+    object({ consumerId: ConsumerId, spatialLayer: Layer('0 = the smallest encoding'), temporalLayer: Type.Optional(Layer('0 = the lowest frame rate; default: the highest')) }),
+    PreferredLayersAnswer,
+    [...JOINED, S.NotFound],
+  ),
   requestKeyFrame: method('Ask the producer of a video consumer for a key frame', object({ consumerId: ConsumerId }), Empty, [...JOINED, S.NotFound]),
   leave: method('Leave the channel (the socket stays; join again or close it)', NoData, Empty, [S.NotJoined, S.BadRequest]),
   enableRecord: method(

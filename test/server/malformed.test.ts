@@ -41,8 +41,8 @@ function corpus(validToken: string): string[] {
   ];
   for (const data of joinMutations) frames.push(JSON.stringify({ id: 8, method: 'join', data }));
   // Every method before join, with empty, garbage and plausible data: NOT_JOINED or BAD_REQUEST.
-  const stateful = ['setRtpCapabilities', 'getChannelProperties', 'createWebRtcTransport', 'connectWebRtcTransport', 'createPlainTransport', 'connectPlainTransport', 'closeTransport', 'produce', 'pauseProducer', 'resumeProducer', 'closeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'closeConsumer', 'requestKeyFrame', 'leave', 'enableRecord'];
-  const payloads: unknown[] = [undefined, {}, { transportId: 'x' }, { producerId: 'p', transportId: 't' }, { consumerId: 'c' }, { direction: 'send' }, { direction: 'sideways' }, { enable: 'yes' }, { enable: true, recordParam: { recordString: 'garbage' } }, { kind: 'audio', transportId: 't', rtpParameters: {} }];
+  const stateful = ['setRtpCapabilities', 'getChannelProperties', 'createWebRtcTransport', 'connectWebRtcTransport', 'createPlainTransport', 'connectPlainTransport', 'closeTransport', 'produce', 'pauseProducer', 'resumeProducer', 'closeProducer', 'consume', 'resumeConsumer', 'pauseConsumer', 'closeConsumer', 'setConsumerRenderSize', 'setConsumerPreferredLayers', 'requestKeyFrame', 'leave', 'enableRecord'];
+  const payloads: unknown[] = [undefined, {}, { transportId: 'x' }, { producerId: 'p', transportId: 't' }, { consumerId: 'c' }, { consumerId: 'c', width: 320, height: 180 }, { consumerId: 'c', spatialLayer: -1 }, { direction: 'send' }, { direction: 'sideways' }, { enable: 'yes' }, { enable: true, recordParam: { recordString: 'garbage' } }, { kind: 'audio', transportId: 't', rtpParameters: {} }];
   for (const method of stateful) for (const data of payloads) frames.push(JSON.stringify(data === undefined ? { id: 9, method } : { id: 9, method, data }));
   // Deeply nested and oversized-in-field payloads.
   let nested: unknown = {};
