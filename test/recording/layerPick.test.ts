@@ -16,7 +16,7 @@ import { Vp8LayerTagger } from '../support/vp8LayerTagger';
 
 /**
  * A 640×360@30 camera as three VP8 encodings (160×90, 320×180, 640×360; the top size told in the
- * producer's appData) with L1T3 temporal layers (TL0 7.5, TL1 15, TL2 30 fps): key frames only from
+ * producer's declared videoSize) with L1T3 temporal layers (TL0 7.5, TL1 15, TL2 30 fps): key frames only from
  * gst-launch, tagged with their layers by Vp8LayerTagger (why: see there).
  */
 async function publishLayeredSimulcast(client: SignalingClient): Promise<{ producerId: string; stop: () => Promise<void> }> {
@@ -29,7 +29,7 @@ async function publishLayeredSimulcast(client: SignalingClient): Promise<{ produ
       codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
       encodings: [4, 2, 1].map((scaleResolutionDownBy, index) => ({ ssrc: ssrcs[index]!, scaleResolutionDownBy, scalabilityMode: 'L1T3' })),
     },
-    appData: { width: 640, height: 360, frameRate: 30 },
+    videoSize: { width: 640, height: 360 },
   });
   const tagger = await Vp8LayerTagger.start({ ip: transport.ip, port: transport.port });
   // rtpbin sends each stream's sender reports: mediasoup switches a consumer between simulcast

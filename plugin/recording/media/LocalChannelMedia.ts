@@ -74,7 +74,9 @@ export class LocalChannelMedia implements ChannelMedia {
   #layersOf(producerId: string, consumer: ms.Consumer): VideoLayers | undefined {
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') return undefined;
     const producer = this.#channel.producers().find((handle) => handle.producer.id === producerId)?.producer;
-    return producer ? describeLayers(producer.rtpParameters.encodings ?? [], producer.appData) : undefined;
+    // The full-size picture the publisher declared at produce (validated there: videoSize), not free-form appData.
+    const declared = (producer?.appData as { videoSize?: { width: number; height: number } } | undefined)?.videoSize;
+    return producer ? describeLayers(producer.rtpParameters.encodings ?? [], declared ?? {}) : undefined;
   }
 }
 

@@ -53,15 +53,15 @@ export function parseScalabilityMode(mode: string | undefined): { spatial: numbe
 
 /**
  * The layers of a video producer with these encodings, or undefined when it has one layer only (then
- * there is nothing to choose). `appData` is the producer's: `width`, `height`, `frameRate` of its top
- * layer, when its publisher told.
+ * there is nothing to choose). `top`: `width`, `height` (and `frameRate`) of its full-size picture,
+ * when its publisher declared them (produce's videoSize).
  */
-export function describeLayers(encodings: readonly LayeredEncoding[], appData: Record<string, unknown> = {}): VideoLayers | undefined {
+export function describeLayers(encodings: readonly LayeredEncoding[], declared: { width?: unknown; height?: unknown; frameRate?: unknown } = {}): VideoLayers | undefined {
   if (encodings.length === 0) return undefined;
-  const width = positive(appData.width);
-  const height = positive(appData.height);
+  const width = positive(declared.width);
+  const height = positive(declared.height);
   const top = width && height ? { width, height } : DEFAULT_TOP_LAYER;
-  const topFps = positive(appData.frameRate) ?? DEFAULT_TOP_FPS;
+  const topFps = positive(declared.frameRate) ?? DEFAULT_TOP_FPS;
   const mode = parseScalabilityMode(encodings[0]!.scalabilityMode);
   const scaled = (factor: number): LayerSize => ({ width: Math.round(top.width / factor), height: Math.round(top.height / factor) });
   let spatial: LayerSize[];
