@@ -26,8 +26,8 @@ interface TlsInfo {
  */
 class ConferencePage {
   readonly #serverUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-  // ?simulcast=0 sends the camera as one stream (to compare, or for a receiver that cannot switch layers).
-  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: new URLSearchParams(location.search).get('simulcast') !== '0' });
+  // ?simulcast=1 sends the camera as three layers (opt-in until recorders cope with layer switches).
+  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: new URLSearchParams(location.search).get('simulcast') === '1' });
   readonly #tiles = new TileGrid(
     $('tiles'),
     () => this.#say('info', 'Click anywhere on the page to hear the others.'),

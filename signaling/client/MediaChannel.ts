@@ -50,8 +50,9 @@ export interface MediaChannelOptions {
   requestTimeoutMs?: number;
   /**
    * Send the camera as simulcast layers (the full picture, its half and its quarter, each with
-   * temporal layers) so each receiver gets the one its tile needs. Default true; false sends one
-   * stream (publishCamera's own `simulcast` option overrides it per publication).
+   * temporal layers) so each receiver gets the one its tile needs. Default false for now (one
+   * stream): a recorder input that switches layers mid-recording can freeze its tile (README,
+   * Recording cost); publishCamera's own `simulcast` option overrides it per publication.
    */
   simulcast?: boolean;
 }
@@ -287,13 +288,14 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
   // Publishing (browser)
 
   /**
-   * Publishes the camera (captured here, at 1280×720 when it can, unless `track` is given), as
-   * simulcast layers unless `simulcast` (or the channel's option) is false. Rejects with
+   * Publishes the camera (captured here unless `track` is given: at 1280×720 when it can with
+   * simulcast), as simulcast layers when `simulcast` (or the channel's option) is true. Rejects with
    * MediaAccessError or CodedError.
    */
   async publishCamera(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints; simulcast?: boolean } = {}): Promise<LocalPublication> {
-    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? CAMERA_CAPTURE }))[0]!;
-    return this.#publish('camera', track, options.track === undefined, options.simulcast ?? this.#options.simulcast ?? true);
+    const simulcast = options.simulcast ?? this.#options.simulcast ?? false;
+    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? (simulcast ? CAMERA_CAPTURE : true) }))[0]!;
+    return this.#publish('camera', track, options.track === undefined, simulcast);
   }
 
   async publishMicrophone(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints } = {}): Promise<LocalPublication> {

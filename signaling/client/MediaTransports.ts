@@ -7,7 +7,7 @@ import { cameraEncodings } from './cameraEncodings';
 export type MediaSource = 'camera' | 'microphone' | 'screen';
 
 export interface ProduceOptions {
-  /** Camera video: send simulcast layers (default true); false sends one stream. Other sources always send one. */
+  /** Camera video: send simulcast layers (default false: one stream). Other sources always send one. */
   simulcast?: boolean;
 }
 
@@ -70,7 +70,7 @@ export class MediaTransports {
     const transport = await this.#transport('send');
     const videoSize = kind === 'video' ? sizeOf(track) : undefined;
     // A screen share stays one layer: its text must stay sharp, and it is shown big anyway.
-    const encodings = source === 'camera' && (options.simulcast ?? true) && videoSize ? cameraEncodings(videoSize) : undefined;
+    const encodings = source === 'camera' && (options.simulcast ?? false) && videoSize ? cameraEncodings(videoSize) : undefined;
     // stopTracks false: the caller owns the track (it is republished as is after a reconnect).
     // videoSize rides in appData to the 'produce' handler, which sends it as its own field.
     const producer = await transport.produce({

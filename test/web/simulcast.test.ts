@@ -38,7 +38,7 @@ async function videoRtp(page: Page, type: 'outbound-rtp' | 'inbound-rtp'): Promi
 async function openPage(browser: TestBrowser, httpUrl: string, name: string, token: string, css?: string): Promise<Page> {
   await watchPeerConnections(browser);
   const { page } = browser;
-  await page.goto(`${httpUrl}/?${new URLSearchParams({ channel: CHANNEL, name, token })}`);
+  await page.goto(`${httpUrl}/?${new URLSearchParams({ channel: CHANNEL, name, token, simulcast: '1' })}`);
   if (css) await page.addStyleTag({ content: css });
   await page.click('#join');
   await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'connected', undefined, { timeout: 30_000 });
