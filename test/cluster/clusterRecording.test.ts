@@ -17,18 +17,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import WebSocket from 'ws';
 import { verifyWebhookSignature } from '../../plugin/webhooks/signature';
 import { publishTestMedia, Publication } from '../../scripts/publishRtp';
 import { mintToken } from '../../server/auth/token';
 import type { MediaChannel } from '../../signaling/client/index';
-import { createCloudRecorderInstance, RemoteCloudRecorder, type RecordingEventNotification } from '../../signaling/recorder/index';
-import type { WebSocketLike } from '../../signaling/SignalingClient';
 import { apiClient, ApiAnswer, milestones } from '../backend/support';
 import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
 import { sleep, until } from '../support/recordingServer';
 import { privateRedis } from '../support/redisServer';
 import { TEST_SECRET } from '../support/server';
+import { connectWatchedSdk, type WatchedRecorderSdk } from '../support/watchedRecorderSdk';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 const RECONNECT = { attempts: 20, initialDelayMs: 300, maxDelayMs: 1000 };
@@ -61,45 +59,9 @@ async function startWebhookReceiver(): Promise<{ url: string; payloads: Payload[
   });
 }
 
-/**
- * The recorder SDK connected to one node, in this process: `callbacks` are its observer's calls, in
- * order; `wire` the recordingEvent notifications its socket received, before the SDK's own
- * de-duplication by seq, so a repeat sent by the server shows.
- */
-type Sdk = { recorder: RemoteCloudRecorder; callbacks: { name: string; recordingId: string; args: unknown[] }[]; wire: RecordingEventNotification[] };
 
-function connectSdk(server: ClusterServer): Sdk {
-  const sdk: Omit<Sdk, 'recorder'> = { callbacks: [], wire: [] };
-  const on = (name: string) => (recordingId: string, ...args: unknown[]) => void sdk.callbacks.push({ name, recordingId, args });
-  const recorder = createCloudRecorderInstance(
-    server.url,
-    {
-      onRecordingConnecting: on('connecting'),
-      onRecordingStarted: on('started'),
-      onRecordingStopped: on('stopped'),
-      onRecorderFailure: on('recorderFailure'),
-      onRecordingUploaded: on('uploaded'),
-      onRecordingBackuped: on('backuped'),
-      onRecordingUploadingProgress: on('uploadingProgress'),
-      onUploaderFailure: on('uploaderFailure'),
-      onRecordingFatalError: on('fatalError'),
-    },
-    {
-      webSocketFactory: (url) => {
-        const socket = new WebSocket(url);
-        socket.on('message', (data) => {
-          const message = JSON.parse(String(data)) as { notification?: string; data?: RecordingEventNotification };
-          if (message.notification === 'recordingEvent' && message.data) sdk.wire.push(message.data);
-        });
-        return socket as unknown as WebSocketLike;
-      },
-    },
-  );
-  return Object.assign(sdk, { recorder });
-}
-
-const namesOf = (sdk: Sdk, recordingId: string): string[] => sdk.callbacks.filter((call) => call.recordingId === recordingId).map((call) => call.name);
-const wireOf = (sdk: Sdk, recordingId: string): Event[] => sdk.wire.filter((event) => event.recordingId === recordingId).map(({ seq, type }) => ({ seq, type }));
+const namesOf = (sdk: WatchedRecorderSdk, recordingId: string): string[] => sdk.callbacks.filter((call) => call.recordingId === recordingId).map((call) => call.name);
+const wireOf = (sdk: WatchedRecorderSdk, recordingId: string): Event[] => sdk.wire.filter((event) => event.recordingId === recordingId).map(({ seq, type }) => ({ seq, type }));
 const oneToN = (count: number): number[] => Array.from({ length: count }, (_, index) => index + 1);
 const sha256 = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const api = (server: ClusterServer) => apiClient(server.url, 'confrec', TEST_SECRET);
@@ -134,7 +96,7 @@ if (redis) {
   let alice: MediaChannel;
   let bob: MediaChannel;
   let publication: Publication;
-  const sdks: Sdk[] = [];
+  const sdks: WatchedRecorderSdk[] = [];
   /** The recordings the tests made, for the webhook test: id → the node that owns it. */
   const recorded = new Map<string, ClusterServer>();
 
@@ -219,7 +181,7 @@ if (redis) {
   });
 
   t.test('the SDK connected to a non-owner node gets every event of its recording once, in seq order, as the owner logged them', async (t) => {
-    const sdk = connectSdk(other2);
+    const sdk = connectWatchedSdk(other2);
     sdks.push(sdk);
     let recordingId: string;
     try {
@@ -306,7 +268,7 @@ if (redis) {
   });
 
   t.test('the owner SIGKILLed mid-recording: failed everywhere within nodeTimeoutMs + 2 s, one fatalError; restarted, it uploads the file it left', async (t) => {
-    const sdk = connectSdk(other1);
+    const sdk = connectWatchedSdk(other1);
     sdks.push(sdk);
     let recordingId: string;
     try {

@@ -20,12 +20,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import t from 'tap';
-import WebSocket from 'ws';
 import { computeLayout } from '../../plugin/recording/layout';
 import { publishTestMedia, Publication } from '../../scripts/publishRtp';
 import type { MediaChannel } from '../../signaling/client/index';
-import { createCloudRecorderInstance, type RecordingEventNotification, type RemoteCloudRecorder } from '../../signaling/recorder/index';
-import type { WebSocketLike } from '../../signaling/SignalingClient';
+import type { RecordingEventNotification } from '../../signaling/recorder/index';
 import { apiClient } from '../backend/support';
 import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
@@ -33,6 +31,7 @@ import { until } from '../support/recordingServer';
 import { privateRedis } from '../support/redisServer';
 import { startS3Server, type S3TestServer } from '../support/s3Server';
 import { TEST_SECRET } from '../support/server';
+import { connectWatchedSdk } from '../support/watchedRecorderSdk';
 import { recorderChildren } from '../support/recorderChildren';
 import { startTcpHop, type TcpHop } from '../support/tcpHop';
 
@@ -56,7 +55,6 @@ const sha256 = (bytes: Buffer): string => crypto.createHash('sha256').update(byt
 
 type FileView = { objectKey: string; segment?: number; startOffsetMs: number };
 type View = { phase: string; nodeId: string; segment?: number; files: FileView[]; uploads: { objectKey: string; state: string; size: number }[] };
-type Sdk = { recorder: RemoteCloudRecorder; callbacks: { name: string; recordingId: string; args: unknown[] }[]; wire: RecordingEventNotification[] };
 
 let cluster: TestCluster;
 let s3: S3TestServer;
@@ -81,32 +79,6 @@ const redis = privateRedis(t, async (started) => {
   };
 });
 
-/** The recorder SDK on one node, recording its observer's calls and the events on its socket. */
-function connectSdk(server: ClusterServer): Sdk {
-  const sdk: Omit<Sdk, 'recorder'> = { callbacks: [], wire: [] };
-  const on = (name: string) => (recordingId: string, ...args: unknown[]) => void sdk.callbacks.push({ name, recordingId, args });
-  const recorder = createCloudRecorderInstance(
-    server.url,
-    {
-      onRecordingStarted: on('started'),
-      onRecordingStopped: on('stopped'),
-      onRecorderFailure: on('recorderFailure'),
-      onRecordingUploaded: on('uploaded'),
-      onRecordingFatalError: on('fatalError'),
-    },
-    {
-      webSocketFactory: (url) => {
-        const socket = new WebSocket(url);
-        socket.on('message', (data) => {
-          const message = JSON.parse(String(data)) as { notification?: string; data?: RecordingEventNotification };
-          if (message.notification === 'recordingEvent' && message.data) sdk.wire.push(message.data);
-        });
-        return socket as unknown as WebSocketLike;
-      },
-    },
-  );
-  return Object.assign(sdk, { recorder });
-}
 
 /** Every string Redis holds under any key: hashes, strings, sets, sorted sets and streams. */
 async function everythingInRedis(url: string): Promise<string> {
@@ -148,17 +120,22 @@ if (redis) {
     return channel;
   }
 
-  t.test('a recorder node SIGKILLed mid-recording: the recording goes on on the other as segment 1; the first, recovered, is uploaded too; one timeline, every file stored', async (t) => {
-    const media = nodes()[0];
-    await publisher('failover', 'red', 0xff0000);
-    await publisher('failover', 'blue', 0x0000ff);
+  /** Red and blue publish in `channelId`; the SDK on the media node records it to the s3rver. */
+  async function recordTwoColours(channelId: string): Promise<{ sdk: ReturnType<typeof connectWatchedSdk>; recordingId: string; first: View }> {
+    await publisher(channelId, `${channelId}-red`, 0xff0000);
+    await publisher(channelId, `${channelId}-blue`, 0x0000ff);
     await sleep(1000);
-
-    const sdk = connectSdk(media);
+    const sdk = connectWatchedSdk(nodes()[0]);
     cleanup.push(() => sdk.recorder.release(true).catch(() => undefined));
     const storage = { vendor: 'S3', region: 0, bucket: BUCKET, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, endpoint: s3.endpoint };
-    const recordingId = await sdk.recorder.startCloudRecording('confrec', 'failover', token('failover', 'backend'), 'backend', CONFIG, storage as never);
-    const first = (await api(media).request('GET', `/recordings/${recordingId}`)).body as View;
+    const recordingId = await sdk.recorder.startCloudRecording('confrec', channelId, token(channelId, 'backend'), 'backend', CONFIG, storage as never);
+    const first = (await api(nodes()[0]).request('GET', `/recordings/${recordingId}`)).body as View;
+    return { sdk, recordingId, first };
+  }
+
+  t.test('a recorder node SIGKILLed mid-recording: the recording goes on on the other as segment 1; the first, recovered, is uploaded too; one timeline, every file stored', async (t) => {
+    const media = nodes()[0];
+    const { sdk, recordingId, first } = await recordTwoColours('failover');
     const doomed = nodes().find((node) => node.nodeId === first.nodeId)!;
     const survivor = nodes().find((node) => node !== doomed && node !== media)!;
     t.ok(doomed && doomed !== media, `recording on recorder node ${first.nodeId}`);
@@ -246,7 +223,7 @@ if (redis) {
 
   t.test('both recorder nodes busy: a killed node\'s recording has nowhere to go and fails, once', async (t) => {
     const media = nodes()[0];
-    const sdk = connectSdk(media);
+    const sdk = connectWatchedSdk(media);
     cleanup.push(() => sdk.recorder.release(true).catch(() => undefined));
     const recordingIds: string[] = [];
     for (const channelId of ['busy-a', 'busy-b']) {
@@ -292,14 +269,7 @@ if (redis) {
 
   t.test('a recorder node cut off from Redis (alive, recording on) is taken over; back, it stops its recorder and hands its segment over', async (t) => {
     const media = nodes()[0];
-    await publisher('cutoff', 'cut-red', 0xff0000);
-    await publisher('cutoff', 'cut-blue', 0x0000ff);
-    await sleep(1000);
-    const sdk = connectSdk(media);
-    cleanup.push(() => sdk.recorder.release(true).catch(() => undefined));
-    const storage = { vendor: 'S3', region: 0, bucket: BUCKET, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, endpoint: s3.endpoint };
-    const recordingId = await sdk.recorder.startCloudRecording('confrec', 'cutoff', token('cutoff', 'backend'), 'backend', CONFIG, storage as never);
-    const first = (await api(media).request('GET', `/recordings/${recordingId}`)).body as View;
+    const { sdk, recordingId, first } = await recordTwoColours('cutoff');
     const cut = nodes().find((node) => node.nodeId === first.nodeId)!;
     const other = nodes().find((node) => node !== cut && node !== media)!;
     t.ok(redisHops.has(cut.nodeId), `recording on recorder node ${cut.nodeId}`);
