@@ -21,11 +21,11 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import t from 'tap';
 import { computeLayout } from '../../plugin/recording/layout';
-import { publishTestMedia, Publication } from '../../scripts/publishRtp';
 import type { MediaChannel } from '../../signaling/client/index';
 import type { RecordingEventNotification } from '../../signaling/recorder/index';
 import { apiClient } from '../backend/support';
-import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
+import { clusterPublisher } from '../support/clusterPublisher';
+import { ClusterServer, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { until } from '../support/recordingServer';
 import { privateRedis } from '../support/redisServer';
@@ -108,17 +108,8 @@ if (redis) {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function publisher(channelId: string, uid: string, color: number): Promise<MediaChannel> {
-    const channel = clusterChannel(nodes()[0], nodes(), RECONNECT);
-    const publications: Publication[] = [];
-    cleanup.push(async () => {
-      await Promise.all(publications.map((publication) => publication.stop().catch(() => undefined)));
-      await channel.close();
-    });
-    await channel.join(channelId, { token: token(channelId, uid), displayName: uid });
-    publications.push(await publishTestMedia({ client: channel.signaling!, color, width: 320, height: 240 }));
-    return channel;
-  }
+  const publisher = (channelId: string, uid: string, color: number): Promise<MediaChannel> =>
+    clusterPublisher({ entry: nodes()[0], servers: nodes(), reconnect: RECONNECT, cleanup }, channelId, uid, color);
 
   /** Red and blue publish in `channelId`; the SDK on the media node records it to the s3rver. */
   async function recordTwoColours(channelId: string): Promise<{ sdk: ReturnType<typeof connectWatchedSdk>; recordingId: string; first: View }> {

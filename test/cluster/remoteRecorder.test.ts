@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { computeLayout } from '../../plugin/recording/layout';
-import { publishTestMedia, Publication } from '../../scripts/publishRtp';
 import { apiClient, ApiAnswer } from '../backend/support';
 import type { MediaChannel } from '../../signaling/client/index';
-import { ClusterServer, clusterChannel, pollFor, startCluster, TestCluster, token } from '../support/clusterServers';
+import { clusterPublisher } from '../support/clusterPublisher';
+import { ClusterServer, pollFor, startCluster, TestCluster } from '../support/clusterServers';
 import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { privateRedis } from '../support/redisServer';
 import { recorderChildren } from '../support/recorderChildren';
@@ -50,31 +50,8 @@ if (redis) {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  /**
-   * `uid` joins `channelId` through node-1 (following the REDIRECT to the channel's media node) and
-   * publishes a solid colour, again after each reconnect.
-   */
-  async function publisher(channelId: string, uid: string, color: number): Promise<MediaChannel> {
-    const channel = clusterChannel(nodes()[0], nodes(), RECONNECT);
-    // Each connection's publication: one of a dead node's connection still runs its sender.
-    const publications: Publication[] = [];
-    const publish = async (): Promise<void> => {
-      publications.push(await publishTestMedia({ client: channel.signaling!, color, width: 320, height: 240 }));
-    };
-    let joined = false;
-    channel.on('connectionStateChange', ({ state }) => {
-      // After a reconnect: the first join publishes below.
-      if (state === 'connected' && joined) void publish().catch(() => undefined);
-    });
-    cleanup.push(async () => {
-      await Promise.all(publications.map((publication) => publication.stop().catch(() => undefined)));
-      await channel.close();
-    });
-    await channel.join(channelId, { token: token(channelId, uid), displayName: uid });
-    joined = true;
-    await publish();
-    return channel;
-  }
+  const publisher = (channelId: string, uid: string, color: number): Promise<MediaChannel> =>
+    clusterPublisher({ entry: nodes()[0], servers: nodes(), reconnect: RECONNECT, cleanup }, channelId, uid, color);
 
   t.test('a composite of a channel on the media node runs on a recorder node, over the media link, and shows every participant', async (t) => {
     const recorders = recorderNodes();

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { ip, tryIp } from './ipCommand';
 
 /**
  * A network namespace joined to this one by a veth pair, both ends addressed by the test: a
@@ -76,17 +76,5 @@ export class NetworkNamespace {
   #removeLeftovers(): void {
     tryIp('link', 'del', this.#hostVeth);
     tryIp('netns', 'del', this.name);
-  }
-}
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function tryIp(...args: string[]): void {
-  try {
-    ip(...args);
-  } catch {
-    // Already gone.
   }
 }

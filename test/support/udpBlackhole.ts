@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { ip, tryIp } from './ipCommand';
 
 /** Our drops' rule priority: ahead of the `local` table's rule while that waits at LOCAL_MOVED_TO. */
 const DROP_PRIORITY = '77';
@@ -56,16 +56,4 @@ export class UdpBlackhole {
     tryIp('rule', 'del', 'pref', LOCAL_MOVED_TO, 'lookup', 'local');
     for (const rule of this.#rules) tryIp('rule', 'del', ...rule);
   };
-}
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function tryIp(...args: string[]): void {
-  try {
-    ip(...args);
-  } catch {
-    // Already gone.
-  }
 }
