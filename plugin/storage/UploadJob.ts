@@ -13,6 +13,8 @@ export type UploadJobRecord = {
   objectKey: string;
   target: StorageTarget;
   size: number;
+  /** Hex SHA-256 of the file as it was queued: what the store must end up holding (absent in records of older versions). */
+  sha256?: string;
   createdAt: string;
   /** 'pending': not yet in any store. 'backedUp': safe in backup, waiting for the primary store. */
   phase: 'pending' | 'backedUp';
@@ -49,6 +51,8 @@ export type UploadJobStatus = {
   objectKey: string;
   target: PublicStorageTarget;
   size: number;
+  /** Hex SHA-256 of the file as it was queued. */
+  sha256?: string;
   state: UploadJobState;
   /** 0..100, monotonic; 100 only once the store has acknowledged the object. */
   percent: number;
@@ -119,7 +123,7 @@ export class UploadJob {
   }
 
   status(): UploadJobStatus {
-    const { id, recordingId, channelId, objectKey, target, size, createdAt, backup, lastError } = this.record;
+    const { id, recordingId, channelId, objectKey, target, size, sha256, createdAt, backup, lastError } = this.record;
     const status: UploadJobStatus = {
       id,
       recordingId,
@@ -127,6 +131,7 @@ export class UploadJob {
       objectKey,
       target: publicTarget(target),
       size,
+      ...(sha256 ? { sha256 } : {}),
       state: this.state,
       percent: this.#percent,
       attempts: this.attempts,

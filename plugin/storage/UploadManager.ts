@@ -1,6 +1,7 @@
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CodedError, RecordingErrorCode } from '../../signaling/errors';
 import { isValidatedStorageTarget, sanitizeFileName, validateStorageTarget, type StorageTarget } from '../../signaling/recordParam';
 import { Logger, maskSecrets, registerSecret, type SecretHold } from '../../server/logger';
@@ -182,6 +183,8 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
     if (typeof localPath !== 'string' || !path.isAbsolute(localPath)) throw invalid('localPath', 'must be an absolute path');
     const stat = await fsp.stat(localPath).catch(() => undefined);
     if (!stat?.isFile()) throw invalid('localPath', 'is not a readable file');
+    const sha256 = await fileSha256(localPath).catch(() => undefined);
+    if (!sha256) throw invalid('localPath', 'is not a readable file');
 
     const record: UploadJobRecord = {
       format: 1,
@@ -192,6 +195,7 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
       objectKey,
       target,
       size: stat.size,
+      sha256,
       createdAt: new Date().toISOString(),
       phase: 'pending',
       ...(request.held ? { held: true as const } : {}),
@@ -530,4 +534,15 @@ export class UploadManager extends TypedEmitter<UploadManagerEvents> {
 
 function invalid(field: string, why: string): CodedError {
   return new CodedError(RecordingErrorCode.InvalidParameter, `invalid ${field}: ${why}`);
+}
+
+/** The file's SHA-256 (hex), read as a stream. */
+function fileSha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    fs.createReadStream(file)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }

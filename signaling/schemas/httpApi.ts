@@ -38,6 +38,7 @@ export const UploadSchema = Type.Object(
       { additionalProperties: false, description: 'Where it goes (never keys)' },
     ),
     size: Type.Integer({ minimum: 0 }),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the file as it was queued: what the store must end up holding' })),
     state: StringEnum(['queued', 'uploading', 'retrying', 'backingUp', 'backedUp', 'held', 'uploaded', 'failed'] as const, {
       description: 'held: uploading stopped by Release(false); the file waits in backup until resume-uploads',
     }),

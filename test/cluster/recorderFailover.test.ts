@@ -54,7 +54,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const sha256 = (bytes: Buffer): string => crypto.createHash('sha256').update(bytes).digest('hex');
 
 type FileView = { objectKey: string; segment?: number; startOffsetMs: number };
-type View = { phase: string; nodeId: string; segment?: number; files: FileView[]; uploads: { objectKey: string; state: string; size: number }[] };
+type View = { phase: string; nodeId: string; segment?: number; files: FileView[]; uploads: { objectKey: string; state: string; size: number; sha256?: string }[] };
 
 let cluster: TestCluster;
 let s3: S3TestServer;
@@ -190,6 +190,7 @@ if (redis) {
     t.equal(sha256(stored[0] ?? Buffer.alloc(0)), segment0Hash, 'segment 0 byte for byte as its recorder left it (sha256)');
     const upload1 = done.uploads.find((upload) => upload.objectKey === segment1?.objectKey);
     t.equal(stored[1]?.length, upload1?.size, 'segment 1 whole, as its upload reported it');
+    t.equal(sha256(stored[1] ?? Buffer.alloc(0)), upload1?.sha256, 'and byte for byte the file its recorder node queued (sha256)');
     if (!stored.every(Boolean)) return;
     const wireSeqs = sdk.wire.filter((event) => event.recordingId === recordingId).map((event) => event.seq);
     t.same(wireSeqs, [...new Set(wireSeqs)].sort((a, b) => a - b), `the SDK got every event once, in order, across the two nodes (${wireSeqs.join(',')})`);

@@ -41,9 +41,10 @@ t.test('enqueue() validates at the boundary; close() is idempotent and refuses n
   }
   t.same(fs.readdirSync(path.join(dirs.stateDir, 'jobs')), [], 'nothing queued by refused requests');
   const done = once<[UploadJobStatus]>(manager, 'uploaded');
-  await manager.enqueue(base);
+  const queued = await manager.enqueue(base);
+  t.equal(queued.sha256, await sha256File(file), 'the job states the sha256 of the file it queued');
   await done;
-  t.equal(await sha256File(path.join(dirs.recordingsDir, 'a.bin')), await sha256File(file));
+  t.equal(await sha256File(path.join(dirs.recordingsDir, 'a.bin')), queued.sha256, 'the store holds exactly those bytes');
   await manager.close();
   await manager.close();
   t.ok(manager.closed);
