@@ -171,6 +171,11 @@ export class RecordingEngine {
     return this.#registry.activeCount();
   }
 
+  /** The ids of the recordings this node records now (from memory: cheap enough to ask often). */
+  activeRecordingIds(): string[] {
+    return this.#registry.entries().flatMap((entry) => (entry.recording?.active ? [entry.recordingId] : []));
+  }
+
   /** This node's recorder capacity and what its running recordings cost now (undefined: no capacity set). */
   recorderLoad(): RecorderLoad | undefined {
     const capacity = this.#options.recorderCapacity;

@@ -106,7 +106,7 @@ export class ClusterRecordings extends TypedEmitter<ClusterRecordingsEvents> {
    * is superseded here — its recorder stops and its segment goes to the new owner.
    */
   async #checkOwnership(): Promise<void> {
-    const running = this.#engine.list().filter((status) => ACTIVE_PHASES.has(status.phase)).map((status) => status.recordingId);
+    const running = this.#engine.activeRecordingIds();
     let owners: Map<string, { nodeId: string; segment: number }>;
     try {
       owners = await this.directory.owners(running);
