@@ -236,3 +236,18 @@ export async function gstDecode(file: string): Promise<{ ok: boolean; durationS:
   pipeline.stop();
   return { ok, durationS, stderr };
 }
+
+/** Share of the pixels in `rect` whose colour changed noticeably between two frames. */
+export function changedShare(a: Frame, b: Frame, rect: { x: number; y: number; width: number; height: number }): number {
+  let changed = 0;
+  let total = 0;
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
+    for (let x = rect.x; x < rect.x + rect.width; x++) {
+      const offset = (y * a.width + x) * 3;
+      const delta = Math.abs(a.data[offset]! - b.data[offset]!) + Math.abs(a.data[offset + 1]! - b.data[offset + 1]!) + Math.abs(a.data[offset + 2]! - b.data[offset + 2]!);
+      if (delta > 60) changed++;
+      total++;
+    }
+  }
+  return changed / Math.max(total, 1);
+}

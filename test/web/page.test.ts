@@ -4,7 +4,7 @@ import t from 'tap';
 import type { Page } from 'playwright-core';
 import { computeLayout } from '../../plugin/recording/layout';
 import { artifactPath, launchBrowser, TestBrowser } from '../support/browser';
-import { Frame, frameAt, pcm, probe, rms } from '../support/mediaProbe';
+import { changedShare, frameAt, pcm, probe, rms } from '../support/mediaProbe';
 import { sleep } from '../support/recordingServer';
 import { startWebServer } from '../support/web';
 
@@ -40,20 +40,6 @@ async function remoteVideoPlays(page: Page, uid: string): Promise<{ width: numbe
 const recordStateIs = (page: Page, state: string): Promise<unknown> =>
   page.waitForFunction((s) => document.getElementById('record-state')?.textContent === s, state, { timeout: 60_000 });
 
-/** Share of the pixels in `rect` whose colour changed noticeably between two frames. */
-function changedShare(a: Frame, b: Frame, rect: { x: number; y: number; width: number; height: number }): number {
-  let changed = 0;
-  let total = 0;
-  for (let y = rect.y; y < rect.y + rect.height; y++) {
-    for (let x = rect.x; x < rect.x + rect.width; x++) {
-      const offset = (y * a.width + x) * 3;
-      const delta = Math.abs(a.data[offset]! - b.data[offset]!) + Math.abs(a.data[offset + 1]! - b.data[offset + 1]!) + Math.abs(a.data[offset + 2]! - b.data[offset + 2]!);
-      if (delta > 60) changed++;
-      total++;
-    }
-  }
-  return changed / Math.max(total, 1);
-}
 
 t.test('two browsers see each other, record from the page, and the file has both moving videos and audio', async (t) => {
   const env = await startWebServer();
