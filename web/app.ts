@@ -26,8 +26,11 @@ interface TlsInfo {
  */
 class ConferencePage {
   readonly #serverUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-  // ?simulcast=1 sends the camera as three layers (opt-in until recorders cope with layer switches).
-  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: new URLSearchParams(location.search).get('simulcast') === '1' });
+  // ?simulcast=1 captures the camera at 1280×720 and sends it as three layers (opt-in until
+  // recorders cope with an input whose picture size changes).
+  readonly #simulcast = new URLSearchParams(location.search).get('simulcast') === '1';
+  readonly #camera: MediaTrackConstraints | true = this.#simulcast ? CAMERA_CAPTURE : true;
+  readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: this.#simulcast });
   readonly #tiles = new TileGrid(
     $('tiles'),
     () => this.#say('info', 'Click anywhere on the page to hear the others.'),
@@ -211,10 +214,10 @@ class ConferencePage {
   /** Camera and microphone; when one of them is missing, the other alone. */
   async #captureCameraAndMicrophone(): Promise<MediaStreamTrack[]> {
     try {
-      return await getUserTracks({ audio: true, video: CAMERA_CAPTURE });
+      return await getUserTracks({ audio: true, video: this.#camera });
     } catch (error) {
       if (!(error instanceof MediaAccessError) || error.code !== 'DEVICE_NOT_FOUND') throw error;
-      for (const only of [{ video: CAMERA_CAPTURE }, { audio: true }]) {
+      for (const only of [{ video: this.#camera }, { audio: true }]) {
         const tracks = await getUserTracks(only).catch(() => undefined);
         if (tracks) {
           this.#say('warning', `Only your ${only.video ? 'camera' : 'microphone'} was found; the others will ${only.video ? 'not hear' : 'not see'} you.`);
