@@ -16,7 +16,8 @@ import { sanitizeFileName } from '../../../signaling/recordParam';
 import { toWireEvent } from '../../../signaling/recordingEvent';
 import { LayoutRequestSchema, StartRequestSchema } from '../../../signaling/schemas/httpApi';
 import { buildOpenApiDocument } from '../../../signaling/schemas/openapi';
-import { checker, SchemaError } from '../../../signaling/schemas/validate';
+import { checker } from '../../../signaling/schemas/validate';
+import { parseParameter } from '../parseParameter';
 import { Logger } from '../../../server/logger';
 import type { ApiAuthenticator } from '../../../server/http/basicAuth';
 import { sendJson } from '../../../server/http/json';
@@ -133,7 +134,7 @@ export class RecordingsApi {
         return [200, this.#viewOf(recordingId)];
       case '/layout': {
         allow(method, ['PUT']);
-        const body = parse(layoutChecker, await readJsonBody(request, this.#options.maxBodyBytes));
+        const body = parseParameter(layoutChecker, await readJsonBody(request, this.#options.maxBodyBytes));
         const recording = this.#options.engine.get(recordingId);
         if (!recording) {
           // Finished and forgotten from memory (or of a previous run): known, but not running.
@@ -175,7 +176,7 @@ export class RecordingsApi {
 
   /** Another recorder node tells what became of a segment it recorded of one of this node's recordings. */
   #takeSegmentRelay(raw: unknown): Record<string, never> {
-    const message = parse(segmentRelayChecker, raw);
+    const message = parseParameter(segmentRelayChecker, raw);
     const { engine } = this.#options;
     if (!engine.known(message.recordingId) && !this.#options.log.has(message.recordingId)) throw notFound(message.recordingId);
     if ('files' in message) engine.takeSegmentFiles(message.recordingId, message.segment, message.files);
@@ -184,7 +185,7 @@ export class RecordingsApi {
   }
 
   async #start(raw: Record<string, unknown>, placed: boolean): Promise<RecordingView> {
-    const body = parse(startChecker, raw);
+    const body = parseParameter(startChecker, raw);
     const config = resolveRecordingConfig(body.recordingConfig ?? {});
     const target = cloudStorageTarget(body.cloudStorageConfig ?? { vendor: 'Local' });
     this.#options.engine.assertTargetAllowed(target);
@@ -257,13 +258,4 @@ function afterParam(url: URL): number {
 
 function notFound(recordingId: string): ApiError {
   return new ApiError(404, SignalingErrorCode.NotFound, `no recording ${recordingId} on this server`);
-}
-
-function parse<T>(schema: { parse(value: unknown, path?: string): T }, value: unknown): T {
-  try {
-    return schema.parse(value, '');
-  } catch (error) {
-    if (error instanceof SchemaError) throw new CodedError(RecordingErrorCode.InvalidParameter, error.message);
-    throw error;
-  }
 }

@@ -55,8 +55,7 @@ export function pickRecorderNode(nodes: readonly NodeInfo[], cost: number, selfN
 }
 
 function hasRoom(node: NodeInfo, cost: number): boolean {
-  const load = node.roles.includes('recorder') ? node.load.recorder : undefined;
-  return load !== undefined && load.capacity - load.used >= cost;
+  return node.roles.includes('recorder') && node.load.recorder !== undefined && freeUnits(node) >= cost;
 }
 
 function rank(node: NodeInfo, selfNodeId: string): number {

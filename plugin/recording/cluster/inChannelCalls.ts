@@ -1,10 +1,10 @@
 import { Static, Type } from '@sinclair/typebox';
-import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import type { ChannelType } from '../../../signaling/protocol';
 import { sanitizeFileName, validateStorageTarget, type RecordParam, type StorageTarget } from '../../../signaling/recordParam';
 import { ChannelTypeSchema, Id, RecordingId } from '../../../signaling/schemas/common';
 import { StorageTargetSchema } from '../../../signaling/schemas/recordParam';
-import { checker, SchemaError } from '../../../signaling/schemas/validate';
+import { checker } from '../../../signaling/schemas/validate';
+import { parseParameter } from '../parseParameter';
 import { resolveRecordingConfig, type ResolvedRecordingConfig } from '../recordingConfig';
 
 /**
@@ -63,7 +63,7 @@ export function inChannelStartData(channelId: string, channelType: ChannelType, 
 
 /** The recorder node's boundary of startChannelRecording; InvalidParameter names the field. */
 export function parseInChannelStart(data: unknown): InChannelStart {
-  const parsed = parse(startChecker, data);
+  const parsed = parseParameter(startChecker, data, 'data');
   return {
     channelId: parsed.channelId,
     config: inChannelConfig(parsed.video, parsed.channelType),
@@ -75,19 +75,10 @@ export function parseInChannelStart(data: unknown): InChannelStart {
 
 /** The recorder node's boundary of stopChannelRecording. */
 export function parseInChannelStop(data: unknown): InChannelStopData {
-  return parse(stopChecker, data);
+  return parseParameter(stopChecker, data, 'data');
 }
 
 /** Why an in-channel stop by `actor` (peerActor) stopped the recording, the same wherever it ran: "stopped by <uid>". */
 export function stopReason(actor: string): string {
   return `stopped by ${actor.replace(/^peer:/, '')}`;
-}
-
-function parse<T>(schema: { parse(value: unknown, path?: string): T }, value: unknown): T {
-  try {
-    return schema.parse(value, 'data');
-  } catch (error) {
-    if (error instanceof SchemaError) throw new CodedError(RecordingErrorCode.InvalidParameter, error.message);
-    throw error;
-  }
 }
