@@ -4,7 +4,8 @@
 #   1. Debian packages (GStreamer, the mediasoup worker's build deps; ffmpeg + chromium for tests)
 #   2. npm packages (npm ci, mediasoup's download-only postinstall skipped)
 #   3. the mediasoup worker, built offline from source (skipped when MEDIASOUP_WORKER_BIN is given)
-#   4. the TypeScript build (incremental)
+#   4. the recorder's GStreamer addon (plugin/recording/recorder/gst), rebuilt when its source changed
+#   5. the TypeScript build (incremental)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -97,7 +98,16 @@ else
   fi
 fi
 
-# --- 4. TypeScript build ------------------------------------------------------------------------
+# --- 4. the recorder's GStreamer addon ---------------------------------------------------------
+GST_ADDON_DIR=plugin/recording/recorder/gst
+GST_ADDON=$GST_ADDON_DIR/build/Release/confrec_gst.node
+if [ ! -f "$GST_ADDON" ] || [ "$GST_ADDON_DIR/gstGraph.c" -nt "$GST_ADDON" ] || [ "$GST_ADDON_DIR/binding.gyp" -nt "$GST_ADDON" ]; then
+  say "building the recorder's GStreamer addon"
+  # --nodedir: Node's own headers (Debian's nodejs ships them), so node-gyp downloads nothing.
+  (cd "$GST_ADDON_DIR" && "$ROOT/node_modules/.bin/node-gyp" rebuild --nodedir="$(dirname "$(dirname "$(command -v node)")")" --loglevel=warn >&2)
+fi
+
+# --- 5. TypeScript build ------------------------------------------------------------------------
 say "compiling TypeScript"
 npx --no-install tsc -p tsconfig.json >&2
 if [ -f scripts/build-web.js ]; then node scripts/build-web.js >&2; fi

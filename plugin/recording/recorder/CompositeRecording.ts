@@ -1,38 +1,47 @@
 /**
- * Composite mode: every input decoded into an inter sink; a video mixer rebuilt whenever membership,
- * pause state or layout changes; one output pipeline that encodes and writes the single file from start
- * to stop and mixes the audio itself from fixed slots (one inter hop for A/V sync; inputs beyond the
- * slots go through an overflow audio mixer). See launch.ts for the graph and why.
+ * Composite mode: one pipeline (compositeGraph.ts) for the whole recording. An input joining adds a
+ * bin and a mixer pad; leaving removes them; a layout change or a pause only sets pad properties.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { computeLayout, MixedVideoLayout } from '../layout';
+import { computeLayout, MixedVideoLayout, Tile } from '../layout';
 import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
-import { GstPipeline } from './GstPipeline';
-import { InputPipeline } from './InputPipeline';
+import { GstGraph } from './GstGraph';
 import { reserveUdpPort } from './udpPort';
 import {
-  AUDIO_SLOTS,
-  audioMixerLaunch,
-  audioSlotChannel,
+  AUDIO_MIXER,
+  compositeBaseLaunch,
   compositeExtension,
-  compositeInputLaunch,
-  outputLaunch,
-  videoMixerLaunch,
-  VideoTileSource,
-} from './launch';
+  compositeInputBin,
+  inputElement,
+  pausedPlaceholderBin,
+  VIDEO_MIXER,
+} from './compositeGraph';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
 import { Recording, RecordingEvents } from './Recording';
 
 const logger = new Logger('CompositeRecording');
 
+const FIRST_FRAME_POLL_MS = 50;
+/** A video input not on the canvas (no tile yet, or hidden by the layout): its pad draws nothing. */
+const OFF_CANVAS: Tile = { uid: '', x: 0, y: 0, width: 16, height: 16, zorder: 1 };
+
 interface CompositeInput {
-  pipeline: InputPipeline;
+  input: RecorderInput;
+  /** The bin's name, also the prefix of its elements' names. */
+  bin: string;
+  /** The mixer's request pad the bin feeds. */
+  pad: string;
   paused: boolean;
-  /** Audio: the output's slot this input feeds; undefined = through the overflow mixer. */
-  audioSlot?: number;
+  /** The bin failed and was removed: the tile stays, black. */
+  broken: boolean;
+  firstFrameAt?: number;
+  /** A paused video's placeholder: its bin (named `${bin}_ph`) and compositor pad. */
+  placeholderPad?: string;
+  /** The aspect ratio its crop has now, as "w/h". */
+  aspect: string;
 }
 
 export class CompositeRecording extends TypedEmitter<RecordingEvents> implements Recording {
@@ -40,14 +49,12 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
   readonly #bindIp: string;
   readonly #location: string;
   readonly #inputs = new Map<string, CompositeInput>();
+  #graph?: GstGraph;
   #layout: MixedVideoLayout;
   #maxResolutionUid?: string;
-  #output?: GstPipeline;
-  #videoMixer?: GstPipeline;
-  #audioMixer?: GstPipeline;
-  #rebuildVideo = false;
-  #rebuildAudio = false;
-  #rebuildScheduled = false;
+  #nextBin = 0;
+  #firstFramePoll?: NodeJS.Timeout;
+  #layoutScheduled = false;
   #startedAt = 0;
   #stopping = false;
   #closed = false;
@@ -75,90 +82,93 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
 
   start(): void {
     fs.mkdirSync(this.#job.outputDir, { recursive: true });
-    this.#output = new GstPipeline('output', outputLaunch(this.#job, this.#location));
-    this.#output.on('error', (message) => this.safeEmit('error', `output: ${message}`, true));
-    // Mixer first, so the output's very first frames are the canvas rather than inter "no signal".
-    // Audio needs no mixer until more than AUDIO_SLOTS audio inputs exist.
-    if (this.#wantsVideo) this.#buildVideoMixer();
-    this.#output.start();
+    this.#graph = new GstGraph('composite', compositeBaseLaunch(this.#job, this.#location));
+    this.#graph.on('error', (message, element, elementPath) => this.#onError(message, element, elementPath));
+    this.#graph.play();
     this.#startedAt = Date.now();
   }
 
   async addInput(input: RecorderInput): Promise<InputPorts> {
     // Checked again after the await: the recording may have stopped or the id been taken meanwhile.
-    const check = (): void => {
-      this.#assertRunning();
+    const check = (): GstGraph => {
+      const graph = this.#assertRunning();
       if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
+      return graph;
     };
     check();
     if ((input.kind === 'video' && !this.#wantsVideo) || (input.kind === 'audio' && !this.#wantsAudio)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `streamTypes ${this.#job.streamTypes} records no ${input.kind}`);
     }
     const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
-    check();
-    const audioSlot = input.kind === 'audio' ? this.#freeAudioSlot() : undefined;
-    const audioChannel = audioSlot === undefined ? undefined : audioSlotChannel(this.#job, audioSlot);
-    const pipeline = new InputPipeline(input, compositeInputLaunch(this.#job, input, this.#bindIp, rtcpPort, audioChannel), 'out');
-    const ports: InputPorts = { ...pipeline.start(), ...(rtcpPort ? { rtcpPort } : {}) };
-    pipeline.on('firstFrame', () => this.safeEmit('firstFrame', input.inputId));
-    // A broken input must not end the recording: its tile goes black, the rest carries on.
-    pipeline.on('error', (message) => this.safeEmit('error', `input ${input.inputId}: ${message}`, false, input.inputId));
-    this.#inputs.set(input.inputId, { pipeline, paused: false, audioSlot });
-    // A slotted audio input is mixed by the output as soon as it sends: nothing to rebuild.
-    if (input.kind === 'video' || audioSlot === undefined) this.#scheduleRebuild(input.kind);
-    logger.debug(`addInput() | ${input.inputId} ${input.codec.mimeType} on port ${ports.rtpPort}`);
-    return ports;
+    const graph = check();
+    const bin = `i${this.#nextBin++}`;
+    const mixer = input.kind === 'video' ? VIDEO_MIXER : AUDIO_MIXER;
+    const pad = graph.requestPad(mixer, 'sink_%u');
+    const entry: CompositeInput = { input, bin, pad, paused: false, broken: false, aspect: '16/9' };
+    if (input.kind === 'video') this.#placeVideo(entry, OFF_CANVAS, false);
+    try {
+      graph.addBin(bin, compositeInputBin(input, bin, this.#bindIp, rtcpPort, entry.aspect), { output: inputElement(bin, 'out'), sink: mixer, sinkPad: pad });
+    } catch (error) {
+      graph.releasePad(mixer, pad);
+      throw error;
+    }
+    // The udpsrc binds during NULL→READY, synchronously, so the port is known now.
+    const rtpPort = Number(graph.get(inputElement(bin, 'rtp'), 'port'));
+    if (!Number.isInteger(rtpPort) || rtpPort <= 0) {
+      this.#dropBin(entry);
+      throw new Error(`udpsrc did not bind (port ${String(rtpPort)})`);
+    }
+    this.#inputs.set(input.inputId, entry);
+    this.#watchFirstFrames();
+    if (input.kind === 'video') this.#scheduleLayout();
+    logger.debug(`addInput() | ${input.inputId} ${input.codec.mimeType} on port ${rtpPort} (${bin})`);
+    return { rtpPort, ...(rtcpPort ? { rtcpPort } : {}) };
   }
 
   removeInput(inputId: string): void {
     this.#assertRunning();
     const entry = this.#requireInput(inputId);
     this.#inputs.delete(inputId);
-    // Synchronous (state NULL): the slot's interaudiosink is stopped and its channel emptied before
-    // another input can take the slot.
-    entry.pipeline.close();
-    if (entry.pipeline.input.kind === 'video' || entry.audioSlot === undefined) this.#scheduleRebuild(entry.pipeline.input.kind);
+    this.#dropBin(entry);
+    if (entry.input.kind === 'video') this.#scheduleLayout();
   }
 
   setInputPaused(inputId: string, paused: boolean): void {
-    this.#assertRunning();
+    const graph = this.#assertRunning();
     const entry = this.#requireInput(inputId);
     if (entry.paused === paused) return;
     entry.paused = paused;
-    if (entry.pipeline.input.kind === 'audio') {
-      // Element properties can be set while playing (shared/notes/gstreamer.md).
-      const volume = entry.pipeline.pipeline.element('vol');
-      if (volume) volume.mute = paused;
-      return;
-    }
-    this.#scheduleRebuild('video');
+    if (entry.input.kind === 'audio') graph.setPad(AUDIO_MIXER, entry.pad, 'mute', paused);
+    else this.#applyLayout();
   }
 
   setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): void {
     this.#assertRunning();
     this.#layout = layout;
     this.#maxResolutionUid = maxResolutionUid;
-    if (this.#wantsVideo) this.#scheduleRebuild('video');
+    if (this.#wantsVideo) this.#applyLayout();
   }
 
   decodedSize(inputId: string): { width: number; height: number } | undefined {
     const entry = this.#requireInput(inputId);
-    if (entry.pipeline.input.kind !== 'video') return undefined;
-    // basesink keeps its last buffer (enable-last-sample); the binding hands it over with its caps.
-    // A frame's copy, once per call: for diagnostics and tests, not a per-frame path.
-    const sample = entry.pipeline.pipeline.element('out')?.['last-sample'] as { caps?: { width?: unknown; height?: unknown } } | null | undefined;
-    const { width, height } = sample?.caps ?? {};
-    return typeof width === 'number' && typeof height === 'number' ? { width, height } : undefined;
+    if (entry.input.kind !== 'video' || entry.broken) return undefined;
+    const caps = this.#graph?.caps(inputElement(entry.bin, 'dec'), 'src');
+    const width = /width=\(int\)(\d+)/.exec(caps ?? '')?.[1];
+    const height = /height=\(int\)(\d+)/.exec(caps ?? '')?.[1];
+    return width && height ? { width: Number(width), height: Number(height) } : undefined;
   }
 
   async stop(deadlineMs: number): Promise<RecordedFile[]> {
-    if (this.#closed || this.#stopping || !this.#output) return [];
+    const graph = this.#graph;
+    if (this.#closed || this.#stopping || !graph) return [];
     this.#stopping = true;
-    const durationS = this.#output.position();
-    // The output's sources are inter* elements that always produce, so its EOS does not wait for the
-    // network; inputs and mixers are simply set to NULL afterwards (no EOS on an idle udpsrc).
-    const finalized = await this.#output.eos(Math.max(500, deadlineMs));
-    if (!finalized) logger.warn('stop() | output did not reach EOS; file relies on robust muxing');
+    const durationS = graph.position();
+    // An idle udpsrc never forwards EOS: the inputs go first, then EOS from the test sources, which
+    // always produce, finalizes the file.
+    for (const entry of this.#inputs.values()) this.#dropBin(entry);
+    this.#inputs.clear();
+    const finalized = await graph.eos(Math.max(500, deadlineMs));
+    if (!finalized) logger.warn('stop() | no EOS; the file relies on robust muxing');
     this.close();
     const file: RecordedFile = {
       path: this.#location,
@@ -173,16 +183,15 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#output?.close();
-    this.#videoMixer?.close();
-    this.#audioMixer?.close();
-    for (const { pipeline } of this.#inputs.values()) pipeline.close();
+    clearInterval(this.#firstFramePoll);
+    this.#graph?.close();
     this.#inputs.clear();
     this.removeAllListeners();
   }
 
-  #assertRunning(): void {
-    if (this.#closed || this.#stopping || !this.#output) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is not running');
+  #assertRunning(): GstGraph {
+    if (this.#closed || this.#stopping || !this.#graph) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is not running');
+    return this.#graph;
   }
 
   #requireInput(inputId: string): CompositeInput {
@@ -191,61 +200,116 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     return entry;
   }
 
-  /** Coalesces the audio + video inputs of one user joining into one rebuild per mixer. */
-  #scheduleRebuild(kind: 'audio' | 'video'): void {
-    if (kind === 'video') this.#rebuildVideo = true;
-    else this.#rebuildAudio = true;
-    if (this.#rebuildScheduled) return;
-    this.#rebuildScheduled = true;
+  /** Stops and removes an input's bin (its threads joined) and gives its mixer pads back. */
+  #dropBin(entry: CompositeInput): void {
+    const graph = this.#graph;
+    if (!graph) return;
+    const mixer = entry.input.kind === 'video' ? VIDEO_MIXER : AUDIO_MIXER;
+    if (!entry.broken) graph.removeElement(entry.bin);
+    graph.releasePad(mixer, entry.pad);
+    this.#dropPlaceholder(entry);
+  }
+
+  /** A broken input's tile stays, black; the other inputs and the file carry on. */
+  #onError(message: string, element: string, elementPath: string): void {
+    // "/GstPipeline:pipeline0/GstBin:i3/…": the second level is the input's bin.
+    const bin = elementPath.split('/')[2]?.split(':').pop();
+    const entry = [...this.#inputs.values()].find((candidate) => candidate.bin === bin);
+    if (!entry) {
+      this.safeEmit('error', `${element}: ${message}`, true);
+      return;
+    }
+    this.safeEmit('error', `input ${entry.input.inputId}: ${message}`, false, entry.input.inputId);
+    if (entry.broken || this.#closed || this.#stopping) return;
+    entry.broken = true;
+    this.#graph?.removeElement(entry.bin);
+  }
+
+  #watchFirstFrames(): void {
+    this.#firstFramePoll ??= setInterval(() => this.#checkFirstFrames(), FIRST_FRAME_POLL_MS);
+  }
+
+  /** The decoder's caps are set with its first output: one pad read per waiting input per poll. */
+  #checkFirstFrames(): void {
+    let waiting = false;
+    for (const entry of this.#inputs.values()) {
+      if (entry.firstFrameAt !== undefined || entry.broken) continue;
+      if (this.#graph?.caps(inputElement(entry.bin, 'dec'), 'src') == null) {
+        waiting = true;
+        continue;
+      }
+      entry.firstFrameAt = Date.now() - FIRST_FRAME_POLL_MS / 2;
+      this.safeEmit('firstFrame', entry.input.inputId);
+    }
+    if (!waiting) {
+      clearInterval(this.#firstFramePoll);
+      this.#firstFramePoll = undefined;
+    }
+  }
+
+  /** Coalesces the video inputs of several users joining at once into one layout pass. */
+  #scheduleLayout(): void {
+    if (this.#layoutScheduled) return;
+    this.#layoutScheduled = true;
     setImmediate(() => {
-      this.#rebuildScheduled = false;
-      if (this.#closed || this.#stopping) return;
-      if (this.#rebuildVideo && this.#wantsVideo) this.#buildVideoMixer();
-      if (this.#rebuildAudio && this.#wantsAudio) this.#buildAudioMixer();
-      this.#rebuildVideo = this.#rebuildAudio = false;
+      this.#layoutScheduled = false;
+      if (!this.#closed && !this.#stopping) this.#applyLayout();
     });
   }
 
-  #videoTiles(): VideoTileSource[] {
+  #applyLayout(): void {
     // Users in order of their first video input; a user's first video input is their tile.
     const byUid = new Map<string, CompositeInput>();
     for (const entry of this.#inputs.values()) {
-      const { input } = entry.pipeline;
-      if (input.kind === 'video' && !byUid.has(input.uid)) byUid.set(input.uid, entry);
+      if (entry.input.kind === 'video' && !byUid.has(entry.input.uid)) byUid.set(entry.input.uid, entry);
     }
-    const tiles = computeLayout(this.#job.canvas, this.#layout, [...byUid.keys()], this.#maxResolutionUid);
-    return tiles.map((tile) => {
-      const entry = byUid.get(tile.uid)!;
-      return { tile, inputId: entry.pipeline.input.inputId, paused: entry.paused };
-    });
+    const tiles = new Map(computeLayout(this.#job.canvas, this.#layout, [...byUid.keys()], this.#maxResolutionUid).map((tile) => [tile.uid, tile]));
+    for (const entry of this.#inputs.values()) {
+      if (entry.input.kind !== 'video') continue;
+      const tile = byUid.get(entry.input.uid) === entry ? tiles.get(entry.input.uid) : undefined;
+      this.#placeVideo(entry, tile ?? OFF_CANVAS, tile !== undefined);
+    }
   }
 
-  #buildVideoMixer(): void {
-    // Two intervideosinks on one channel would interleave frames: the old mixer goes first.
-    this.#videoMixer?.close();
-    this.#videoMixer = this.#startMixer('video-mixer', videoMixerLaunch(this.#job, this.#videoTiles()));
+  /** Sets the input's compositor pad (and crop, and paused placeholder) to its tile. */
+  #placeVideo(entry: CompositeInput, tile: Tile, visible: boolean): void {
+    const graph = this.#graph!;
+    const aspect = `${tile.width}/${tile.height}`;
+    if (visible && aspect !== entry.aspect && !entry.broken) {
+      entry.aspect = aspect;
+      if (this.#inputs.has(entry.input.inputId)) graph.set(inputElement(entry.bin, 'out'), 'aspect-ratio', aspect);
+    }
+    this.#setGeometry(entry.pad, tile, visible && !entry.paused);
+    if (visible && entry.paused) {
+      entry.placeholderPad ??= this.#addPlaceholder(entry);
+      this.#setGeometry(entry.placeholderPad, tile, true);
+    } else {
+      this.#dropPlaceholder(entry);
+    }
   }
 
-  #freeAudioSlot(): number | undefined {
-    const taken = new Set([...this.#inputs.values()].map((entry) => entry.audioSlot));
-    for (let slot = 0; slot < AUDIO_SLOTS; slot++) if (!taken.has(slot)) return slot;
-    return undefined;
+  #setGeometry(pad: string, tile: Tile, visible: boolean): void {
+    const graph = this.#graph!;
+    graph.setPad(VIDEO_MIXER, pad, 'xpos', tile.x);
+    graph.setPad(VIDEO_MIXER, pad, 'ypos', tile.y);
+    graph.setPad(VIDEO_MIXER, pad, 'width', tile.width);
+    graph.setPad(VIDEO_MIXER, pad, 'height', tile.height);
+    graph.setPad(VIDEO_MIXER, pad, 'zorder', tile.zorder);
+    graph.setPad(VIDEO_MIXER, pad, 'alpha', visible ? 1 : 0);
   }
 
-  /** The overflow mixer: audio inputs without a slot (paused ones are muted at their input). */
-  #buildAudioMixer(): void {
-    this.#audioMixer?.close();
-    this.#audioMixer = undefined;
-    const ids = [...this.#inputs.values()]
-      .filter(({ pipeline, audioSlot }) => pipeline.input.kind === 'audio' && audioSlot === undefined)
-      .map(({ pipeline }) => pipeline.input.inputId);
-    if (ids.length > 0) this.#audioMixer = this.#startMixer('audio-mixer', audioMixerLaunch(this.#job, ids));
+  #addPlaceholder(entry: CompositeInput): string {
+    const graph = this.#graph!;
+    const pad = graph.requestPad(VIDEO_MIXER, 'sink_%u');
+    const bin = `${entry.bin}_ph`;
+    graph.addBin(bin, pausedPlaceholderBin(this.#job, bin), { output: inputElement(bin, 'out'), sink: VIDEO_MIXER, sinkPad: pad });
+    return pad;
   }
 
-  #startMixer(name: string, launch: string): GstPipeline {
-    const mixer = new GstPipeline(name, launch);
-    mixer.on('error', (message) => this.safeEmit('error', `${name}: ${message}`, true));
-    mixer.start();
-    return mixer;
+  #dropPlaceholder(entry: CompositeInput): void {
+    if (!entry.placeholderPad) return;
+    this.#graph?.removeElement(`${entry.bin}_ph`);
+    this.#graph?.releasePad(VIDEO_MIXER, entry.placeholderPad);
+    entry.placeholderPad = undefined;
   }
 }

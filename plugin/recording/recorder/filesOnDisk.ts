@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { compositeExtension } from './launch';
+import { compositeExtension } from './compositeGraph';
 import type { RecordedFile, RecorderJob } from './protocol';
 
 export type JobFiles = Pick<RecorderJob, 'outputDir' | 'fileBaseName' | 'mode' | 'streamTypes'>;

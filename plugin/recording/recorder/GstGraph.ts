@@ -1,0 +1,197 @@
+/**
+ * One GStreamer pipeline that can change while it plays: bins added and removed, request pads, pad
+ * properties (our addon in ./gst, built by scripts/setup.sh). The recorder keeps one of these per
+ * composite recording for its whole life. Bus messages are popped on a timer, so no GStreamer thread
+ * ever calls into JavaScript and no libuv thread is held waiting. Used in the recorder child only.
+ */
+import path from 'node:path';
+import { findProjectRoot } from '../../../server/projectRoot';
+import { Logger } from '../../../server/logger';
+import { TypedEmitter } from '../../../server/TypedEmitter';
+
+type Handle = { readonly __brand: 'GstGraphHandle' };
+
+interface BusMessage {
+  type: 'eos' | 'error' | 'warning';
+  source: string;
+  /** The source's path in the pipeline, e.g. /pipeline0/i3/i3_rb/rtpsession0. */
+  path?: string;
+  message?: string;
+  debug?: string;
+}
+
+interface Addon {
+  create(description: string): Handle;
+  destroy(handle: Handle): void;
+  setState(handle: Handle, element: string, state: 'null' | 'ready' | 'paused' | 'playing'): string;
+  syncState(handle: Handle, element: string): void;
+  setProperty(handle: Handle, element: string, property: string, value: string): void;
+  setPadProperty(handle: Handle, element: string, pad: string, property: string, value: string): void;
+  getProperty(handle: Handle, element: string, property: string): string | number | boolean | null;
+  padCaps(handle: Handle, element: string, pad: string): string | null;
+  requestPad(handle: Handle, element: string, template: string): string;
+  releasePad(handle: Handle, element: string, pad: string): void;
+  addBin(handle: Handle, description: string, name: string, output: string): void;
+  link(handle: Handle, source: string, sourcePad: string | null, sink: string, sinkPad: string | null): void;
+  removeElement(handle: Handle, element: string): void;
+  sendEos(handle: Handle, element: string): boolean;
+  position(handle: Handle): number;
+  popMessages(handle: Handle): BusMessage[];
+}
+
+export const GST_ADDON_PATH = path.join(findProjectRoot(), 'plugin/recording/recorder/gst/build/Release/confrec_gst.node');
+
+let addon: Addon | undefined;
+function loadAddon(): Addon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  addon ??= require(GST_ADDON_PATH) as Addon;
+  return addon;
+}
+
+export type GstGraphEvents = {
+  /** path: the element's path in the pipeline (which bin it belongs to). */
+  error: [message: string, element: string, path: string];
+  eos: [];
+};
+
+const BUS_POLL_MS = 100;
+const WARNINGS_LOGGED_IN_FULL = 5;
+const WARNING_LOG_INTERVAL_MS = 10_000;
+
+export class GstGraph extends TypedEmitter<GstGraphEvents> {
+  readonly name: string;
+  readonly #addon: Addon;
+  readonly #handle: Handle;
+  readonly #logger: Logger;
+  #poll?: NodeJS.Timeout;
+  #closed = false;
+  #eosSeen = false;
+  #warnings = 0;
+  #warningsLoggedAt = 0;
+
+  /** Throws (with GStreamer's parse error) when the description is invalid. */
+  constructor(name: string, description: string) {
+    super();
+    this.name = name;
+    this.#logger = new Logger(`GstGraph:${name}`);
+    this.#logger.debug(`constructor() | ${description}`);
+    this.#addon = loadAddon();
+    this.#handle = this.#addon.create(description);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  play(): void {
+    if (this.#closed) return;
+    if (this.#addon.setState(this.#handle, '', 'playing') === 'failure') throw new Error(`${this.name}: could not play`);
+    this.#poll ??= setInterval(() => this.#drainBus(), BUS_POLL_MS);
+  }
+
+  /**
+   * Adds a bin whose element named `link.output` ends it (its src pad becomes the bin's), links that
+   * to `link.sink`'s pad `link.sinkPad` and starts it. Element names are global to the pipeline.
+   */
+  addBin(name: string, description: string, link?: { output: string; sink: string; sinkPad: string }): void {
+    this.#logger.debug(`addBin() | ${name}: ${description}`);
+    this.#addon.addBin(this.#handle, description, name, link?.output ?? '');
+    try {
+      if (link) this.#addon.link(this.#handle, name, 'src', link.sink, link.sinkPad);
+      this.#addon.syncState(this.#handle, name);
+    } catch (error) {
+      this.#addon.removeElement(this.#handle, name);
+      throw error;
+    }
+  }
+
+  /** Stops the bin (joins its threads) and takes it out; its links go with it. */
+  removeElement(name: string): void {
+    if (!this.#closed) this.#addon.removeElement(this.#handle, name);
+  }
+
+  requestPad(element: string, template: string): string {
+    return this.#addon.requestPad(this.#handle, element, template);
+  }
+
+  releasePad(element: string, pad: string): void {
+    if (!this.#closed) this.#addon.releasePad(this.#handle, element, pad);
+  }
+
+  set(element: string, property: string, value: string | number | boolean): void {
+    if (!this.#closed) this.#addon.setProperty(this.#handle, element, property, String(value));
+  }
+
+  setPad(element: string, pad: string, property: string, value: string | number | boolean): void {
+    if (!this.#closed) this.#addon.setPadProperty(this.#handle, element, pad, property, String(value));
+  }
+
+  get(element: string, property: string): string | number | boolean | null {
+    return this.#closed ? null : this.#addon.getProperty(this.#handle, element, property);
+  }
+
+  /** The pad's negotiated caps as a string, or null before negotiation. */
+  caps(element: string, pad: string): string | null {
+    return this.#closed ? null : this.#addon.padCaps(this.#handle, element, pad);
+  }
+
+  /** Seconds of running time, or -1. */
+  position(): number {
+    return this.#closed ? -1 : this.#addon.position(this.#handle);
+  }
+
+  /**
+   * Sends EOS into the pipeline's sources and resolves true when it reached the bus, false after
+   * timeoutMs. Only for pipelines whose sources all produce (an idle udpsrc never forwards EOS).
+   */
+  eos(timeoutMs: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#eosSeen) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('eos', onEos);
+        this.#logger.warn(`eos() | no EOS after ${timeoutMs} ms`);
+        resolve(false);
+      }, timeoutMs);
+      const onEos = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('eos', onEos);
+      this.#addon.sendEos(this.#handle, '');
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poll);
+    this.#addon.destroy(this.#handle);
+    this.removeAllListeners();
+  }
+
+  #drainBus(): void {
+    if (this.#closed) return;
+    for (const message of this.#addon.popMessages(this.#handle)) {
+      if (this.#closed) return;
+      if (message.type === 'eos') {
+        this.#eosSeen = true;
+        this.safeEmit('eos');
+      } else if (message.type === 'error') {
+        this.#logger.error(`bus | ${message.source}: ${message.message ?? 'unknown error'}`);
+        this.safeEmit('error', message.message ?? 'unknown error', message.source, message.path ?? '');
+      } else {
+        this.#logWarning(message.source);
+      }
+    }
+  }
+
+  /** Garbage on an input's port makes the jitter buffer warn per packet: counted, logged sparsely. */
+  #logWarning(element: string): void {
+    this.#warnings += 1;
+    const now = Date.now();
+    if (this.#warnings > WARNINGS_LOGGED_IN_FULL && now - this.#warningsLoggedAt < WARNING_LOG_INTERVAL_MS) return;
+    this.#warningsLoggedAt = now;
+    this.#logger.warn(`bus | warning from ${element} (${this.#warnings} so far)`);
+  }
+}

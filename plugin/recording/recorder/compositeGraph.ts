@@ -1,0 +1,94 @@
+/**
+ * The composite recording's graph: ONE pipeline from the first frame to the last, changed while it
+ * plays (GstGraph):
+ *
+ *   base (start → stop)   videotestsrc 16×16 (alpha 0) ─┐
+ *                         input bins ──────────────────── compositor (a request pad per input, its
+ *                                                        geometry = the tile) → x264enc ─┐
+ *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
+ *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
+ *   input bin (per RTP    udpsrc → rtpjitterbuffer (rtpbin with RTCP) → depay → decode
+ *   stream, added live)   → aspectratiocrop (video: the tile's shape; the compositor scales)
+ *
+ * The test sources make the aggregators tick whether or not anyone sends, so the file goes on (black,
+ * silent) while nobody is there and EOS always completes once the input bins are gone. A/V sync needs
+ * no tuning: both aggregators mix by running time, so audio and video keep the arrival timing the
+ * jitter buffers gave them. Each input's decode runs on its jitter buffer's thread; the compositor's
+ * thread blends and encodes; no frame crosses a pipeline boundary.
+ * Pure functions: no GStreamer here, so the strings can be read and tested alone.
+ */
+import { JITTER_LATENCY_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';
+import { AUDIO_PROFILES, RecorderInput, RecorderJob } from './protocol';
+
+/** Raw audio into the mixer: one format for every input, so the mixer never renegotiates. */
+export const MIX_AUDIO_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,layout=interleaved';
+/** Placeholder shown for a paused video: dark grey, so it differs from "no signal" black. */
+export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
+/**
+ * What the aggregators wait for an input before mixing without it: the jitter buffer's latency (inputs
+ * join later than the test sources, which report none) plus time to depayload and decode.
+ */
+const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
+/** The audio mixer's output block: 40 ms wakes its thread 25 times a second instead of 100. */
+const AUDIO_BLOCK_NS = 40_000_000;
+
+/** The composite file's extension: audio-only recordings are .m4a. */
+export function compositeExtension(job: RecorderJob): string {
+  return job.streamTypes === 'AudioOnly' ? 'm4a' : 'mp4';
+}
+
+export const VIDEO_MIXER = 'mix';
+export const AUDIO_MIXER = 'amix';
+
+export function compositeBaseLaunch(job: RecorderJob, location: string): string {
+  const { width, height, fps, bitrateKbps } = job.canvas;
+  const parts = [crashSafeMp4(location, fps)];
+  if (job.streamTypes !== 'AudioOnly') {
+    parts.push(
+      `compositor name=${VIDEO_MIXER} background=black max-threads=1 min-upstream-latency=${MIX_LATENCY_NS} sink_0::alpha=0 ` +
+        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ` +
+        // trellis: x264enc's own default (true) overrides the ultrafast preset, which has it off (as
+        // FFmpeg's libx264 ultrafast does). One thread: many recordings share the cores, and slice
+        // threads only add wake-ups.
+        `! x264enc speed-preset=ultrafast tune=zerolatency trellis=false threads=1 bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
+        `! video/x-h264,profile=constrained-baseline ! h264parse ! queue ! mux.video_0`,
+      `videotestsrc is-live=true pattern=black ! video/x-raw,format=I420,width=16,height=16,framerate=${fps}/1 ! ${VIDEO_MIXER}.sink_0`,
+    );
+  }
+  if (job.streamTypes !== 'VideoOnly') {
+    const profile = AUDIO_PROFILES[job.audioProfile];
+    const samplesPerBlock = (48_000 * AUDIO_BLOCK_NS) / 1e9;
+    parts.push(
+      `audiomixer name=${AUDIO_MIXER} min-upstream-latency=${MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
+        `! audioconvert ! audioresample ! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ` +
+        `! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
+      `audiotestsrc is-live=true wave=silence samplesperbuffer=${samplesPerBlock} ! ${MIX_AUDIO_CAPS} ! ${AUDIO_MIXER}.sink_0`,
+    );
+  }
+  return parts.join(' ');
+}
+
+/** Element names inside input bin `bin` (names are global to the pipeline); `out` feeds the mixer. */
+export function inputElement(bin: string, element: 'rtp' | 'dec' | 'out'): string {
+  return `${bin}_${element}`;
+}
+
+/**
+ * One input's bin, its unlinked end ghosted as `src` for the mixer's pad. Video ends cropped to the
+ * tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
+ * stretched); the compositor pad scales it to the tile.
+ */
+export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, aspect: string): string {
+  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
+  if (input.kind === 'video') return `${head} ! aspectratiocrop name=${inputElement(bin, 'out')} aspect-ratio=${aspect}`;
+  // A bin may not end in bare caps (gst_parse reads them as an element name): a capsfilter.
+  return `${head} ! audioconvert ! audioresample ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
+}
+
+/** A paused video's tile: a still dark-grey source, scaled by its compositor pad. */
+export function pausedPlaceholderBin(job: RecorderJob, bin: string): string {
+  return (
+    `videotestsrc is-live=true pattern=solid-color foreground-color=${PAUSED_PLACEHOLDER_ARGB} ` +
+    `! capsfilter name=${inputElement(bin, 'out')} caps=video/x-raw,format=I420,width=16,height=16,framerate=${job.canvas.fps}/1`
+  );
+}
