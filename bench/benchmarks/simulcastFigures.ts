@@ -6,7 +6,7 @@
 import { figure, Figure } from '../lib/report';
 import { SIMULCAST_FPS, SIMULCAST_LAYERS, TEMPORAL_LAYERS } from '../lib/simulcastClip';
 import { sideFigures } from './sideFigures';
-import type { CompositeRunResult, ConsumedLayers } from './compositeRun';
+import type { CompositeRunResult, ConsumedLayers, SideFigures } from './compositeRun';
 
 export interface SimulcastTargets {
   ratio?: number;
@@ -62,11 +62,21 @@ export function simulcastFigures(prefix: string, who: string, result: CompositeR
   ];
 }
 
+/** A side that wrote clearly fewer frames than the wall time asks for did less work than the input needs. */
+function fellBehind(name: string, side: SideFigures): string | undefined {
+  if (side.realtimeRatio >= 0.95 && side.framesDropped <= 0.05 * side.framesExpected) return undefined;
+  return (
+    `${name} fell behind real time (output/wall ${side.realtimeRatio.toFixed(2)}, ${side.framesDropped} of ${side.framesExpected} frames dropped): ` +
+    'its CPU is what it got, less than the input needs, so the ratio is not a cost comparison'
+  );
+}
+
 export function simulcastNote(who: string, result: CompositeRunResult): string {
   const { ours, ffmpeg } = { ours: result.ours, ffmpeg: result.ffmpeg! };
+  const behind = [fellBehind('ours', ours), fellBehind('FFmpeg', ffmpeg)].filter(Boolean);
   return (
     `${who}: ours asked for ${describeConsumedLayers(ours.preferredLayers)} and got ${describeConsumedLayers(ours.consumedLayers)}; ` +
     `FFmpeg's consumers (default layers) got ${describeConsumedLayers(ffmpeg.consumedLayers)} (mediasoup currentLayers at the end of the window); ` +
-    `machine busy ${result.machineBusyCores.toFixed(2)} cores`
+    `machine busy ${result.machineBusyCores.toFixed(2)} cores${behind.length ? `. ${behind.join('; ')}` : ''}`
   );
 }

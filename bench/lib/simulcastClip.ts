@@ -68,13 +68,15 @@ export function ensureSimulcastFiles(): string[] {
   const top = SIMULCAST_LAYERS[SIMULCAST_LAYERS.length - 1]!;
   const split = `split=${SIMULCAST_LAYERS.length}${SIMULCAST_LAYERS.map((_, i) => `[s${i}]`).join('')}`;
   const scales = SIMULCAST_LAYERS.map((layer, i) => `[s${i}]scale=${layer.width}:${layer.height}[o${i}]`);
-  const outputs = SIMULCAST_LAYERS.flatMap((layer, i) => ['-map', `[o${i}]`, ...temporalVp8Args(layer.kbps), '-t', String(DURATION_S + 1), '-f', 'ivf', `${files[i]}.tmp`]);
+  // Per-process temporary names: two benchmark processes may encode at once on a fresh cache.
+  const temporary = files.map((file) => `${file}.${process.pid}.tmp`);
+  const outputs = SIMULCAST_LAYERS.flatMap((layer, i) => ['-map', `[o${i}]`, ...temporalVp8Args(layer.kbps), '-t', String(DURATION_S + 1), '-f', 'ivf', temporary[i]!]);
   execFileSync(
     'ffmpeg',
     ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${top.width}x${top.height}:rate=${SIMULCAST_FPS},noise=alls=5:allf=t`, '-filter_complex', [split, ...scales].join(';'), ...outputs],
     { stdio: 'inherit' },
   );
-  files.forEach((file) => fs.renameSync(`${file}.tmp`, file));
+  files.forEach((file, i) => fs.renameSync(temporary[i]!, file));
   return files;
 }
 
