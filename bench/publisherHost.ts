@@ -4,9 +4,11 @@
  */
 import { Clip, ClipName, loadClip } from './lib/content';
 import { Replayer, StreamSpec } from './lib/replayer';
+import { loadSimulcastLayer } from './lib/simulcastClip';
 
 export type HostRequest =
-  | { id: number; op: 'add'; stream: Omit<StreamSpec, 'clip'> & { clip: ClipName; kind: 'video' | 'audio' } }
+  /** spatialLayer: which encoding of the `simulcast` clip (lowest 0). */
+  | { id: number; op: 'add'; stream: Omit<StreamSpec, 'clip'> & { clip: ClipName; kind: 'video' | 'audio'; spatialLayer?: number } }
   | { id: number; op: 'remove'; streamId: string }
   | { id: number; op: 'stats' };
 
@@ -17,11 +19,12 @@ export type AddStream = Extract<HostRequest, { op: 'add' }>['stream'];
 const replayer = new Replayer();
 const clips = new Map<string, Clip>();
 
-function clip(name: ClipName, kind: 'video' | 'audio'): Clip {
-  const key = `${name}/${kind}`;
+function clip(name: ClipName, kind: 'video' | 'audio', spatialLayer = 0): Clip {
+  const key = `${name}/${kind}/${spatialLayer}`;
   let loaded = clips.get(key);
   if (!loaded) {
-    loaded = loadClip(name, kind);
+    if (name !== 'simulcast') loaded = loadClip(name, kind);
+    else loaded = kind === 'video' ? loadSimulcastLayer(spatialLayer) : loadClip('moving', 'audio');
     clips.set(key, loaded);
   }
   return loaded;
@@ -32,8 +35,8 @@ process.on('message', (raw: HostRequest) => {
     try {
       let result: unknown;
       if (raw.op === 'add') {
-        const { clip: name, kind, ...rest } = raw.stream;
-        result = await replayer.add({ ...rest, clip: clip(name, kind) });
+        const { clip: name, kind, spatialLayer, ...rest } = raw.stream;
+        result = await replayer.add({ ...rest, clip: clip(name, kind, spatialLayer) });
       } else if (raw.op === 'remove') {
         replayer.remove(raw.streamId);
         result = {};

@@ -14,13 +14,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../server/http/repoRoot';
 
-export type ClipName = 'moving' | 'avsync';
+/** `simulcast`: the three-layer camera of bench/lib/simulcastClip.ts (its audio is `moving`'s). */
+export type ClipName = 'moving' | 'avsync' | 'simulcast';
+
+/** A VP8 frame's place in temporal layers (a clip encoded with them). */
+export interface TemporalInfo {
+  tid: number;
+  /** Depends on TL0 frames only: a receiver can switch up to this layer here (VP8 Y bit). */
+  layerSync: boolean;
+  /** No later frame references it (VP8 N bit). */
+  nonReference: boolean;
+}
 
 export interface ClipFrame {
   data: Buffer;
   key: boolean;
   /** Duration in RTP clock ticks. */
   ticks: number;
+  temporal?: TemporalInfo;
 }
 
 export interface Clip {
@@ -32,7 +43,7 @@ export interface Clip {
 }
 
 export const VIDEO_FPS = 15;
-const CLIPS: Record<ClipName, { durationS: number; video: string[]; audio: string[] }> = {
+const CLIPS: Record<Exclude<ClipName, 'simulcast'>, { durationS: number; video: string[]; audio: string[] }> = {
   moving: {
     durationS: 20,
     video: [
@@ -63,7 +74,7 @@ export function cacheDir(): string {
 }
 
 /** Encodes the clip's files if they are not cached yet; returns their paths. */
-export function ensureClipFiles(name: ClipName): { ivf: string; ogg: string } {
+export function ensureClipFiles(name: Exclude<ClipName, 'simulcast'>): { ivf: string; ogg: string } {
   const spec = CLIPS[name];
   const dir = cacheDir();
   const ivf = path.join(dir, `${name}-v1.ivf`);
@@ -79,7 +90,7 @@ export function ensureClipFiles(name: ClipName): { ivf: string; ogg: string } {
   return { ivf, ogg };
 }
 
-export function loadClip(name: ClipName, kind: 'video' | 'audio'): Clip {
+export function loadClip(name: Exclude<ClipName, 'simulcast'>, kind: 'video' | 'audio'): Clip {
   const files = ensureClipFiles(name);
   const { durationS } = CLIPS[name];
   if (kind === 'video') {

@@ -65,7 +65,7 @@ export class BenchEnv {
       const uid = `p${index + 1}`;
       const { client } = await this.server.join(channelId, uid);
       clients.push(client);
-      publishers.push(await publishReplay(this.host, client, uid, { clip, offsetS: clip === 'moving' ? (index * 3.7) % 20 : 0 }));
+      publishers.push(await publishReplay(this.host, client, uid, { clip, offsetS: clip === 'avsync' ? 0 : (index * 3.7) % 20 }));
     }
     const channel = this.server.server.registry.find(channelId);
     if (!channel) throw new Error(`channel ${channelId} not found`);

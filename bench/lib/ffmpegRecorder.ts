@@ -77,9 +77,23 @@ function boundUdpPorts(): Set<number> {
   return ports;
 }
 
-async function consumeInto(router: ms.Router, producerId: string): Promise<Leg> {
+/**
+ * The router's capabilities less transport-cc and REMB, which FFmpeg does not send: claimed, they
+ * make mediasoup run bandwidth estimation on the consumer's transport, and with no feedback ever
+ * coming it lowers a simulcast consumer to the layers its initial ~600 kbps estimate allows.
+ */
+function withoutBandwidthEstimation(capabilities: ms.RtpCapabilities): ms.RtpCapabilities {
+  return {
+    ...capabilities,
+    codecs: (capabilities.codecs ?? []).map((codec) => ({ ...codec, rtcpFeedback: (codec.rtcpFeedback ?? []).filter((fb) => fb.type !== 'transport-cc' && fb.type !== 'goog-remb') })),
+    headerExtensions: (capabilities.headerExtensions ?? []).filter((extension) => !/transport-wide-cc|abs-send-time/.test(extension.uri)),
+  };
+}
+
+async function consumeInto(router: ms.Router, producerId: string, options: { withoutBwe?: boolean } = {}): Promise<Leg> {
   const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
-  const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
+  const rtpCapabilities = options.withoutBwe ? withoutBandwidthEstimation(router.rtpCapabilities) : router.rtpCapabilities;
+  const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
   return { transport, consumer, port: await freePortPair() };
 }
 
@@ -97,6 +111,8 @@ function sdpFor(legs: Leg[]): string {
 
 export interface FfmpegRecording {
   pid: number;
+  /** The mediasoup consumers feeding it (default layers: a simulcast consumer sends the top one). */
+  consumers: ms.Consumer[];
   output: string;
   startedAt: number;
   stop(): Promise<void>;
@@ -107,6 +123,11 @@ interface FfmpegOptions {
   /** Per participant, in tile order. */
   participants: Array<{ uid: string; videoProducerId?: string; audioProducerId?: string }>;
   workDir: string;
+  /**
+   * Consume without claiming transport-cc/REMB (see withoutBandwidthEstimation): a simulcast
+   * consumer then sends its default, the top layer, every temporal layer.
+   */
+  withoutBwe?: boolean;
 }
 
 async function launch(options: FfmpegOptions, legsByInput: Leg[][], args: (sdps: string[]) => string[], output: string): Promise<FfmpegRecording> {
@@ -141,6 +162,7 @@ async function launch(options: FfmpegOptions, legsByInput: Leg[][], args: (sdps:
   const startedAt = Date.now();
   return {
     pid: child.pid!,
+    consumers: legs.map((leg) => leg.consumer),
     output,
     startedAt,
     async stop() {
@@ -168,8 +190,9 @@ export async function startFfmpegComposite(options: FfmpegOptions & { canvas: Ca
   const legsByInput: Leg[][] = [];
   for (const participant of options.participants) {
     const legs: Leg[] = [];
-    if (participant.videoProducerId) legs.push(await consumeInto(options.router, participant.videoProducerId));
-    if (participant.audioProducerId) legs.push(await consumeInto(options.router, participant.audioProducerId));
+    const consume = { withoutBwe: options.withoutBwe ?? false };
+    if (participant.videoProducerId) legs.push(await consumeInto(options.router, participant.videoProducerId, consume));
+    if (participant.audioProducerId) legs.push(await consumeInto(options.router, participant.audioProducerId, consume));
     legsByInput.push(legs);
   }
   const tiles = computeLayout(canvas, options.layout, options.participants.map((p) => p.uid));

@@ -1,13 +1,15 @@
 /**
  * Replay publishers as the server sees them: each joins a channel over WebSocket signaling, creates a
  * PlainTransport per kind (comedia: the server learns our address from the first packet) and produces
- * VP8 + Opus; the packets come from the publisher host child process (bench/publisherHost.ts).
+ * VP8 (one encoding; for the `simulcast` clip three, with temporal layers) + Opus; the packets come
+ * from the publisher host child process (bench/publisherHost.ts).
  */
 import { ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import type { SignalingClient } from '../../signaling/SignalingClient';
 import type { AddStream, HostCommand } from '../publisherHost';
 import type { ClipName } from './content';
+import { SIMULCAST_LAYERS, SIMULCAST_SCALABILITY_MODE } from './simulcastClip';
 import type { StreamStats } from './replayer';
 
 const VIDEO_PT = 101;
@@ -83,25 +85,27 @@ export async function publishReplay(
   options: { clip?: ClipName; offsetS?: number; startAtMs?: number } = {},
 ): Promise<ReplayPublisher> {
   const clip = options.clip ?? 'moving';
-  const ssrcBase = 20_000_000 + (process.pid % 1000) * 100_000 + (ssrcCounter += 2);
+  const simulcast = clip === 'simulcast';
+  // Video SSRCs first (one per encoding), then audio's.
+  const videoSsrcCount = simulcast ? SIMULCAST_LAYERS.length : 1;
+  const ssrcBase = 20_000_000 + (process.pid % 1000) * 100_000 + ssrcCounter;
+  ssrcCounter += videoSsrcCount + 1;
   const ids: string[] = [];
   const streams: AddStream[] = [];
   const producers: Record<'video' | 'audio', string> = { video: '', audio: '' };
   for (const kind of ['video', 'audio'] as const) {
     const transport = await client.request('createPlainTransport', { direction: 'send', comedia: true, rtcpMux: true });
-    const ssrc = ssrcBase + (kind === 'audio' ? 1 : 0);
-    const rtpParameters =
-      kind === 'video'
-        ? { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }], encodings: [{ ssrc }] }
-        : { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: { 'sprop-stereo': 1 } }], encodings: [{ ssrc }] };
-    const { producerId } = await client.request('produce', { transportId: transport.transportId, kind, rtpParameters } as never);
+    const ssrcs = kind === 'video' ? Array.from({ length: videoSsrcCount }, (_, i) => ssrcBase + i) : [ssrcBase + videoSsrcCount];
+    const { producerId } = await client.request('produce', { transportId: transport.transportId, kind, ...producerParameters(kind, ssrcs, simulcast) } as never);
     producers[kind] = producerId;
-    const id = `${uid}-${kind}-${ssrc}`;
-    ids.push(id);
-    streams.push({
+    ssrcs.forEach((ssrc, index) => {
+      const id = `${uid}-${kind}-${ssrc}`;
+      ids.push(id);
+      streams.push({
         id,
         clip,
         kind,
+        ...(simulcast && kind === 'video' ? { spatialLayer: index, socketGroup: `${uid}-video-${ssrcs[0]}` } : {}),
         host: transport.ip,
         port: transport.port,
         ssrc,
@@ -109,6 +113,7 @@ export async function publishReplay(
         startAtMs: 0,
         offsetS: options.offsetS ?? 0,
         onPli: clip === 'avsync' ? 'wait' : 'jump',
+      });
     });
   }
   // Both kinds start together (clip time 0 at the same wall time), after the signaling round trips.
@@ -122,4 +127,20 @@ export async function publishReplay(
       for (const id of ids) await host.request({ op: 'remove', streamId: id }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * produce's parameters. Simulcast as a browser sends it (rid/ssrc simulcast, one producer): one
+ * encoding per layer, lowest first, each scaled down from the declared full-size picture and with
+ * L1T3 temporal layers.
+ */
+function producerParameters(kind: 'video' | 'audio', ssrcs: number[], simulcast: boolean): Record<string, unknown> {
+  if (kind === 'audio') {
+    return { rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: { 'sprop-stereo': 1 } }], encodings: [{ ssrc: ssrcs[0] }] } };
+  }
+  const codecs = [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }];
+  if (!simulcast) return { rtpParameters: { codecs, encodings: [{ ssrc: ssrcs[0] }] } };
+  const top = SIMULCAST_LAYERS[SIMULCAST_LAYERS.length - 1]!;
+  const encodings = SIMULCAST_LAYERS.map((layer, index) => ({ ssrc: ssrcs[index], scaleResolutionDownBy: top.width / layer.width, scalabilityMode: SIMULCAST_SCALABILITY_MODE }));
+  return { rtpParameters: { codecs, encodings }, videoSize: { width: top.width, height: top.height } };
 }

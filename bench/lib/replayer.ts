@@ -1,7 +1,9 @@
 /**
  * Replays pre-encoded clips as RTP at real-time pace with near-zero CPU: frames are packetized once
- * per send (VP8 per RFC 7741 with a 15-bit picture id, Opus one packet per frame), timestamps and
- * sequence numbers continue across loops, and one 5 ms timer drives every stream of the process.
+ * per send (VP8 by Vp8Packetizer: picture id, and TL0PICIDX/TID for a clip with temporal layers; Opus
+ * one packet per frame), timestamps and sequence numbers continue across loops, and one 5 ms timer
+ * drives every stream of the process. Streams of one `socketGroup` share a UDP socket, as a browser's
+ * simulcast encodings share one transport (a comedia PlainTransport accepts one source address).
  *
  * Like a browser, a video stream answers PLI/FIR from the SFU at once: it goes back to the latest key
  * frame of the clip (content jumps a little, timestamps do not) — unless `onPli` is 'wait' (A/V sync
@@ -9,7 +11,8 @@
  * Sender reports go out every second so receivers can map RTP time to wall time.
  */
 import dgram from 'node:dgram';
-import { Clip } from './content';
+import { Clip, ClipFrame } from './content';
+import { Vp8Packetizer } from './vp8Packetizer';
 
 export interface StreamSpec {
   id: string;
@@ -23,6 +26,8 @@ export interface StreamSpec {
   /** Start this many seconds into the clip (so publishers sharing a clip differ). */
   offsetS?: number;
   onPli?: 'jump' | 'wait';
+  /** Streams with the same group send from one socket (one transport); default: a socket of its own. */
+  socketGroup?: string;
 }
 
 export interface StreamStats {
@@ -33,7 +38,6 @@ export interface StreamStats {
   keyFramesSent: number;
 }
 
-const MTU_PAYLOAD = 1100;
 const TICK_MS = 5;
 const SR_INTERVAL_MS = 1000;
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
@@ -46,7 +50,8 @@ class ReplayStream {
   #ticks = 0;
   #seq = Math.floor(Math.random() * 0xffff);
   readonly #tsBase = Math.floor(Math.random() * 0xffffffff);
-  #pictureId = Math.floor(Math.random() * 0x7fff);
+  readonly #vp8 = new Vp8Packetizer();
+  readonly #onMessage = (message: Buffer): void => this.#onRtcp(message);
   #lastKeySentAt = 0;
   #lastSrAt = 0;
   #closed = false;
@@ -58,7 +63,7 @@ class ReplayStream {
     this.#index = Math.floor(((spec.offsetS ?? 0) * clip.frames.length) / clip.durationS) % clip.frames.length;
     if (clip.kind === 'video') this.#index = this.#keyAtOrBefore(this.#index);
     this.stats = { id: spec.id, packets: 0, bytes: 0, plis: 0, keyFramesSent: 0 };
-    socket.on('message', (message) => this.#onRtcp(message));
+    socket.on('message', this.#onMessage);
   }
 
   /** Sends every frame due by `now`. */
@@ -69,33 +74,30 @@ class ReplayStream {
       if (dueAt > now || this.#closed) break;
       const frame = clip.frames[this.#index]!;
       const timestamp = (this.#tsBase + this.#ticks) >>> 0;
-      if (clip.kind === 'video') this.#sendVp8(frame.data, timestamp, frame.key, now);
-      else this.#send(frame.data, timestamp, true, Buffer.alloc(0));
+      if (clip.kind === 'video') this.#sendVp8(frame, timestamp, now);
+      else this.#send(frame.data, timestamp, true);
       this.#ticks += frame.ticks;
       this.#index = (this.#index + 1) % clip.frames.length;
     }
     if (now - this.#lastSrAt >= SR_INTERVAL_MS && this.stats.packets > 0) this.#sendSr(now);
   }
 
+  /** Stops sending; the socket is the Replayer's (it may carry other streams of the group). */
   close(): void {
     this.#closed = true;
-    this.socket.close();
+    this.socket.off('message', this.#onMessage);
   }
 
-  #sendVp8(data: Buffer, timestamp: number, key: boolean, now: number): void {
-    if (key) {
+  #sendVp8(frame: ClipFrame, timestamp: number, now: number): void {
+    if (frame.key) {
       this.#lastKeySentAt = now;
       this.stats.keyFramesSent++;
     }
-    this.#pictureId = (this.#pictureId + 1) & 0x7fff;
-    for (let offset = 0; offset < data.length; offset += MTU_PAYLOAD) {
-      const chunk = data.subarray(offset, Math.min(data.length, offset + MTU_PAYLOAD));
-      const descriptor = Buffer.from([0x80 | (offset === 0 ? 0x10 : 0), 0x80, 0x80 | (this.#pictureId >> 8), this.#pictureId & 0xff]);
-      this.#send(chunk, timestamp, offset + MTU_PAYLOAD >= data.length, descriptor);
-    }
+    const payloads = this.#vp8.payloads(frame.data, frame.temporal);
+    payloads.forEach((payload, index) => this.#send(payload, timestamp, index === payloads.length - 1));
   }
 
-  #send(payload: Buffer, timestamp: number, marker: boolean, prefix: Buffer): void {
+  #send(payload: Buffer, timestamp: number, marker: boolean): void {
     const header = Buffer.alloc(12);
     header[0] = 0x80;
     header[1] = (marker ? 0x80 : 0) | this.spec.payloadType;
@@ -103,7 +105,7 @@ class ReplayStream {
     header.writeUInt32BE(timestamp, 4);
     header.writeUInt32BE(this.spec.ssrc >>> 0, 8);
     this.#seq = (this.#seq + 1) & 0xffff;
-    const packet = Buffer.concat([header, prefix, payload]);
+    const packet = Buffer.concat([header, payload]);
     this.stats.packets++;
     this.stats.bytes += packet.length;
     this.socket.send(packet, this.spec.port, this.spec.host);
@@ -158,27 +160,35 @@ class ReplayStream {
 /** Every stream of one process, paced by one timer. */
 export class Replayer {
   readonly #streams = new Map<string, ReplayStream>();
+  readonly #groups = new Map<string, { socket: dgram.Socket; streams: Set<string> }>();
   #timer: NodeJS.Timeout | undefined;
 
   async add(spec: StreamSpec): Promise<{ localPort: number }> {
     if (this.#streams.has(spec.id)) throw new Error(`stream ${spec.id} exists`);
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    socket.on('error', () => undefined);
-    this.#streams.set(spec.id, new ReplayStream(spec, socket));
+    const groupKey = spec.socketGroup ?? `stream:${spec.id}`;
+    let group = this.#groups.get(groupKey);
+    if (!group) {
+      group = { socket: await bindLoopbackSocket(), streams: new Set() };
+      this.#groups.set(groupKey, group);
+    }
+    group.streams.add(spec.id);
+    this.#streams.set(spec.id, new ReplayStream(spec, group.socket));
     this.#timer ??= setInterval(() => this.#pump(), TICK_MS);
-    return { localPort: socket.address().port };
+    return { localPort: group.socket.address().port };
   }
 
   remove(id: string): void {
-    this.#streams.get(id)?.close();
+    const stream = this.#streams.get(id);
+    if (!stream) return;
+    stream.close();
     this.#streams.delete(id);
+    const groupKey = stream.spec.socketGroup ?? `stream:${id}`;
+    const group = this.#groups.get(groupKey);
+    group?.streams.delete(id);
+    if (group && group.streams.size === 0) {
+      group.socket.close();
+      this.#groups.delete(groupKey);
+    }
     if (this.#streams.size === 0 && this.#timer) {
       clearInterval(this.#timer);
       this.#timer = undefined;
@@ -197,4 +207,17 @@ export class Replayer {
     const now = Date.now();
     for (const stream of this.#streams.values()) stream.pump(now);
   }
+}
+
+async function bindLoopbackSocket(): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.on('error', () => undefined);
+  return socket;
 }
