@@ -6,10 +6,8 @@
  * Canvas and publisher run at 30 fps so that a flash onset is known to within 33 ms (at 15 fps the
  * frame quantization alone would be 67 ms); the flash lasts two frames so that a frame dropped or
  * repeated by the mixer's "newest frame" sampling cannot hide it. Bound: |median offset| ≤ 80 ms
- * (target 40 ms + one output frame of quantization + margin for a loaded 2-core machine). Measured: the
- * old pipeline (two audio hops, sync=true) +420 ms; now +1/+2 ms (−20 ms with two CPU hogs).
- * AVSYNC_FPS=15 runs the same check at the default canvas rate (now −2/+16 ms; old design −110 ms
- * with one audio hop and no ts-offset).
+ * (target 40 ms + one output frame of quantization + margin for a loaded 2-core machine). Measured with
+ * the one-pipeline graph: −8 ms at 30 fps, +5 ms at AVSYNC_FPS=15 (the default canvas rate).
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';

@@ -17,6 +17,9 @@ import {
   compositeInputBin,
   inputElement,
   pausedPlaceholderBin,
+  videoPadOffsetNs,
+  tileCaps,
+  TileSize,
   VIDEO_MIXER,
 } from './compositeGraph';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
@@ -40,8 +43,8 @@ interface CompositeInput {
   firstFrameAt?: number;
   /** A paused video's placeholder: its bin (named `${bin}_ph`) and compositor pad. */
   placeholderPad?: string;
-  /** The aspect ratio its crop has now, as "w/h". */
-  aspect: string;
+  /** The size its bin scales to now (video). */
+  size: TileSize;
 }
 
 export class CompositeRecording extends TypedEmitter<RecordingEvents> implements Recording {
@@ -104,10 +107,11 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     const bin = `i${this.#nextBin++}`;
     const mixer = input.kind === 'video' ? VIDEO_MIXER : AUDIO_MIXER;
     const pad = graph.requestPad(mixer, 'sink_%u');
-    const entry: CompositeInput = { input, bin, pad, paused: false, broken: false, aspect: '16/9' };
+    if (input.kind === 'video') graph.setPad(mixer, pad, 'offset', videoPadOffsetNs(this.#job.canvas.fps));
+    const entry: CompositeInput = { input, bin, pad, paused: false, broken: false, size: OFF_CANVAS };
     if (input.kind === 'video') this.#placeVideo(entry, OFF_CANVAS, false);
     try {
-      graph.addBin(bin, compositeInputBin(input, bin, this.#bindIp, rtcpPort, entry.aspect), { output: inputElement(bin, 'out'), sink: mixer, sinkPad: pad });
+      graph.addBin(bin, compositeInputBin(input, bin, this.#bindIp, rtcpPort, entry.size), { output: inputElement(bin, 'out'), sink: mixer, sinkPad: pad });
     } catch (error) {
       graph.releasePad(mixer, pad);
       throw error;
@@ -271,13 +275,16 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     }
   }
 
-  /** Sets the input's compositor pad (and crop, and paused placeholder) to its tile. */
+  /** Sets the input's scaling and compositor pad (and paused placeholder) to its tile. */
   #placeVideo(entry: CompositeInput, tile: Tile, visible: boolean): void {
     const graph = this.#graph!;
-    const aspect = `${tile.width}/${tile.height}`;
-    if (visible && aspect !== entry.aspect && !entry.broken) {
-      entry.aspect = aspect;
-      if (this.#inputs.has(entry.input.inputId)) graph.set(inputElement(entry.bin, 'out'), 'aspect-ratio', aspect);
+    // A hidden input keeps its last size: it is not shown, and its consumer is paused anyway.
+    if (visible && (tile.width !== entry.size.width || tile.height !== entry.size.height) && !entry.broken) {
+      entry.size = { width: tile.width, height: tile.height };
+      if (this.#inputs.has(entry.input.inputId)) {
+        graph.set(inputElement(entry.bin, 'crop'), 'aspect-ratio', `${tile.width}/${tile.height}`);
+        graph.set(inputElement(entry.bin, 'out'), 'caps', tileCaps(entry.size));
+      }
     }
     this.#setGeometry(entry.pad, tile, visible && !entry.paused);
     if (visible && entry.paused) {

@@ -32,6 +32,17 @@ const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
 /** The audio mixer's output block: 40 ms wakes its thread 25 times a second instead of 100. */
 const AUDIO_BLOCK_NS = 40_000_000;
 
+/**
+ * How much later than its timestamps a video input is mixed. The compositor fills the output frame
+ * [T, T + period) with the newest input frame that starts before T + period, so video reached the file
+ * early: by 1.5 frame periods in test/recorder/avsync.test.ts at both 15 and 30 fps (+104 / +53 ms
+ * audio-late without this). Applied as the compositor pad's running-time offset.
+ */
+export function videoPadOffsetNs(fps: number): number {
+  return Math.round((VIDEO_EARLY_FRAMES * 1e9) / fps);
+}
+const VIDEO_EARLY_FRAMES = 1.5;
+
 /** The composite file's extension: audio-only recordings are .m4a. */
 export function compositeExtension(job: RecorderJob): string {
   return job.streamTypes === 'AudioOnly' ? 'm4a' : 'mp4';
@@ -51,7 +62,7 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
         // FFmpeg's libx264 ultrafast does). One thread: many recordings share the cores, and slice
         // threads only add wake-ups.
         `! x264enc speed-preset=ultrafast tune=zerolatency trellis=false threads=1 bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
-        `! video/x-h264,profile=constrained-baseline ! h264parse ! queue ! mux.video_0`,
+        `! video/x-h264,profile=constrained-baseline ! h264parse ! mux.video_0`,
       `videotestsrc is-live=true pattern=black ! video/x-raw,format=I420,width=16,height=16,framerate=${fps}/1 ! ${VIDEO_MIXER}.sink_0`,
     );
   }
@@ -61,7 +72,7 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
     parts.push(
       `audiomixer name=${AUDIO_MIXER} min-upstream-latency=${MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
         `! audioconvert ! audioresample ! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ` +
-        `! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
+        `! voaacenc bitrate=${profile.bitrate} ! aacparse ! mux.audio_0`,
       `audiotestsrc is-live=true wave=silence samplesperbuffer=${samplesPerBlock} ! ${MIX_AUDIO_CAPS} ! ${AUDIO_MIXER}.sink_0`,
     );
   }
@@ -69,20 +80,38 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
 }
 
 /** Element names inside input bin `bin` (names are global to the pipeline); `out` feeds the mixer. */
-export function inputElement(bin: string, element: 'rtp' | 'dec' | 'out'): string {
+export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out'): string {
   return `${bin}_${element}`;
 }
 
 /**
- * One input's bin, its unlinked end ghosted as `src` for the mixer's pad. Video ends cropped to the
- * tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
- * stretched); the compositor pad scales it to the tile.
+ * One input's bin, ended by the element named `out` whose src feeds the mixer's pad. Video is cropped
+ * to the tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
+ * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
+ * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
  */
-export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, aspect: string): string {
+export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
   const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
-  if (input.kind === 'video') return `${head} ! aspectratiocrop name=${inputElement(bin, 'out')} aspect-ratio=${aspect}`;
-  // A bin may not end in bare caps (gst_parse reads them as an element name): a capsfilter.
-  return `${head} ! audioconvert ! audioresample ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
+  if (input.kind === 'video') {
+    return (
+      `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
+      `! videoscale ! capsfilter name=${inputElement(bin, 'out')} caps=${tileCaps(size)}`
+    );
+  }
+  // opusdec resamples and up/down-mixes to whatever its caps ask for, so no audioconvert/audioresample
+  // (two more elements per 20 ms packet). A bin may not end in bare caps (gst_parse reads them as an
+  // element name): a capsfilter.
+  return `${head} ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
+}
+
+export interface TileSize {
+  width: number;
+  height: number;
+}
+
+/** What a video input's bin outputs for a tile of this size. */
+export function tileCaps(size: TileSize): string {
+  return `video/x-raw,width=${size.width},height=${size.height},pixel-aspect-ratio=1/1`;
 }
 
 /** A paused video's tile: a still dark-grey source, scaled by its compositor pad. */
