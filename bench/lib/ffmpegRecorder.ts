@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { types as ms } from 'mediasoup';
 import { computeLayout, MixedVideoLayout } from '../../plugin/recording/layout';
 import { AUDIO_PROFILES } from '../../plugin/recording/recorder/protocol';
+import { withoutBandwidthEstimation } from '../../plugin/recording/media/recorderRtpCapabilities';
 
 export interface Canvas {
   width: number;
@@ -75,19 +76,6 @@ function boundUdpPorts(): Set<number> {
     if (local) ports.add(parseInt(local.split(':')[1]!, 16));
   }
   return ports;
-}
-
-/**
- * The router's capabilities less transport-cc and REMB, which FFmpeg does not send: claimed, they
- * make mediasoup run bandwidth estimation on the consumer's transport, and with no feedback ever
- * coming it lowers a simulcast consumer to the layers its initial ~600 kbps estimate allows.
- */
-function withoutBandwidthEstimation(capabilities: ms.RtpCapabilities): ms.RtpCapabilities {
-  return {
-    ...capabilities,
-    codecs: (capabilities.codecs ?? []).map((codec) => ({ ...codec, rtcpFeedback: (codec.rtcpFeedback ?? []).filter((fb) => fb.type !== 'transport-cc' && fb.type !== 'goog-remb') })),
-    headerExtensions: (capabilities.headerExtensions ?? []).filter((extension) => !/transport-wide-cc|abs-send-time/.test(extension.uri)),
-  };
 }
 
 async function consumeInto(router: ms.Router, producerId: string, options: { withoutBwe?: boolean } = {}): Promise<Leg> {

@@ -3,6 +3,7 @@ import type { ChannelHandle, ProducerHandle } from '../../../server/plugins/cont
 import type { SupportedMimeType } from '../recorder/protocol';
 import type { ChannelMedia, MediaInput, ProducerInfo, RecorderPorts } from './ChannelMedia';
 import { describeLayers, type VideoLayers } from './videoLayers';
+import { withoutBandwidthEstimation } from './recorderRtpCapabilities';
 
 export interface LocalChannelMediaOptions {
   /**
@@ -59,7 +60,7 @@ export class LocalChannelMedia implements ChannelMedia {
     // from its own RTCP port, which mediasoup accepts only as the connected rtcpPort.
     const transport = await router.createPlainTransport({ listenIp: this.#listenIp ?? { ip: options.recorderIp }, rtcpMux: false, comedia: false });
     try {
-      const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, paused: true });
+      const consumer = await transport.consume({ producerId, rtpCapabilities: withoutBandwidthEstimation(router.rtpCapabilities), paused: true });
       if (consumer.type === 'simulcast' || consumer.type === 'svc') await consumer.setPreferredLayers({ spatialLayer: options.preferredSpatialLayer });
       consumer.on('producerclose', options.onClose);
       if (this.#onRtcpKeyFrameRequest && consumer.kind === 'video') await watchRtcpKeyFrameRequests(consumer, this.#onRtcpKeyFrameRequest);
