@@ -178,7 +178,7 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
         this.#eosSeen = true;
         this.safeEmit('eos');
       } else if (message.type === 'error') {
-        this.#logger.error(`bus | ${message.source}: ${message.message ?? 'unknown error'}`);
+        this.#logger.error(`bus | ${message.source}: ${message.message ?? 'unknown error'} (${message.debug ?? 'no details'})`);
         this.safeEmit('error', message.message ?? 'unknown error', message.source, message.path ?? '');
       } else {
         this.#logWarning(message.source);
