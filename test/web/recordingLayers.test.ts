@@ -88,33 +88,36 @@ t.test("a 4-tile composite's recorder decodes the page camera's layer that fits 
   t.ok(recorderConsumer, "the recorder's consumer of the camera");
 
   /**
-   * Waits until the consumer sends spatial layer `spatial` at the canvas's 15 fps (T1 of L1T3's 30)
-   * and the recorder decodes frames of the size Chromium encodes that layer at.
+   * Polls until the consumer sends spatial layer `spatial` at the canvas's 15 fps (T1 of L1T3's 30)
+   * and the recorder decodes frames of the size Chromium encodes that layer at now; the last reading.
    */
-  const recorderGets = async (spatial: number): Promise<string> => {
-    const state = await pollFor(
-      async () => ({ layers: recorderConsumer!.currentLayers, decoded: (await recording.decodedSizes()).get(producer.id), encoded: (await outboundSizes(page)).get(`r${spatial}`) }),
-      ({ layers, decoded, encoded }) =>
-        layers?.spatialLayer === spatial && layers.temporalLayer === 1 && !!decoded && !!encoded && decoded.width === encoded.width && decoded.height === encoded.height,
+  const recorderGets = (spatial: number) =>
+    pollFor(
+      async () => ({
+        preferred: recorderConsumer!.preferredLayers,
+        current: recorderConsumer!.currentLayers,
+        decoded: (await recording.decodedSizes()).get(producer.id),
+        encoded: (await outboundSizes(page)).get(`r${spatial}`),
+      }),
+      ({ current, decoded, encoded }) =>
+        current?.spatialLayer === spatial && current.temporalLayer === 1 && !!decoded && !!encoded && decoded.width === encoded.width && decoded.height === encoded.height,
       30_000,
     );
-    return JSON.stringify(state);
-  };
 
   // BestFit, four users on 640×360: 320×180 tiles, which the quarter-size layer (320×180) fills.
   const small = await recorderGets(0);
-  t.same(recorderConsumer!.preferredLayers, { spatialLayer: 0, temporalLayer: 1 }, `a 320×180 tile: the recorder prefers S0T1 (${small})`);
-  t.equal(recorderConsumer!.currentLayers?.spatialLayer, 0, 'the consumer sends spatial layer 0');
-  t.equal((await recording.decodedSizes()).get(producer.id)?.width, (await outboundSizes(page)).get('r0')?.width, 'and the recorder decodes frames of r0’s size');
+  t.same(small.preferred, { spatialLayer: 0, temporalLayer: 1 }, 'a 320×180 tile: the recorder prefers S0T1');
+  t.same(small.current, { spatialLayer: 0, temporalLayer: 1 }, 'its consumer sends S0T1');
+  t.ok(small.decoded && small.decoded.width === small.encoded?.width && small.decoded.height === small.encoded.height, `the recorder decodes r0's frames (${JSON.stringify(small.decoded)}, Chromium encodes r0 at ${JSON.stringify(small.encoded)})`);
 
   // Vertical with the camera as maxResolutionUid: a 512×360 tile, which only a larger layer fills.
   const layout = await env.api.request('PUT', `/recordings/${recordingId}/layout`, { layout: 'Vertical', maxResolutionUid: 'cam' });
   t.equal(layout.status, 200, 'the layout gives the camera the big tile');
   const big = await recorderGets(1);
-  t.same(recorderConsumer!.preferredLayers, { spatialLayer: 1, temporalLayer: 1 }, `a 512×360 tile: the recorder prefers S1T1 (${big})`);
-  t.equal(recorderConsumer!.currentLayers?.spatialLayer, 1, 'the consumer switched to spatial layer 1');
-  const decoded = (await recording.decodedSizes()).get(producer.id);
-  t.ok(decoded && decoded.width >= 512 && decoded.height >= 360, `the recorder decodes frames that cover the tile (${decoded?.width}×${decoded?.height})`);
+  t.same(big.preferred, { spatialLayer: 1, temporalLayer: 1 }, 'a 512×360 tile: the recorder prefers S1T1');
+  t.same(big.current, { spatialLayer: 1, temporalLayer: 1 }, 'its consumer switched to S1T1');
+  t.ok(big.decoded && big.decoded.width === big.encoded?.width && big.decoded.height === big.encoded.height, `the recorder decodes r1's frames (${JSON.stringify(big.decoded)}, Chromium encodes r1 at ${JSON.stringify(big.encoded)})`);
+  t.ok(big.decoded && small.decoded && big.decoded.width > small.decoded.width, 'larger than before');
 
   t.equal((await env.api.request('POST', `/recordings/${recordingId}/stop`)).status, 200, 'stopped');
   t.comment(`took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
