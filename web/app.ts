@@ -1,4 +1,4 @@
-import { CAMERA_CAPTURE, CodedError, getUserTracks, MediaAccessError, MediaChannel } from '../signaling/client/index';
+import { cameraCapture, CodedError, getUserTracks, MediaAccessError, MediaChannel, SIMULCAST_BY_DEFAULT } from '../signaling/client/index';
 import { describeInsecurePage, describeJoinError, describeLeft, describeMediaError, describeRecordError, describeSelfSigned } from './messages';
 import { RecordControl } from './RecordControl';
 import { RecordingList } from './RecordingList';
@@ -19,6 +19,12 @@ interface TlsInfo {
   fingerprint256?: string;
 }
 
+function simulcastParameter(value: string | null): boolean {
+  if (value === '0') return false;
+  if (value === '1') return true;
+  return SIMULCAST_BY_DEFAULT;
+}
+
 /**
  * The conference page: a join form (prefilled from ?channel=&token=&name=), video tiles, the record
  * control, upload progress and the channel's recordings. Every failure ends up as a sentence in
@@ -26,10 +32,10 @@ interface TlsInfo {
  */
 class ConferencePage {
   readonly #serverUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-  // ?simulcast=1 captures the camera at 1280×720 and sends it as three layers (opt-in until
-  // recorders cope with an input whose picture size changes).
-  readonly #simulcast = new URLSearchParams(location.search).get('simulcast') === '1';
-  readonly #camera: MediaTrackConstraints | true = this.#simulcast ? CAMERA_CAPTURE : true;
+  // ?simulcast=0 sends the camera as one stream at the browser's default size; ?simulcast=1 as
+  // three layers captured at 1280×720; neither: the SDK's default.
+  readonly #simulcast = simulcastParameter(new URLSearchParams(location.search).get('simulcast'));
+  readonly #camera = cameraCapture(this.#simulcast);
   readonly #channel = new MediaChannel({ serverUrl: this.#serverUrl, simulcast: this.#simulcast });
   readonly #tiles = new TileGrid(
     $('tiles'),

@@ -1,7 +1,7 @@
 import { CodedError, ErrorCode, SignalingErrorCode } from '../errors';
 import type { ChannelProperties, ChannelType, JoinResponse, NotificationName, Notifications, RecordParamMessage, RecordState, Role } from '../protocol';
 import { SignalingClient, WebSocketFactory, WebSocketLike } from '../SignalingClient';
-import { CAMERA_CAPTURE } from './cameraEncodings';
+import { cameraCapture, SIMULCAST_BY_DEFAULT } from './cameraEncodings';
 import { getScreenTrack, getUserTracks } from './localMedia';
 import { MediaSource, MediaTransports } from './MediaTransports';
 import { RemotePeer, RemoteTrack } from './RemotePeer';
@@ -50,9 +50,9 @@ export interface MediaChannelOptions {
   requestTimeoutMs?: number;
   /**
    * Send the camera as simulcast layers (the full picture, its half and its quarter, each with
-   * temporal layers) so each receiver gets the one its tile needs. Default false for now (one
-   * stream): a recorder input that switches layers mid-recording can freeze its tile (README,
-   * Recording cost); publishCamera's own `simulcast` option overrides it per publication.
+   * temporal layers) so each receiver, and the recorder, gets the one its tile needs. Default
+   * SIMULCAST_BY_DEFAULT (cameraEncodings.ts); false sends one stream. publishCamera's own
+   * `simulcast` option overrides it per publication. A screen share is always one stream.
    */
   simulcast?: boolean;
 }
@@ -289,12 +289,12 @@ export class MediaChannel extends TypedEvents<MediaChannelEvents> {
 
   /**
    * Publishes the camera (captured here unless `track` is given: at 1280×720 when it can with
-   * simulcast), as simulcast layers when `simulcast` (or the channel's option) is true. Rejects with
-   * MediaAccessError or CodedError.
+   * simulcast), as simulcast layers unless `simulcast` (or the channel's option) is false. Rejects
+   * with MediaAccessError or CodedError.
    */
   async publishCamera(options: { track?: MediaStreamTrack; constraints?: MediaTrackConstraints; simulcast?: boolean } = {}): Promise<LocalPublication> {
-    const simulcast = options.simulcast ?? this.#options.simulcast ?? false;
-    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? (simulcast ? CAMERA_CAPTURE : true) }))[0]!;
+    const simulcast = options.simulcast ?? this.#options.simulcast ?? SIMULCAST_BY_DEFAULT;
+    const track = options.track ?? (await getUserTracks({ video: options.constraints ?? cameraCapture(simulcast) }))[0]!;
     return this.#publish('camera', track, options.track === undefined, simulcast);
   }
 

@@ -7,7 +7,7 @@ import { cameraEncodings } from './cameraEncodings';
 export type MediaSource = 'camera' | 'microphone' | 'screen';
 
 export interface ProduceOptions {
-  /** Camera video: send simulcast layers (default false: one stream). Other sources always send one. */
+  /** Camera video: send simulcast layers (false or absent: one stream; MediaChannel decides the default). Other sources always send one. */
   simulcast?: boolean;
 }
 

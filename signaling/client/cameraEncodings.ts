@@ -31,5 +31,20 @@ export function cameraEncodings(size: { width?: number; height?: number }): msc.
   return scales.map((scale) => ({ scaleResolutionDownBy: scale, maxBitrate: maxBitrateFor(lines / scale), scalabilityMode: 'L1T3' }));
 }
 
-/** The camera size the SDK asks for when it captures: the top layer of the simulcast above. */
+/**
+ * Whether a camera is sent as simulcast when the caller does not say (MediaChannel's and
+ * publishCamera's `simulcast` option, the page's `?simulcast=`). The one switch for the default.
+ */
+export const SIMULCAST_BY_DEFAULT = true;
+
+/** The camera size the SDK asks for when it captures for simulcast: the top layer of the layers above. */
 export const CAMERA_CAPTURE: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+
+/**
+ * What the SDK asks the camera for: 1280×720 for simulcast (its three layers need the lines); the
+ * browser's default size (640×480) for one stream, which every receiver and the recorder then decode
+ * whole.
+ */
+export function cameraCapture(simulcast: boolean): MediaTrackConstraints | true {
+  return simulcast ? CAMERA_CAPTURE : true;
+}

@@ -18,7 +18,7 @@ export type {
 } from './MediaChannel';
 export { RemotePeer } from './RemotePeer';
 export type { RemoteTrack } from './RemotePeer';
-export { CAMERA_CAPTURE } from './cameraEncodings';
+export { CAMERA_CAPTURE, cameraCapture, SIMULCAST_BY_DEFAULT } from './cameraEncodings';
 export { MediaAccessError, MediaAccessErrorCode, getScreenTrack, getUserTracks } from './localMedia';
 export { CodedError, SignalingErrorCode, RecordingErrorCode } from '../errors';
 export type { ErrorCode } from '../errors';

@@ -111,6 +111,37 @@ export async function frameAt(file: string, timeS: number): Promise<Frame> {
   return { width: info.video.width, height: info.video.height, data };
 }
 
+/** Every decoded video frame shown from `fromS` to `toS` (rgb24). */
+export async function framesBetween(file: string, fromS: number, toS: number): Promise<Frame[]> {
+  const info = await probe(file);
+  const { width, height } = info.video ?? {};
+  if (!width || !height) throw new Error(`${file} has no video stream`);
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(fromS), '-i', file, '-t', String(toS - fromS), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { encoding: 'buffer', maxBuffer: MAX_BUFFER },
+  );
+  const data = stdout as unknown as Buffer;
+  const size = width * height * 3;
+  const frames: Frame[] = [];
+  for (let offset = 0; offset + size <= data.length; offset += size) frames.push({ width, height, data: data.subarray(offset, offset + size) });
+  return frames;
+}
+
+/**
+ * The most consecutive frames in which `rect` did not change from the frame before (no pixel moved
+ * as changedShare counts it): a frozen tile gives a long run, a moving picture a short one.
+ */
+export function longestStillRun(frames: readonly Frame[], rect: { x: number; y: number; width: number; height: number }): number {
+  let longest = 0;
+  let run = 0;
+  for (let index = 1; index < frames.length; index++) {
+    run = changedShare(frames[index - 1]!, frames[index]!, rect) === 0 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
 export type Rgb = [number, number, number];
 
 /** Mean colour of a rectangle, shrunk by `inset` of its size on each side to stay clear of edges. */

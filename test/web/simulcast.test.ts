@@ -1,4 +1,4 @@
-// A Chromium camera published through the page arrives as a three-layer VP8 simulcast producer, and
+// A Chromium camera published through the page arrives (by default) as a three-layer VP8 simulcast producer, and
 // each receiving page gets the layer its tile needs: a small tile the 320×180 layer, a big one a
 // larger layer, a tile that grows a larger one — checked in the server's mediasoup objects and in
 // the browsers' own RTP statistics.
@@ -35,10 +35,11 @@ async function videoRtp(page: Page, type: 'outbound-rtp' | 'inbound-rtp'): Promi
   }, type);
 }
 
-async function openPage(browser: TestBrowser, httpUrl: string, name: string, token: string, css?: string): Promise<Page> {
+/** The page, joined; `query` adds to its address (e.g. simulcast=0). */
+async function openPage(browser: TestBrowser, httpUrl: string, name: string, token: string, css?: string, query: Record<string, string> = {}): Promise<Page> {
   await watchPeerConnections(browser);
   const { page } = browser;
-  await page.goto(`${httpUrl}/?${new URLSearchParams({ channel: CHANNEL, name, token, simulcast: '1' })}`);
+  await page.goto(`${httpUrl}/?${new URLSearchParams({ channel: CHANNEL, name, token, ...query })}`);
   if (css) await page.addStyleTag({ content: css });
   await page.click('#join');
   await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'connected', undefined, { timeout: 30_000 });
@@ -115,4 +116,20 @@ t.test('the page publishes three VP8 layers; each receiver gets the layer its ti
   t.equal(fitted, 640, `the page's default ${box} tile decodes the 640-wide layer, not 1280`);
   t.equal(consumerOf('small')?.preferredLayers?.spatialLayer, 1, 'its consumer prefers the middle layer');
   t.comment(`took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+});
+
+t.test('?simulcast=0 sends the camera as one stream at the browser\'s default size', async (t) => {
+  const env = await startWebServer();
+  t.teardown(() => env.close());
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const page = await openPage(browser, env.httpUrl, 'one', env.token({ channelId: CHANNEL, uid: 'one' }), undefined, { simulcast: '0' });
+  const channel = env.server.registry.find(CHANNEL)!;
+  const producer = await pollFor(async () => channel.producers().find((handle) => handle.peer.uid === 'one' && handle.producer.kind === 'video')?.producer, Boolean, 20_000);
+  t.ok(producer, 'the camera is published');
+  t.equal(producer!.type, 'simple', 'as a plain (one-stream) producer');
+  t.equal(producer!.rtpParameters.encodings?.length, 1, 'with one encoding');
+  const sent = await pollFor(() => videoRtp(page, 'outbound-rtp'), (streams) => streams.some((stream) => stream.frames > 0), 20_000);
+  t.same(sent.filter((stream) => stream.frames > 0).map((stream) => stream.rid), [undefined], 'Chromium sends one stream, without rids');
+  t.same((producer!.appData as { videoSize?: unknown }).videoSize, { width: 640, height: 480 }, 'captured at the browser default 640×480');
 });
