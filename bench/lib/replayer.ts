@@ -5,7 +5,9 @@
  *
  * Like a browser, a video stream answers PLI/FIR from the SFU at once: it goes back to the latest key
  * frame of the clip (content jumps a little, timestamps do not) — unless `onPli` is 'wait' (A/V sync
- * clip: jumping would break the flash/beep alignment; its key frames come every second anyway).
+ * clip: jumping would break the flash/beep alignment; its key frames come every second anyway). As
+ * libwebrtc does, it answers one request per MIN_KEY_FRAME_REQUEST_INTERVAL_MS, however recently the
+ * clip's own key frame went out.
  * Sender reports go out every second so receivers can map RTP time to wall time.
  */
 import dgram from 'node:dgram';
@@ -36,6 +38,11 @@ export interface StreamStats {
 const MTU_PAYLOAD = 1100;
 const TICK_MS = 5;
 const SR_INTERVAL_MS = 1000;
+/**
+ * libwebrtc sends at most one key frame on request per 300 ms (kMinKeyframeSendInterval in
+ * encoder_rtcp_feedback.cc), counted from the last request it answered.
+ */
+const MIN_KEY_FRAME_REQUEST_INTERVAL_MS = 300;
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
 
 class ReplayStream {
@@ -47,7 +54,8 @@ class ReplayStream {
   #seq = Math.floor(Math.random() * 0xffff);
   readonly #tsBase = Math.floor(Math.random() * 0xffffffff);
   #pictureId = Math.floor(Math.random() * 0x7fff);
-  #lastKeySentAt = 0;
+  /** Date.now() when a key frame request was last answered; 0: never. */
+  #lastRequestAnsweredAt = 0;
   #lastSrAt = 0;
   #closed = false;
 
@@ -69,7 +77,7 @@ class ReplayStream {
       if (dueAt > now || this.#closed) break;
       const frame = clip.frames[this.#index]!;
       const timestamp = (this.#tsBase + this.#ticks) >>> 0;
-      if (clip.kind === 'video') this.#sendVp8(frame.data, timestamp, frame.key, now);
+      if (clip.kind === 'video') this.#sendVp8(frame.data, timestamp, frame.key);
       else this.#send(frame.data, timestamp, true, Buffer.alloc(0));
       this.#ticks += frame.ticks;
       this.#index = (this.#index + 1) % clip.frames.length;
@@ -82,11 +90,8 @@ class ReplayStream {
     this.socket.close();
   }
 
-  #sendVp8(data: Buffer, timestamp: number, key: boolean, now: number): void {
-    if (key) {
-      this.#lastKeySentAt = now;
-      this.stats.keyFramesSent++;
-    }
+  #sendVp8(data: Buffer, timestamp: number, key: boolean): void {
+    if (key) this.stats.keyFramesSent++;
     this.#pictureId = (this.#pictureId + 1) & 0x7fff;
     for (let offset = 0; offset < data.length; offset += MTU_PAYLOAD) {
       const chunk = data.subarray(offset, Math.min(data.length, offset + MTU_PAYLOAD));
@@ -143,8 +148,12 @@ class ReplayStream {
   #onKeyFrameRequest(): void {
     this.stats.plis++;
     if (this.spec.clip.kind !== 'video' || this.spec.onPli === 'wait') return;
-    // A key frame went out very recently: the request crossed it.
-    if (Date.now() - this.#lastKeySentAt < 300) return;
+    // A key frame that went out before the request does not answer it: whoever asks did not get that
+    // one (a consumer resumed just after it). An ignored request makes mediasoup hold every request
+    // for this stream 1 s (KeyFrameRetransmissionWaitTime) before it asks again.
+    const now = Date.now();
+    if (now - this.#lastRequestAnsweredAt < MIN_KEY_FRAME_REQUEST_INTERVAL_MS) return;
+    this.#lastRequestAnsweredAt = now;
     this.#index = this.#keyAtOrBefore(this.#index);
   }
 
