@@ -7,7 +7,9 @@
  *
  * Like a browser, a video stream answers PLI/FIR from the SFU at once: it goes back to the latest key
  * frame of the clip (content jumps a little, timestamps do not) — unless `onPli` is 'wait' (A/V sync
- * clip: jumping would break the flash/beep alignment; its key frames come every second anyway).
+ * clip: jumping would break the flash/beep alignment; its key frames come every second anyway). As
+ * libwebrtc does, it answers one request per MIN_KEY_FRAME_REQUEST_INTERVAL_MS, however recently the
+ * clip's own key frame went out.
  * Sender reports go out every second so receivers can map RTP time to wall time.
  */
 import dgram from 'node:dgram';
@@ -40,6 +42,11 @@ export interface StreamStats {
 
 const TICK_MS = 5;
 const SR_INTERVAL_MS = 1000;
+/**
+ * libwebrtc sends at most one key frame on request per 300 ms (kMinKeyframeSendInterval in
+ * encoder_rtcp_feedback.cc), counted from the last request it answered.
+ */
+const MIN_KEY_FRAME_REQUEST_INTERVAL_MS = 300;
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
 
 class ReplayStream {
@@ -52,7 +59,8 @@ class ReplayStream {
   readonly #tsBase = Math.floor(Math.random() * 0xffffffff);
   readonly #vp8 = new Vp8Packetizer();
   readonly #onMessage = (message: Buffer): void => this.#onRtcp(message);
-  #lastKeySentAt = 0;
+  /** Date.now() when a key frame request was last answered; 0: never. */
+  #lastRequestAnsweredAt = 0;
   #lastSrAt = 0;
   #closed = false;
 
@@ -74,7 +82,7 @@ class ReplayStream {
       if (dueAt > now || this.#closed) break;
       const frame = clip.frames[this.#index]!;
       const timestamp = (this.#tsBase + this.#ticks) >>> 0;
-      if (clip.kind === 'video') this.#sendVp8(frame, timestamp, now);
+      if (clip.kind === 'video') this.#sendVp8(frame, timestamp);
       else this.#send(frame.data, timestamp, true);
       this.#ticks += frame.ticks;
       this.#index = (this.#index + 1) % clip.frames.length;
@@ -88,11 +96,8 @@ class ReplayStream {
     this.socket.off('message', this.#onMessage);
   }
 
-  #sendVp8(frame: ClipFrame, timestamp: number, now: number): void {
-    if (frame.key) {
-      this.#lastKeySentAt = now;
-      this.stats.keyFramesSent++;
-    }
+  #sendVp8(frame: ClipFrame, timestamp: number): void {
+    if (frame.key) this.stats.keyFramesSent++;
     const payloads = this.#vp8.payloads(frame.data, frame.temporal);
     payloads.forEach((payload, index) => this.#send(payload, timestamp, index === payloads.length - 1));
   }
@@ -145,8 +150,12 @@ class ReplayStream {
   #onKeyFrameRequest(): void {
     this.stats.plis++;
     if (this.spec.clip.kind !== 'video' || this.spec.onPli === 'wait') return;
-    // A key frame went out very recently: the request crossed it.
-    if (Date.now() - this.#lastKeySentAt < 300) return;
+    // A key frame that went out before the request does not answer it: whoever asks did not get that
+    // one (a consumer resumed just after it). An ignored request makes mediasoup hold every request
+    // for this stream 1 s (KeyFrameRetransmissionWaitTime) before it asks again.
+    const now = Date.now();
+    if (now - this.#lastRequestAnsweredAt < MIN_KEY_FRAME_REQUEST_INTERVAL_MS) return;
+    this.#lastRequestAnsweredAt = now;
     this.#index = this.#keyAtOrBefore(this.#index);
   }
 

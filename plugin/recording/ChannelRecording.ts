@@ -47,6 +47,8 @@ interface Input {
   uid: string;
   media: MediaInput;
   keyFrameTimer?: NodeJS.Timeout;
+  /** Date.now() of the last resume (start-latency diagnostics: how long its first frame took). */
+  resumedAt?: number;
   /** Connected to the recorder: from now on its plan is applied (before, #wire applies it). */
   connected: boolean;
   /** The consumer sends (resumed); false while opened paused or while its tile is not drawn. */
@@ -145,7 +147,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
       this.#spawning = undefined;
     }
     const recorder = this.#recorder;
-    recorder.on('firstFrame', (inputId) => this.#stopKeyFrames(inputId));
+    recorder.on('firstFrame', (inputId) => this.#onFirstFrame(inputId));
     recorder.on('failure', (error, fatal) => {
       if (fatal) void this.#fail(error.code as RecordingErrorCode, error.message);
       else this.safeEmit('recorderFailure', error.code as RecordingErrorCode, error.message);
@@ -367,6 +369,7 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
     input.flowing = plan.shown;
     if (plan.shown) {
       await input.media.resume();
+      input.resumedAt = Date.now();
       if (input.media.kind === 'video') this.#requestKeyFrames(input);
     } else {
       this.#stopKeyFrames(input.inputId);
@@ -402,6 +405,15 @@ export class ChannelRecording extends TypedEmitter<ChannelRecordingEvents> imple
       }, delay);
     };
     next();
+  }
+
+  #onFirstFrame(inputId: string): void {
+    this.#stopKeyFrames(inputId);
+    const input = [...this.#inputs.values()].find((candidate) => candidate.inputId === inputId);
+    // A key frame lost or a request unanswered shows as a first frame a second or more after the resume.
+    if (input?.resumedAt !== undefined) {
+      logger.debug(`firstFrame | ${inputId} (${input.media.kind} of ${input.uid}) ${Date.now() - input.resumedAt} ms after its consumer resumed`, { recordingId: this.recordingId });
+    }
   }
 
   #stopKeyFrames(inputId: string): void {
