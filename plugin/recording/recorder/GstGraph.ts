@@ -181,17 +181,17 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
         this.#logger.error(`bus | ${message.source}: ${message.message ?? 'unknown error'} (${message.debug ?? 'no details'})`);
         this.safeEmit('error', message.message ?? 'unknown error', message.source, message.path ?? '');
       } else {
-        this.#logWarning(message.source);
+        this.#logWarning(message.source, message.message ?? '');
       }
     }
   }
 
   /** Garbage on an input's port makes the jitter buffer warn per packet: counted, logged sparsely. */
-  #logWarning(element: string): void {
+  #logWarning(element: string, text: string): void {
     this.#warnings += 1;
     const now = Date.now();
     if (this.#warnings > WARNINGS_LOGGED_IN_FULL && now - this.#warningsLoggedAt < WARNING_LOG_INTERVAL_MS) return;
     this.#warningsLoggedAt = now;
-    this.#logger.warn(`bus | warning from ${element} (${this.#warnings} so far)`);
+    this.#logger.warn(`bus | warning from ${element}: ${text} (${this.#warnings} so far)`);
   }
 }
