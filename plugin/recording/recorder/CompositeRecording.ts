@@ -308,7 +308,6 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
   #addPlaceholder(entry: CompositeInput): string {
     const graph = this.#graph!;
     const pad = graph.requestPad(VIDEO_MIXER, 'sink_%u');
-    graph.setPad(VIDEO_MIXER, pad, 'offset', Math.max(0, Math.round(graph.position() * 1e9)));
     const bin = `${entry.bin}_ph`;
     graph.addBin(bin, pausedPlaceholderBin(this.#job, bin), { output: inputElement(bin, 'out'), sink: VIDEO_MIXER, sinkPad: pad });
     return pad;

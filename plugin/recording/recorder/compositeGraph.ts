@@ -7,21 +7,21 @@
  *                                                        geometry = the tile) → x264enc ─┐
  *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
  *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
- *   input bin (per RTP    udpsrc (→ rtpsession with RTCP) → depay → decode
- *   stream, added live)   → aspectratiocrop (video: the tile's shape; the compositor scales)
+ *   input bin (per RTP    udpsrc → rtpjitterbuffer (rtpbin with RTCP) → depay → decode
+ *   stream, added live)   → aspectratiocrop → videoscale → the tile's size (video)
  *
- * The aggregators run on the clock (force-live) whether or not anyone sends, so the file goes on
- * (black, silent) while nobody is there. The test sources are not live: a live one reports a frame of
- * latency, more than a live udpsrc's maximum (0), and an aggregator with min > max latency stops
- * aggregating ("Impossible to configure latency"). They are what EOS starts from: it always completes
- * once the input bins are gone. For the same reason mp4mux (an aggregator too) is fed through queues:
- * a queue's maximum latency covers the mixers' minimum (their wait for late inputs). A/V sync needs
- * no tuning: both aggregators mix by running time, so audio and video keep the arrival timing the
- * jitter buffers gave them. Each input's decode runs on its jitter buffer's thread; the compositor's
+ * The live filler sources make the aggregators tick whether or not anyone sends, so the file goes on
+ * (black, silent) while nobody is there, and EOS always completes once the input bins are gone. They
+ * must stay live: an aggregator whose every pad has data does not wait for the clock, so a non-live
+ * filler ran the mix ahead of real time and every input arrived too late to be mixed. mp4mux (an
+ * aggregator too) is fed through queues, whose maximum latency covers the mixers' minimum: an input
+ * whose maximum latency is below an aggregator's minimum stops it ("Impossible to configure latency").
+ * A/V sync needs no tuning beyond VIDEO_EARLY_FRAMES: both aggregators mix by running time, so audio
+ * and video keep the arrival timing the jitter buffers gave them. Each input's decode runs on its jitter buffer's thread; the compositor's
  * thread blends and encodes; no frame crosses a pipeline boundary.
  * Pure functions: no GStreamer here, so the strings can be read and tested alone.
  */
-import { crashSafeMp4, decode, depay, rtpHead } from './launch';
+import { JITTER_LATENCY_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';
 import { AUDIO_PROFILES, RecorderInput, RecorderJob } from './protocol';
 
 /** Raw audio into the mixer: one format for every input, so the mixer never renegotiates. */
@@ -29,13 +29,10 @@ export const MIX_AUDIO_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,la
 /** Placeholder shown for a paused video: dark grey, so it differs from "no signal" black. */
 export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
 /**
- * How long the aggregators wait for an input's data before mixing without it (their sources report no
- * latency of their own): depayloading and decoding on a busy machine. Audio later than this is cut by
- * the audio mixer, video later than this is shown a frame late.
+ * What the aggregators wait for an input before mixing without it: the jitter buffer's latency (inputs
+ * join later than the filler sources, which report only a frame) plus time to depayload and decode.
  */
-const MIX_LATENCY_NS = 200_000_000;
-/** See compositeBaseLaunch: longer than any track is late behind the other. */
-const MUX_LATENCY_NS = 1_000_000_000;
+const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
 /** The audio mixer's output block: 40 ms wakes its thread 25 times a second instead of 100. */
 const AUDIO_BLOCK_NS = 40_000_000;
 
@@ -60,13 +57,10 @@ export const AUDIO_MIXER = 'amix';
 
 export function compositeBaseLaunch(job: RecorderJob, location: string): string {
   const { width, height, fps, bitrateKbps } = job.canvas;
-  // The muxer waits for both tracks well beyond the mixers' own wait: on a timeout (a track a little
-  // late on a busy machine) mp4mux 1.22 went on without that track's buffer and failed the file with
-  // "Buffer has no PTS" (about 1 run in 3 of composite.test with 200 ms).
-  const parts = [crashSafeMp4(location, fps, '', `latency=${MUX_LATENCY_NS}`)];
+  const parts = [crashSafeMp4(location, fps)];
   if (job.streamTypes !== 'AudioOnly') {
     parts.push(
-      `compositor name=${VIDEO_MIXER} background=black max-threads=1 force-live=true latency=${MIX_LATENCY_NS} sink_0::alpha=0 ` +
+      `compositor name=${VIDEO_MIXER} background=black max-threads=1 min-upstream-latency=${MIX_LATENCY_NS} sink_0::alpha=0 ` +
         `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ` +
         // No h264parse: x264enc's output is already avc/au with codec_data, and behind it mp4mux got, about
         // once in four runs of composite.test, a buffer without PTS ("Buffer has no PTS": the file failed).
@@ -75,17 +69,17 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
         // threads only add wake-ups.
         `! x264enc speed-preset=ultrafast tune=zerolatency trellis=false threads=1 bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
         `! video/x-h264,profile=constrained-baseline ! queue ! mux.video_0`,
-      `videotestsrc pattern=black ! video/x-raw,format=I420,width=16,height=16,framerate=${fps}/1 ! ${VIDEO_MIXER}.sink_0`,
+      `videotestsrc is-live=true pattern=black ! video/x-raw,format=I420,width=16,height=16,framerate=${fps}/1 ! ${VIDEO_MIXER}.sink_0`,
     );
   }
   if (job.streamTypes !== 'VideoOnly') {
     const profile = AUDIO_PROFILES[job.audioProfile];
     const samplesPerBlock = (48_000 * AUDIO_BLOCK_NS) / 1e9;
     parts.push(
-      `audiomixer name=${AUDIO_MIXER} force-live=true latency=${MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
+      `audiomixer name=${AUDIO_MIXER} min-upstream-latency=${MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
         `! audioconvert ! audioresample ! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ` +
         `! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
-      `audiotestsrc wave=silence samplesperbuffer=${samplesPerBlock} ! ${MIX_AUDIO_CAPS} ! ${AUDIO_MIXER}.sink_0`,
+      `audiotestsrc is-live=true wave=silence samplesperbuffer=${samplesPerBlock} ! ${MIX_AUDIO_CAPS} ! ${AUDIO_MIXER}.sink_0`,
     );
   }
   return parts.join(' ');
@@ -126,13 +120,10 @@ export function tileCaps(size: TileSize): string {
   return `video/x-raw,width=${size.width},height=${size.height},pixel-aspect-ratio=1/1`;
 }
 
-/**
- * A paused video's tile: a still dark-grey source, scaled by its compositor pad. Not live, like the
- * test sources (see the top): its pad's offset puts its first frame at the running time it joins.
- */
+/** A paused video's tile: a still dark-grey source, scaled by its compositor pad. */
 export function pausedPlaceholderBin(job: RecorderJob, bin: string): string {
   return (
-    `videotestsrc pattern=solid-color foreground-color=${PAUSED_PLACEHOLDER_ARGB} ` +
+    `videotestsrc is-live=true pattern=solid-color foreground-color=${PAUSED_PLACEHOLDER_ARGB} ` +
     `! capsfilter name=${inputElement(bin, 'out')} caps=video/x-raw,format=I420,width=16,height=16,framerate=${job.canvas.fps}/1`
   );
 }

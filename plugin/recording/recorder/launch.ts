@@ -28,30 +28,30 @@ export function rtpCaps(input: RecorderInput): string {
   return `application/x-rtp,media=${input.kind},clock-rate=${input.codec.clockRate},encoding-name=${encodingName},payload=${input.codec.payloadType}${feedback}`;
 }
 
+export const JITTER_LATENCY_MS = 200;
+
 /**
- * The receiving head shared by both modes: bound to port 0, the child reads the port back. No jitter
- * buffer: each packet is depayloaded (and decoded) on the udpsrc's own thread, where a jitter buffer
- * would hand every packet to a thread of its own — on this VM a thread switch per packet was the
- * largest single cost of a recorder. What a jitter buffer would add is not needed here: the SFU
- * forwards in order on loopback or a LAN (a reordered or lost packet costs the depayloader a frame and
- * a key-frame request), and the mixers take arrival time as timing (audiomixer keeps a stream
- * continuous within its alignment threshold, 40 ms).
- * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpsession sends receiver reports
- * and PLIs there from `rtcpBindPort`, the port mediasoup was connected to. mediasoup's sender reports
- * to that port are not read: a second udpsrc would be a source that may never see a packet, and such
- * a source blocks EOS (shared/notes/gstreamer.md).
+ * The receiving head shared by both modes: bound to port 0, the child reads the port back.
+ * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpbin session sends receiver
+ * reports and PLIs there from `rtcpBindPort`, the port mediasoup was connected to. mediasoup's
+ * sender reports to that port are not read: a second udpsrc would be a source that may never see a
+ * packet, and such a source blocks EOS (shared/notes/gstreamer.md).
+ * The jitter buffer stays although it hands every packet to a thread of its own (a thread switch per
+ * packet): without it a loss went unnoticed (no lost event, so no key-frame request and no PLI after a
+ * gap: cluster/remoteKeyFrame.test) and audio timing followed arrival jitter.
  * `prefix` keeps element names unique where several inputs share one pipeline.
  */
 export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = ''): string {
   const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
-  if (!input.rtcp || rtcpBindPort === undefined) return source;
-  const session = `${prefix}session`;
+  if (!input.rtcp || rtcpBindPort === undefined) {
+    return `${source} ! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`;
+  }
   return (
-    `rtpsession name=${session} rtp-profile=avpf ` +
-    `${source} ! ${session}.recv_rtp_sink ` +
-    `${session}.send_rtcp_src ! udpsink name=${prefix}rtcpout host=${input.rtcp.ip} port=${input.rtcp.port} ` +
+    `rtpbin name=${prefix}rb latency=${JITTER_LATENCY_MS} do-lost=true rtp-profile=avpf ` +
+    `${source} ! ${prefix}rb.recv_rtp_sink_0 ` +
+    `${prefix}rb.send_rtcp_src_0 ! udpsink name=${prefix}rtcpout host=${input.rtcp.ip} port=${input.rtcp.port} ` +
     `bind-address=${bindIp} bind-port=${rtcpBindPort} sync=false async=false ` +
-    `${session}.recv_rtp_src`
+    `${prefix}rb.`
   );
 }
 
@@ -79,9 +79,9 @@ export function decode(input: RecorderInput): string {
   }
 }
 
-export function crashSafeMp4(location: string, fps: number, sinkProps = '', muxProps = ''): string {
+export function crashSafeMp4(location: string, fps: number, sinkProps = ''): string {
   return (
-    `mp4mux name=mux ${muxProps} reserved-max-duration=${RESERVED_MAX_DURATION_S * 1_000_000_000} reserved-moov-update-period=${MOOV_UPDATE_PERIOD_NS} ` +
+    `mp4mux name=mux reserved-max-duration=${RESERVED_MAX_DURATION_S * 1_000_000_000} reserved-moov-update-period=${MOOV_UPDATE_PERIOD_NS} ` +
     `reserved-bytes-per-sec=${reservedBytesPerSecond(fps)} ! filesink name=file ${sinkProps} location="${location}"`
   );
 }
