@@ -197,3 +197,19 @@ export async function waitUploaded(api: ApiClient, recordingId: string, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * Starts a video-only 640×360@15 composite of `channel` through the HTTP API and waits until its
+ * inputs are wired: what the layer tests start from.
+ */
+export async function startVideoComposite(env: BackendTestServer, channel: string, layout = 'BestFit') {
+  const started = await env.api.request('POST', '/recordings', {
+    channelName: channel,
+    uid: 'backend',
+    recordingConfig: { recordingStreamTypes: 'VideoOnly', transcodingConfig: { width: 640, height: 360, fps: 15, layout } },
+  });
+  const recordingId: string = started.body.recordingId;
+  const recording = started.status === 201 ? env.recording.engine.get(recordingId) : undefined;
+  await recording?.inputsWired();
+  return { status: started.status, recordingId, recording };
+}

@@ -7,7 +7,7 @@
  * frame quantization alone would be 67 ms); the flash lasts two frames so that a frame dropped or
  * repeated by the mixer's "newest frame" sampling cannot hide it. Bound: |median offset| ≤ 80 ms
  * (target 40 ms + one output frame of quantization + margin for a loaded 2-core machine). Measured with
- * the one-pipeline graph: −8 ms at 30 fps, +5 ms at AVSYNC_FPS=15 (the default canvas rate).
+ * the one-pipeline graph: +12 ms at 30 fps, −25 ms at AVSYNC_FPS=15 (the default canvas rate).
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';

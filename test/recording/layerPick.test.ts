@@ -12,7 +12,7 @@ import t from 'tap';
 import { publishTestMedia, stopProcess, type Publication } from '../../scripts/publishRtp';
 import type { SignalingClient } from '../../signaling/SignalingClient';
 import { computeLayout, type Tile } from '../../plugin/recording/layout';
-import { startBackendServer } from '../backend/support';
+import { startBackendServer, startVideoComposite } from '../backend/support';
 import { colorName, frameAt, framesBetween, longestStillRun, meanColor, probe, type Frame } from '../support/mediaProbe';
 import { sleep, until } from '../support/recordingServer';
 import { ResizingPublisher } from '../support/resizingPublisher';
@@ -124,15 +124,10 @@ t.test('a composite decodes the simulcast layer that fills its tile, at the canv
   t.teardown(() => Promise.all(others.map((publication) => publication.stop())));
   await sleep(1500);
 
-  const started = await env.api.request('POST', '/recordings', {
-    channelName: channel,
-    uid: 'backend',
-    recordingConfig: { recordingStreamTypes: 'VideoOnly', transcodingConfig: { width: 640, height: 360, fps: 15, layout: 'BestFit' } },
-  });
+  const started = await startVideoComposite(env, channel);
   t.equal(started.status, 201, 'composite started');
-  const recordingId: string = started.body.recordingId;
-  const recording = env.recording.engine.get(recordingId)!;
-  await recording.inputsWired();
+  const { recordingId } = started;
+  const recording = started.recording!;
 
   const recorderConsumer = consumers.find((consumer) => consumer.producerId === camera.producerId && !consumer.closed);
   t.ok(recorderConsumer, "the recorder's consumer of the simulcast producer");
@@ -219,17 +214,12 @@ t.test('a tile that crops its input keeps moving when the input shrinks to half 
   t.teardown(other.stop);
 
   // BestFit, two users on 640×360: 320×360 tiles, so a 640×360 picture loses 320 of its columns.
-  const started = await env.api.request('POST', '/recordings', {
-    channelName: channel,
-    uid: 'backend',
-    recordingConfig: { recordingStreamTypes: 'VideoOnly', transcodingConfig: { width: 640, height: 360, fps: 15, layout: 'BestFit' } },
-  });
+  const started = await startVideoComposite(env, channel);
   t.equal(started.status, 201, 'composite started');
-  const recordingId: string = started.body.recordingId;
-  const recording = env.recording.engine.get(recordingId)!;
+  const { recordingId } = started;
+  const recording = started.recording!;
   const fatal: string[] = [];
   recording.on('fatalError', (code, message) => fatal.push(`${code}: ${message}`));
-  await recording.inputsWired();
   let decoded: { width: number; height: number } | undefined;
   const decodes = (width: number): Promise<boolean> =>
     until(() => (void recording.decodedSizes().then((sizes) => (decoded = sizes.get(camera.producerId))), decoded?.width === width), 10_000);

@@ -9,7 +9,7 @@ import t from 'tap';
 import type { Page } from 'playwright-core';
 import { installWebRoutes } from '../../server/http/webRoutes';
 import { publishTestMedia, type Publication } from '../../scripts/publishRtp';
-import { startBackendServer } from '../backend/support';
+import { startBackendServer, startVideoComposite } from '../backend/support';
 import { launchBrowser, watchPeerConnections } from '../support/browser';
 import { pollFor } from '../support/clusterServers';
 import { buildWeb } from '../support/web';
@@ -75,15 +75,10 @@ t.test("a 4-tile composite's recorder decodes the page camera's layer that fits 
   }
   t.teardown(() => Promise.all(others.map((publication) => publication.stop())));
 
-  const started = await env.api.request('POST', '/recordings', {
-    channelName: CHANNEL,
-    uid: 'backend',
-    recordingConfig: { recordingStreamTypes: 'VideoOnly', transcodingConfig: { width: 640, height: 360, fps: 15, layout: 'BestFit' } },
-  });
+  const started = await startVideoComposite(env, CHANNEL);
   t.equal(started.status, 201, 'a 4-tile 640×360@15 composite started');
-  const recordingId: string = started.body.recordingId;
-  const recording = env.recording.engine.get(recordingId)!;
-  await recording.inputsWired();
+  const { recordingId } = started;
+  const recording = started.recording!;
   const recorderConsumer = consumers.find((consumer) => consumer.producerId === producer.id && !consumer.closed);
   t.ok(recorderConsumer, "the recorder's consumer of the camera");
 

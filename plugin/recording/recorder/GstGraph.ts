@@ -8,6 +8,7 @@ import path from 'node:path';
 import { findProjectRoot } from '../../../server/projectRoot';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
+import { awaitEos, WarningLog } from './busHelpers';
 
 type Handle = { readonly __brand: 'GstGraphHandle' };
 
@@ -55,25 +56,23 @@ export type GstGraphEvents = {
 };
 
 const BUS_POLL_MS = 100;
-const WARNINGS_LOGGED_IN_FULL = 5;
-const WARNING_LOG_INTERVAL_MS = 10_000;
 
 export class GstGraph extends TypedEmitter<GstGraphEvents> {
   readonly name: string;
   readonly #addon: Addon;
   readonly #handle: Handle;
   readonly #logger: Logger;
+  readonly #warnings: WarningLog;
   #poll?: NodeJS.Timeout;
   #closed = false;
   #eosSeen = false;
-  #warnings = 0;
-  #warningsLoggedAt = 0;
 
   /** Throws (with GStreamer's parse error) when the description is invalid. */
   constructor(name: string, description: string) {
     super();
     this.name = name;
     this.#logger = new Logger(`GstGraph:${name}`);
+    this.#warnings = new WarningLog(this.#logger);
     this.#logger.debug(`constructor() | ${description}`);
     this.#addon = loadAddon();
     this.#handle = this.#addon.create(description);
@@ -147,19 +146,7 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
   eos(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     if (this.#eosSeen) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.off('eos', onEos);
-        this.#logger.warn(`eos() | no EOS after ${timeoutMs} ms`);
-        resolve(false);
-      }, timeoutMs);
-      const onEos = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.once('eos', onEos);
-      this.#addon.sendEos(this.#handle, '');
-    });
+    return awaitEos(this, () => this.#addon.sendEos(this.#handle, ''), timeoutMs, this.#logger);
   }
 
   close(): void {
@@ -181,17 +168,8 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
         this.#logger.error(`bus | ${message.source}: ${message.message ?? 'unknown error'} (${message.debug ?? 'no details'})`);
         this.safeEmit('error', message.message ?? 'unknown error', message.source, message.path ?? '');
       } else {
-        this.#logWarning(message.source, message.message ?? '');
+        this.#warnings.note(message.source, message.message ?? '');
       }
     }
-  }
-
-  /** Garbage on an input's port makes the jitter buffer warn per packet: counted, logged sparsely. */
-  #logWarning(element: string, text: string): void {
-    this.#warnings += 1;
-    const now = Date.now();
-    if (this.#warnings > WARNINGS_LOGGED_IN_FULL && now - this.#warningsLoggedAt < WARNING_LOG_INTERVAL_MS) return;
-    this.#warningsLoggedAt = now;
-    this.#logger.warn(`bus | warning from ${element}: ${text} (${this.#warnings} so far)`);
   }
 }

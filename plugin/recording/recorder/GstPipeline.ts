@@ -5,30 +5,29 @@
 import { BusMessage, GstElement, Pipeline } from 'gstreamer-superficial';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
+import { awaitEos, WarningLog } from './busHelpers';
 
 export type GstPipelineEvents = {
   error: [message: string, element: string];
   eos: [];
 };
 
-const WARNINGS_LOGGED_IN_FULL = 5;
-const WARNING_LOG_INTERVAL_MS = 10_000;
 
 export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
   readonly name: string;
   readonly #pipeline: Pipeline;
   readonly #logger: Logger;
+  readonly #warnings: WarningLog;
   #started = false;
   #closed = false;
   #eosSeen = false;
-  #warnings = 0;
-  #warningsLoggedAt = 0;
 
   /** Throws (with GStreamer's parse error) when the launch string is invalid. */
   constructor(name: string, launch: string) {
     super();
     this.name = name;
     this.#logger = new Logger(`GstPipeline:${name}`);
+    this.#warnings = new WarningLog(this.#logger);
     this.#logger.debug(`constructor() | ${launch}`);
     this.#pipeline = new Pipeline(launch);
   }
@@ -61,19 +60,7 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
   eos(timeoutMs: number): Promise<boolean> {
     if (this.#closed || !this.#started) return Promise.resolve(false);
     if (this.#eosSeen) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.off('eos', onEos);
-        this.#logger.warn(`eos() | no EOS after ${timeoutMs} ms`);
-        resolve(false);
-      }, timeoutMs);
-      const onEos = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.once('eos', onEos);
-      this.#pipeline.sendEOS();
-    });
+    return awaitEos(this, () => this.#pipeline.sendEOS(), timeoutMs, this.#logger);
   }
 
   close(): void {
@@ -81,18 +68,6 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
     this.#closed = true;
     this.#pipeline.stop();
     this.removeAllListeners();
-  }
-
-  /**
-   * Garbage on an input's port makes the jitter buffer warn for every packet: the first few are
-   * logged, then one line per WARNING_LOG_INTERVAL_MS with the count, so a flood cannot flood the log.
-   */
-  #logWarning(element: string): void {
-    this.#warnings += 1;
-    const now = Date.now();
-    if (this.#warnings > WARNINGS_LOGGED_IN_FULL && now - this.#warningsLoggedAt < WARNING_LOG_INTERVAL_MS) return;
-    this.#warningsLoggedAt = now;
-    this.#logger.warn(`bus | warning from ${element} (${this.#warnings} so far)`);
   }
 
   #onBusMessage(message: BusMessage): void {
@@ -105,7 +80,7 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
       this.#logger.error(`bus | ${message.name ?? message._src_element_name}: ${text}`);
       this.safeEmit('error', text, String(message._src_element_name));
     } else if (message.type === 'warning') {
-      this.#logWarning(String(message._src_element_name));
+      this.#warnings.note(String(message._src_element_name));
     }
   }
 }
