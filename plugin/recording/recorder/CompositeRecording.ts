@@ -21,6 +21,7 @@ import {
   tileCaps,
   TileSize,
   VIDEO_MIXER,
+  VIDEO_TO_MUX,
 } from './compositeGraph';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
 import { Recording, RecordingEvents } from './Recording';
@@ -87,6 +88,7 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     fs.mkdirSync(this.#job.outputDir, { recursive: true });
     this.#graph = new GstGraph('composite', compositeBaseLaunch(this.#job, this.#location));
     this.#graph.on('error', (message, element, elementPath) => this.#onError(message, element, elementPath));
+    if (this.#wantsVideo) this.#graph.dropUntimestamped(VIDEO_TO_MUX);
     this.#graph.play();
     this.#startedAt = Date.now();
   }
@@ -282,8 +284,8 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     if (visible && (tile.width !== entry.size.width || tile.height !== entry.size.height) && !entry.broken) {
       entry.size = { width: tile.width, height: tile.height };
       if (this.#inputs.has(entry.input.inputId)) {
-        graph.set(inputElement(entry.bin, 'crop'), 'aspect-ratio', `${tile.width}/${tile.height}`);
         graph.set(inputElement(entry.bin, 'out'), 'caps', tileCaps(entry.size));
+        graph.set(inputElement(entry.bin, 'crop'), 'aspect-ratio', `${tile.width}/${tile.height}`);
       }
     }
     this.#setGeometry(entry.pad, tile, visible && !entry.paused);

@@ -38,6 +38,7 @@ interface Addon {
   sendEos(handle: Handle, element: string): boolean;
   position(handle: Handle): number;
   popMessages(handle: Handle): BusMessage[];
+  dropUntimestampedBuffers(handle: Handle, element: string): void;
 }
 
 export const GST_ADDON_PATH = path.join(findProjectRoot(), 'plugin/recording/recorder/gst/build/Release/confrec_gst.node');
@@ -127,6 +128,11 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
 
   get(element: string, property: string): string | number | boolean | null {
     return this.#closed ? null : this.#addon.getProperty(this.#handle, element, property);
+  }
+
+  /** Drops buffers without PTS leaving `element`'s src pad (mp4mux fails a file on one). */
+  dropUntimestamped(element: string): void {
+    if (!this.#closed) this.#addon.dropUntimestampedBuffers(this.#handle, element);
   }
 
   /** The pad's negotiated caps as a string, or null before negotiation. */

@@ -57,6 +57,8 @@ export function compositeExtension(job: RecorderJob): string {
 }
 
 export const VIDEO_MIXER = 'mix';
+/** The queue between h264parse and mp4mux. */
+export const VIDEO_TO_MUX = 'vmuxq';
 export const AUDIO_MIXER = 'amix';
 
 export function compositeBaseLaunch(job: RecorderJob, location: string): string {
@@ -65,14 +67,16 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
   if (job.streamTypes !== 'AudioOnly') {
     parts.push(
       `compositor name=${VIDEO_MIXER} background=black max-threads=1 min-upstream-latency=${MIX_LATENCY_NS} sink_0::alpha=0 ` +
-        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ` +
-        // No h264parse: x264enc's output is already avc/au with codec_data, and behind it mp4mux got, about
-        // once in four runs of composite.test, a buffer without PTS ("Buffer has no PTS": the file failed).
+        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ! queue ` +
+        // h264parse now and then hands mp4mux a buffer without PTS ("Buffer has no PTS" fails the file:
+        // about one run in four of composite.test); CompositeRecording drops those after VIDEO_TO_MUX.
+        // Without h264parse the file's timing broke instead (a tile still for seconds after a layer
+        // switch in layerPick.test). The queue before the encoder is the old output pipeline's.
         // trellis: x264enc's own default (true) overrides the ultrafast preset, which has it off (as
         // FFmpeg's libx264 ultrafast does). One thread: many recordings share the cores, and slice
         // threads only add wake-ups.
         `! x264enc speed-preset=ultrafast tune=zerolatency trellis=false threads=1 bitrate=${bitrateKbps} key-int-max=${fps * 2} ` +
-        `! video/x-h264,profile=constrained-baseline ! queue ! mux.video_0`,
+        `! video/x-h264,profile=constrained-baseline ! h264parse ! queue name=${VIDEO_TO_MUX} ! mux.video_0`,
       `videotestsrc is-live=true pattern=black ! video/x-raw,format=I420,width=16,height=16,framerate=${fps}/1 ! ${VIDEO_MIXER}.sink_0`,
     );
   }

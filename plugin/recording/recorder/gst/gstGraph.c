@@ -484,6 +484,33 @@ static napi_value position(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static GstPadProbeReturn drop_untimestamped(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (buffer && !GST_BUFFER_PTS_IS_VALID(buffer)) {
+    GST_WARNING_OBJECT(pad, "dropping a buffer without PTS");
+    return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/*
+ * Drops every buffer without a PTS that leaves the element's src pad: mp4mux fails the whole file on
+ * one ("Buffer has no PTS"), and now and then h264parse hands it one.
+ */
+static napi_value drop_untimestamped_buffers(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Graph *graph = graph_args(env, info, 2, argv);
+  if (!graph) return NULL;
+  GstElement *element = element_arg(env, graph, argv[1]);
+  if (!element) return NULL;
+  GstPad *pad = gst_element_get_static_pad(element, "src");
+  gst_object_unref(element);
+  if (!pad) return fail(env, "EGST_NO_PAD", "the element has no src pad");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, drop_untimestamped, NULL, NULL);
+  gst_object_unref(pad);
+  return undefined(env);
+}
+
 static void set_string(napi_env env, napi_value object, const char *key, const char *text) {
   napi_value value;
   if (!text) return;
@@ -551,6 +578,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendEos", NULL, send_eos, NULL, NULL, NULL, napi_default, NULL},
       {"position", NULL, position, NULL, NULL, NULL, napi_default, NULL},
       {"popMessages", NULL, pop_messages, NULL, NULL, NULL, napi_default, NULL},
+      {"dropUntimestampedBuffers", NULL, drop_untimestamped_buffers, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;
