@@ -1,5 +1,6 @@
 /**
- * The receiving pipeline of one RTP stream (either mode). Binds its udpsrc to port 0 and reads the
+ * The receiving pipeline of one RTP stream of a per-participant recording (composite inputs are bins
+ * of one pipeline instead: CompositeRecording). Binds its udpsrc to port 0 and reads the
  * port GStreamer got back (race-free: the OS picks it), and watches its sink's render count to tell
  * when the first frame (or audio buffer) came through — cheap: one property read per poll, and the
  * poll ends at the first frame.
