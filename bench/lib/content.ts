@@ -81,7 +81,7 @@ export function ensureClipFiles(name: Exclude<ClipName, 'simulcast'>): { ivf: st
   const ogg = path.join(dir, `${name}-v1.ogg`);
   const encode = (args: string[], out: string): void => {
     if (fs.existsSync(out)) return;
-    const tmp = `${out}.tmp`;
+    const tmp = `${out}.${process.pid}.tmp`; // per process: two test files may make the clip at once
     execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, '-t', String(spec.durationS + 1), '-f', out.endsWith('.ivf') ? 'ivf' : 'ogg', tmp], { stdio: 'inherit' });
     fs.renameSync(tmp, out);
   };
