@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import t from 'tap';
+import { watchConsumers } from '../support/consumerWatch';
 import { publishTestMedia, stopProcess, type Publication } from '../../scripts/publishRtp';
 import type { SignalingClient } from '../../signaling/SignalingClient';
 import { computeLayout, type Tile } from '../../plugin/recording/layout';
@@ -58,17 +58,6 @@ async function publishLayeredSimulcast(client: SignalingClient): Promise<{ produ
       tagger.close();
     },
   };
-}
-
-/** Every consumer the server's mediasoup creates (this process runs the server). */
-function watchConsumers(): ms.Consumer[] {
-  const consumers: ms.Consumer[] = [];
-  mediasoup.observer.on('newworker', (worker) =>
-    worker.observer.on('newrouter', (router) =>
-      router.observer.on('newtransport', (transport) => transport.observer.on('newconsumer', (consumer) => consumers.push(consumer))),
-    ),
-  );
-  return consumers;
 }
 
 const CANVAS = { width: 640, height: 360 };

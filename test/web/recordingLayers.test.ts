@@ -3,9 +3,8 @@
 // decodes frames of that layer's size, and a layout giving the camera the big tile switches both to
 // a larger layer — read from the server's mediasoup consumer, the recorder's decoded input size and
 // Chromium's own outbound RTP statistics.
-import * as mediasoup from 'mediasoup';
-import type { types as ms } from 'mediasoup';
 import t from 'tap';
+import { watchConsumers } from '../support/consumerWatch';
 import type { Page } from 'playwright-core';
 import { installWebRoutes } from '../../server/http/webRoutes';
 import { publishTestMedia, type Publication } from '../../scripts/publishRtp';
@@ -29,17 +28,6 @@ async function outboundSizes(page: Page): Promise<Map<string, { width: number; h
     return found;
   });
   return new Map(streams.filter((stream) => stream.frames > 0).map((stream) => [stream.rid, { width: stream.width, height: stream.height }]));
-}
-
-/** Every consumer the server's mediasoup creates (this process runs the server and its recordings). */
-function watchConsumers(): ms.Consumer[] {
-  const consumers: ms.Consumer[] = [];
-  mediasoup.observer.on('newworker', (worker) =>
-    worker.observer.on('newrouter', (router) =>
-      router.observer.on('newtransport', (transport) => transport.observer.on('newconsumer', (consumer) => consumers.push(consumer))),
-    ),
-  );
-  return consumers;
 }
 
 t.test("a 4-tile composite's recorder decodes the page camera's layer that fits its tile, and a larger one when the tile grows", async (t) => {
