@@ -101,7 +101,11 @@ fi
 # --- 4. the recorder's GStreamer addon ---------------------------------------------------------
 GST_ADDON_DIR=plugin/recording/recorder/gst
 GST_ADDON=$GST_ADDON_DIR/build/Release/confrec_gst.node
-if [ ! -f "$GST_ADDON" ] || [ "$GST_ADDON_DIR/gstGraph.c" -nt "$GST_ADDON" ] || [ "$GST_ADDON_DIR/binding.gyp" -nt "$GST_ADDON" ]; then
+addon_stale() {
+  [ -f "$GST_ADDON" ] || return 0
+  [ -n "$(find "$GST_ADDON_DIR" -maxdepth 1 \( -name '*.c' -o -name '*.h' -o -name binding.gyp \) -newer "$GST_ADDON" -print -quit)" ]
+}
+if addon_stale; then
   say "building the recorder's GStreamer addon"
   # --nodedir: Node's own headers (Debian's nodejs ships them), so node-gyp downloads nothing.
   (cd "$GST_ADDON_DIR" && "$ROOT/node_modules/.bin/node-gyp" rebuild --nodedir="$(dirname "$(dirname "$(command -v node)")")" --loglevel=warn >&2)

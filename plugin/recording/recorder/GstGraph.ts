@@ -4,51 +4,10 @@
  * composite recording for its whole life. Bus messages are popped on a timer, so no GStreamer thread
  * ever calls into JavaScript and no libuv thread is held waiting. Used in the recorder child only.
  */
-import path from 'node:path';
-import { findProjectRoot } from '../../../server/projectRoot';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { awaitEos, WarningLog } from './busHelpers';
-
-type Handle = { readonly __brand: 'GstGraphHandle' };
-
-interface BusMessage {
-  type: 'eos' | 'error' | 'warning';
-  source: string;
-  /** The source's path in the pipeline, e.g. /pipeline0/i3/i3_rb/rtpsession0. */
-  path?: string;
-  message?: string;
-  debug?: string;
-}
-
-interface Addon {
-  create(description: string): Handle;
-  destroy(handle: Handle): void;
-  setState(handle: Handle, element: string, state: 'null' | 'ready' | 'paused' | 'playing'): string;
-  syncState(handle: Handle, element: string): void;
-  setProperty(handle: Handle, element: string, property: string, value: string): void;
-  setPadProperty(handle: Handle, element: string, pad: string, property: string, value: string): void;
-  getProperty(handle: Handle, element: string, property: string): string | number | boolean | null;
-  padCaps(handle: Handle, element: string, pad: string): string | null;
-  requestPad(handle: Handle, element: string, template: string): string;
-  releasePad(handle: Handle, element: string, pad: string): void;
-  addBin(handle: Handle, description: string, name: string, output: string): void;
-  link(handle: Handle, source: string, sourcePad: string | null, sink: string, sinkPad: string | null): void;
-  removeElement(handle: Handle, element: string): void;
-  sendEos(handle: Handle, element: string): boolean;
-  position(handle: Handle): number;
-  popMessages(handle: Handle): BusMessage[];
-  dropUntimestampedBuffers(handle: Handle, element: string): void;
-}
-
-export const GST_ADDON_PATH = path.join(findProjectRoot(), 'plugin/recording/recorder/gst/build/Release/confrec_gst.node');
-
-let addon: Addon | undefined;
-function loadAddon(): Addon {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  addon ??= require(GST_ADDON_PATH) as Addon;
-  return addon;
-}
+import { GstAddon, Handle, loadGstAddon } from './gstAddon';
 
 export type GstGraphEvents = {
   /** path: the element's path in the pipeline (which bin it belongs to). */
@@ -60,7 +19,7 @@ const BUS_POLL_MS = 100;
 
 export class GstGraph extends TypedEmitter<GstGraphEvents> {
   readonly name: string;
-  readonly #addon: Addon;
+  readonly #addon: GstAddon;
   readonly #handle: Handle;
   readonly #logger: Logger;
   readonly #warnings: WarningLog;
@@ -75,7 +34,7 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
     this.#logger = new Logger(`GstGraph:${name}`);
     this.#warnings = new WarningLog(this.#logger);
     this.#logger.debug(`constructor() | ${description}`);
-    this.#addon = loadAddon();
+    this.#addon = loadGstAddon();
     this.#handle = this.#addon.create(description);
   }
 

@@ -6,6 +6,7 @@ import { BusMessage, GstElement, Pipeline } from 'gstreamer-superficial';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { awaitEos, WarningLog } from './busHelpers';
+import { loadGstAddon } from './gstAddon';
 
 export type GstPipelineEvents = {
   error: [message: string, element: string];
@@ -29,6 +30,7 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
     this.#logger = new Logger(`GstPipeline:${name}`);
     this.#warnings = new WarningLog(this.#logger);
     this.#logger.debug(`constructor() | ${launch}`);
+    loadGstAddon(); // our elements (confrecrtporder) in the launch string
     this.#pipeline = new Pipeline(launch);
   }
 

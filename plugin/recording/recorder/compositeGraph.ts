@@ -7,7 +7,7 @@
  *                                                        geometry = the tile) → x264enc ─┐
  *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
  *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
- *   input bin (per RTP    udpsrc → rtpjitterbuffer (rtpbin with RTCP) → depay → decode
+ *   input bin (per RTP    udpsrc → confrecrtporder (rtpsession first with RTCP) → depay → decode
  *   stream, added live)   → aspectratiocrop → videoscale → the tile's size (video)
  *
  * The live filler sources make the aggregators tick whether or not anyone sends, so the file goes on
@@ -17,8 +17,9 @@
  * aggregator too) is fed through queues, whose maximum latency covers the mixers' minimum: an input
  * whose maximum latency is below an aggregator's minimum stops it ("Impossible to configure latency").
  * A/V sync needs no tuning beyond VIDEO_EARLY_FRAMES: both aggregators mix by running time, so audio
- * and video keep the arrival timing the jitter buffers gave them. Each input's decode runs on its jitter buffer's thread; the compositor's
- * thread blends and encodes; no frame crosses a pipeline boundary.
+ * and video keep their arrival timing. Each input's depayload and decode run on its udpsrc's thread,
+ * the thread the packet arrived on; the compositor's thread blends and encodes; no frame crosses a
+ * pipeline boundary.
  * Pure functions: no GStreamer here, so the strings can be read and tested alone.
  */
 import { JITTER_LATENCY_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';
@@ -29,7 +30,7 @@ export const MIX_AUDIO_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,la
 /** Placeholder shown for a paused video: dark grey, so it differs from "no signal" black. */
 export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
 /**
- * What the aggregators wait for an input before mixing without it: the jitter buffer's latency (inputs
+ * What the aggregators wait for an input before mixing without it: the wait for a missing packet (inputs
  * join later than the filler sources, which report only a frame) plus time to depayload and decode.
  */
 const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;

@@ -28,30 +28,31 @@ export function rtpCaps(input: RecorderInput): string {
   return `application/x-rtp,media=${input.kind},clock-rate=${input.codec.clockRate},encoding-name=${encodingName},payload=${input.codec.payloadType}${feedback}`;
 }
 
+/** How long a gap in the sequence is waited for (a retransmission) before it is declared lost. */
 export const JITTER_LATENCY_MS = 200;
 
 /**
  * The receiving head shared by both modes: bound to port 0, the child reads the port back.
- * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpbin session sends receiver
- * reports and PLIs there from `rtcpBindPort`, the port mediasoup was connected to. mediasoup's
- * sender reports to that port are not read: a second udpsrc would be a source that may never see a
- * packet, and such a source blocks EOS (shared/notes/gstreamer.md).
- * The jitter buffer stays although it hands every packet to a thread of its own (a thread switch per
- * packet): without it a loss went unnoticed (no lost event, so no key-frame request and no PLI after a
- * gap: cluster/remoteKeyFrame.test) and audio timing followed arrival jitter.
+ * confrecrtporder (our addon's element) restores sequence order on the receiving thread, waits up to
+ * JITTER_LATENCY_MS for a missing packet and announces a loss as rtpjitterbuffer did, so depayloaders
+ * ask for a key frame after it; the jitter buffer it replaces handed every packet to a thread of its
+ * own, and those thread switches were the largest share of the recorder's kernel time.
+ * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpsession sends receiver reports
+ * and turns those key-frame requests into PLIs, sent there from `rtcpBindPort`, the port mediasoup
+ * was connected to. mediasoup's sender reports to that port are not read: a second udpsrc would be a
+ * source that may never see a packet, and such a source blocks EOS (shared/notes/gstreamer.md).
  * `prefix` keeps element names unique where several inputs share one pipeline.
  */
 export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = ''): string {
-  const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
-  if (!input.rtcp || rtcpBindPort === undefined) {
-    return `${source} ! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`;
-  }
+  const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 retrieve-sender-address=false caps="${rtpCaps(input)}"`;
+  const order = `confrecrtporder latency=${JITTER_LATENCY_MS}`;
+  if (!input.rtcp || rtcpBindPort === undefined) return `${source} ! ${order}`;
   return (
-    `rtpbin name=${prefix}rb latency=${JITTER_LATENCY_MS} do-lost=true rtp-profile=avpf ` +
-    `${source} ! ${prefix}rb.recv_rtp_sink_0 ` +
-    `${prefix}rb.send_rtcp_src_0 ! udpsink name=${prefix}rtcpout host=${input.rtcp.ip} port=${input.rtcp.port} ` +
+    `rtpsession name=${prefix}rs rtp-profile=avpf ` +
+    `${source} ! ${prefix}rs.recv_rtp_sink ` +
+    `${prefix}rs.send_rtcp_src ! udpsink name=${prefix}rtcpout host=${input.rtcp.ip} port=${input.rtcp.port} ` +
     `bind-address=${bindIp} bind-port=${rtcpBindPort} sync=false async=false ` +
-    `${prefix}rb.`
+    `${prefix}rs.recv_rtp_src ! ${order}`
   );
 }
 

@@ -11,6 +11,7 @@
 #include <node_api.h>
 #include <gst/gst.h>
 #include <string.h>
+#include "rtpOrder.h"
 
 typedef struct {
   GstElement *pipeline;
@@ -560,6 +561,21 @@ static napi_value pop_messages(napi_env env, napi_callback_info info) {
   return list;
 }
 
+/*
+ * Initializes GStreamer and registers the addon's own elements in this process, so launch strings
+ * parsed by anyone here (gstreamer-superficial too) can use them. Called once when the addon loads.
+ */
+static napi_value register_elements(napi_env env, napi_callback_info info) {
+  GError *error = NULL;
+  if (!gst_init_check(NULL, NULL, &error)) {
+    napi_value result = fail(env, "EGST_INIT", error ? error->message : "gst_init failed");
+    g_clear_error(&error);
+    return result;
+  }
+  if (!confrec_register_rtp_order()) return fail(env, "EGST_REGISTER", "could not register " RTP_ORDER_ELEMENT);
+  return undefined(env);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -578,6 +594,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendEos", NULL, send_eos, NULL, NULL, NULL, napi_default, NULL},
       {"position", NULL, position, NULL, NULL, NULL, napi_default, NULL},
       {"popMessages", NULL, pop_messages, NULL, NULL, NULL, napi_default, NULL},
+      {"registerElements", NULL, register_elements, NULL, NULL, NULL, napi_default, NULL},
       {"dropUntimestampedBuffers", NULL, drop_untimestamped_buffers, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);

@@ -1,0 +1,344 @@
+/*
+ * confrecrtporder: puts RTP packets back in sequence order on the thread that received them.
+ *
+ * It replaces rtpjitterbuffer in the recorder's inputs. The jitter buffer pushes every packet from a
+ * thread of its own, a thread switch per packet, and the recorder's profile was dominated by those
+ * switches. Here a packet in order passes straight through. After a gap, later packets are held until
+ * the missing one arrives (a retransmission mediasoup got from the publisher) or the oldest held packet
+ * is `latency` older than the newest arrival; then the gap is declared lost. No timer is needed, since
+ * that decision is only ever due when a packet arrives (and at EOS, which releases everything).
+ *
+ * What the jitter buffer did beyond ordering is kept:
+ *  - a declared loss goes downstream as a GstRTPPacketLost event, which depayloaders turn into a GAP
+ *    (opusdec conceals it) and after which video depayloaders ask for a key frame;
+ *  - those upstream key-frame requests get the stream's "ssrc" and "payload" fields, which rtpsession
+ *    needs to send a PLI (rtpbin's ssrc and payload demuxers added them before);
+ *  - the latency query reports `latency` as minimum and no maximum, as the jitter buffer did.
+ */
+#include "rtpOrder.h"
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC(rtp_order_debug);
+#define GST_CAT_DEFAULT rtp_order_debug
+
+#define MAX_HELD 128
+#define DEFAULT_LATENCY_MS 200
+/* A jump this large is a restarted stream, not a gap. */
+#define MAX_DROPOUT 3000
+
+typedef struct {
+  GstBuffer *buffer;
+  guint16 seq;
+} Held;
+
+typedef struct {
+  GstElement parent;
+  GstPad *sinkpad;
+  GstPad *srcpad;
+  GstClockTime latency;
+  gboolean have_expected;
+  guint16 expected;
+  gboolean have_last;
+  guint32 last_timestamp;
+  GstClockTime last_pts;
+  guint16 last_seq;
+  gint clock_rate;
+  gboolean have_ssrc;
+  guint32 ssrc;
+  guint payload_type;
+  Held held[MAX_HELD];
+  guint held_count;
+  gboolean discont;
+} ConfrecRtpOrder;
+
+typedef struct {
+  GstElementClass parent_class;
+} ConfrecRtpOrderClass;
+
+enum { PROP_0, PROP_LATENCY };
+
+GType confrec_rtp_order_get_type(void);
+G_DEFINE_TYPE(ConfrecRtpOrder, confrec_rtp_order, GST_TYPE_ELEMENT)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+
+static gboolean parse_header(GstBuffer *buffer, guint16 *seq, guint32 *timestamp, guint32 *ssrc, guint *payload_type) {
+  guint8 header[12];
+  if (gst_buffer_extract(buffer, 0, header, sizeof header) != sizeof header) return FALSE;
+  if ((header[0] >> 6) != 2) return FALSE;
+  *payload_type = header[1] & 0x7f;
+  *seq = (guint16)((header[2] << 8) | header[3]);
+  *timestamp = ((guint32)header[4] << 24) | ((guint32)header[5] << 16) | ((guint32)header[6] << 8) | header[7];
+  *ssrc = ((guint32)header[8] << 24) | ((guint32)header[9] << 16) | ((guint32)header[10] << 8) | header[11];
+  return TRUE;
+}
+
+static GstFlowReturn push_one(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq) {
+  guint16 unused_seq;
+  guint32 timestamp = 0, ssrc;
+  guint payload_type;
+  parse_header(buffer, &unused_seq, &timestamp, &ssrc, &payload_type);
+  if (self->discont) {
+    buffer = gst_buffer_make_writable(buffer);
+    GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  self->have_last = TRUE;
+  self->last_seq = seq;
+  self->last_timestamp = timestamp;
+  self->last_pts = GST_BUFFER_PTS(buffer);
+  self->expected = (guint16)(seq + 1);
+  return gst_pad_push(self->srcpad, buffer);
+}
+
+/* Pushes the held packets that now follow on without a gap. */
+static GstFlowReturn push_contiguous(ConfrecRtpOrder *self) {
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint done = 0;
+  while (done < self->held_count && self->held[done].seq == self->expected) {
+    GstFlowReturn pushed = push_one(self, self->held[done].buffer, self->held[done].seq);
+    if (ret == GST_FLOW_OK) ret = pushed;
+    done++;
+  }
+  memmove(self->held, self->held + done, (self->held_count - done) * sizeof(Held));
+  self->held_count -= done;
+  return ret;
+}
+
+/*
+ * The packets between the last one pushed and `next` are lost: say so downstream with the time span
+ * they covered (from the RTP timestamps, shared evenly by sequence number), as rtpjitterbuffer did.
+ */
+static void announce_loss(ConfrecRtpOrder *self, GstBuffer *next, guint16 next_seq) {
+  self->discont = TRUE;
+  if (!self->have_last || self->clock_rate <= 0 || !GST_BUFFER_PTS_IS_VALID(next)) return;
+  guint16 seq;
+  guint32 timestamp, ssrc;
+  guint payload_type;
+  if (!parse_header(next, &seq, &timestamp, &ssrc, &payload_type)) return;
+  guint16 steps = (guint16)(next_seq - self->last_seq);
+  guint16 lost = (guint16)(steps - 1);
+  if (lost == 0) return;
+  guint64 span = gst_util_uint64_scale_int((guint32)(timestamp - self->last_timestamp), GST_SECOND, self->clock_rate);
+  GstClockTime duration = span * lost / steps;
+  GstClockTime pts = GST_BUFFER_PTS(next);
+  GstClockTime start = pts > duration ? pts - duration : 0;
+  GstStructure *s = gst_structure_new("GstRTPPacketLost", "seqnum", G_TYPE_UINT, (guint)(guint16)(self->last_seq + 1), "timestamp", G_TYPE_UINT64, start,
+                                      "duration", G_TYPE_UINT64, duration, "retry", G_TYPE_UINT, 0, NULL);
+  GST_DEBUG_OBJECT(self, "lost %u packet(s) before #%u", lost, next_seq);
+  gst_pad_push_event(self->srcpad, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, s));
+}
+
+/* Gives up on the gap before the oldest held packet. */
+static GstFlowReturn release_oldest(ConfrecRtpOrder *self) {
+  announce_loss(self, self->held[0].buffer, self->held[0].seq);
+  self->expected = self->held[0].seq;
+  return push_contiguous(self);
+}
+
+static GstFlowReturn release_all(ConfrecRtpOrder *self) {
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (self->held_count > 0) {
+    GstFlowReturn pushed = release_oldest(self);
+    if (ret == GST_FLOW_OK) ret = pushed;
+  }
+  return ret;
+}
+
+static void drop_held(ConfrecRtpOrder *self) {
+  for (guint i = 0; i < self->held_count; i++) gst_buffer_unref(self->held[i].buffer);
+  self->held_count = 0;
+}
+
+static void hold(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq) {
+  guint at = self->held_count;
+  for (guint i = 0; i < self->held_count; i++) {
+    gint16 order = (gint16)(seq - self->held[i].seq);
+    if (order == 0) {
+      gst_buffer_unref(buffer); /* a duplicate */
+      return;
+    }
+    if (order < 0) {
+      at = i;
+      break;
+    }
+  }
+  memmove(self->held + at + 1, self->held + at, (self->held_count - at) * sizeof(Held));
+  self->held[at].buffer = buffer;
+  self->held[at].seq = seq;
+  self->held_count++;
+}
+
+static gboolean waited_enough(ConfrecRtpOrder *self, GstClockTime now) {
+  if (self->held_count == 0) return FALSE;
+  if (self->held_count >= MAX_HELD) return TRUE;
+  GstClockTime oldest = GST_BUFFER_PTS(self->held[0].buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(now) || !GST_CLOCK_TIME_IS_VALID(oldest)) return TRUE;
+  return now > oldest && now - oldest >= self->latency;
+}
+
+static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)parent;
+  guint16 seq;
+  guint32 timestamp, ssrc;
+  guint payload_type;
+  if (!parse_header(buffer, &seq, &timestamp, &ssrc, &payload_type)) {
+    gst_buffer_unref(buffer); /* not RTP: the depayloader would drop it too */
+    return GST_FLOW_OK;
+  }
+  if (!self->have_ssrc || ssrc != self->ssrc) {
+    if (self->have_ssrc) { /* a new sender on this port starts a new sequence */
+      drop_held(self);
+      self->have_expected = FALSE;
+      self->have_last = FALSE;
+    }
+    self->have_ssrc = TRUE;
+    self->ssrc = ssrc;
+  }
+  self->payload_type = payload_type;
+  if (!self->have_expected) {
+    self->have_expected = TRUE;
+    return push_one(self, buffer, seq);
+  }
+  gint16 distance = (gint16)(seq - self->expected);
+  if (distance == 0) {
+    GstFlowReturn ret = push_one(self, buffer, seq);
+    GstFlowReturn more = push_contiguous(self);
+    return ret != GST_FLOW_OK ? ret : more;
+  }
+  if (distance < 0 && distance > -MAX_DROPOUT) {
+    gst_buffer_unref(buffer); /* too late: its gap was given up, or a duplicate */
+    return GST_FLOW_OK;
+  }
+  if (distance >= MAX_DROPOUT || distance <= -MAX_DROPOUT) {
+    GstFlowReturn ret = release_all(self);
+    self->discont = TRUE;
+    GstFlowReturn pushed = push_one(self, buffer, seq);
+    return ret != GST_FLOW_OK ? ret : pushed;
+  }
+  GstClockTime now = GST_BUFFER_PTS(buffer);
+  hold(self, buffer, seq);
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (waited_enough(self, now)) {
+    GstFlowReturn pushed = release_oldest(self);
+    if (ret == GST_FLOW_OK) ret = pushed;
+  }
+  return ret;
+}
+
+static void read_clock_rate(ConfrecRtpOrder *self, GstCaps *caps) {
+  const GstStructure *s = gst_caps_get_structure(caps, 0);
+  gint rate = 0;
+  if (s && gst_structure_get_int(s, "clock-rate", &rate)) self->clock_rate = rate;
+}
+
+static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)parent;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+      gst_event_parse_caps(event, &caps);
+      read_clock_rate(self, caps);
+      break;
+    }
+    case GST_EVENT_EOS:
+      release_all(self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      drop_held(self);
+      self->have_expected = FALSE;
+      self->have_last = FALSE;
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)parent;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM && self->have_ssrc && gst_event_has_name(event, "GstForceKeyUnit")) {
+    event = gst_event_make_writable(event);
+    gst_structure_set(gst_event_writable_structure(event), "ssrc", G_TYPE_UINT, self->ssrc, "payload", G_TYPE_UINT, self->payload_type, NULL);
+    GST_DEBUG_OBJECT(self, "key frame request for SSRC %u", self->ssrc);
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)parent;
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY) return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  gst_query_set_latency(query, live, min + self->latency, GST_CLOCK_TIME_NONE);
+  return TRUE;
+}
+
+static GstStateChangeReturn change_state(GstElement *element, GstStateChange transition) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)element;
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(confrec_rtp_order_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    drop_held(self); /* streaming has stopped: the pads were deactivated above */
+    self->have_expected = FALSE;
+    self->have_last = FALSE;
+    self->have_ssrc = FALSE;
+  }
+  return ret;
+}
+
+static void set_property(GObject *object, guint id, const GValue *value, GParamSpec *spec) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)object;
+  if (id == PROP_LATENCY) self->latency = (GstClockTime)g_value_get_uint(value) * GST_MSECOND;
+  else G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, spec);
+}
+
+static void get_property(GObject *object, guint id, GValue *value, GParamSpec *spec) {
+  ConfrecRtpOrder *self = (ConfrecRtpOrder *)object;
+  if (id == PROP_LATENCY) g_value_set_uint(value, (guint)(self->latency / GST_MSECOND));
+  else G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, spec);
+}
+
+static void finalize(GObject *object) {
+  drop_held((ConfrecRtpOrder *)object);
+  G_OBJECT_CLASS(confrec_rtp_order_parent_class)->finalize(object);
+}
+
+static void confrec_rtp_order_class_init(ConfrecRtpOrderClass *klass) {
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  object_class->set_property = set_property;
+  object_class->get_property = get_property;
+  object_class->finalize = finalize;
+  g_object_class_install_property(object_class, PROP_LATENCY,
+                                  g_param_spec_uint("latency", "Latency", "How long (ms) a gap is waited for before it is declared lost", 0, 10000,
+                                                    DEFAULT_LATENCY_MS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  element_class->change_state = change_state;
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(element_class, "RTP order", "Filter/Network/RTP", "Reorders RTP packets by sequence number on the receiving thread",
+                                        "confrec");
+}
+
+static void confrec_rtp_order_init(ConfrecRtpOrder *self) {
+  self->latency = DEFAULT_LATENCY_MS * GST_MSECOND;
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, chain);
+  gst_pad_set_event_function(self->sinkpad, sink_event);
+  GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION(self->sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_event_function(self->srcpad, src_event);
+  gst_pad_set_query_function(self->srcpad, src_query);
+  GST_PAD_SET_PROXY_CAPS(self->srcpad);
+  GST_PAD_SET_PROXY_ALLOCATION(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}
+
+gboolean confrec_register_rtp_order(void) {
+  GST_DEBUG_CATEGORY_INIT(rtp_order_debug, RTP_ORDER_ELEMENT, 0, "RTP order");
+  return gst_element_register(NULL, RTP_ORDER_ELEMENT, GST_RANK_NONE, confrec_rtp_order_get_type());
+}

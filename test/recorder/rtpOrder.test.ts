@@ -1,0 +1,65 @@
+/**
+ * confrecrtporder, the addon's element that replaced rtpjitterbuffer in every recorder input: packets
+ * sent to a real pipeline out of order, twice, late and with a gap come out of it (relayed by udpsink)
+ * in sequence order, without duplicates, and a gap is given up only once later packets have waited
+ * the element's latency.
+ */
+import dgram from 'node:dgram';
+import t from 'tap';
+import { GstGraph } from '../../plugin/recording/recorder/GstGraph';
+import { sleep } from './helpers';
+
+const SSRC = 0x1234;
+const LATENCY_MS = 200;
+
+function rtp(seq: number): Buffer {
+  const packet = Buffer.alloc(20);
+  packet[0] = 0x80;
+  packet[1] = 96;
+  packet.writeUInt16BE(seq & 0xffff, 2);
+  packet.writeUInt32BE(seq * 3000, 4);
+  packet.writeUInt32BE(SSRC, 8);
+  return packet;
+}
+
+t.test('packets leave in sequence order; a gap waits for its packet, then is given up', async (t) => {
+  const receiver = dgram.createSocket('udp4');
+  const received: number[] = [];
+  receiver.on('message', (packet) => received.push(packet.readUInt16BE(2)));
+  await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
+  const graph = new GstGraph(
+    'rtp-order',
+    `udpsrc name=rtp address=127.0.0.1 port=0 caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96" ` +
+      `! confrecrtporder latency=${LATENCY_MS} ! udpsink host=127.0.0.1 port=${receiver.address().port} sync=false async=false`,
+  );
+  const sender = dgram.createSocket('udp4');
+  t.teardown(() => {
+    graph.close();
+    sender.close();
+    receiver.close();
+  });
+  graph.play();
+  const port = Number(graph.get('rtp', 'port'));
+  const send = async (...seqs: number[]): Promise<void> => {
+    for (const seq of seqs) {
+      await new Promise<void>((resolve, reject) => sender.send(rtp(seq), port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+      await sleep(5);
+    }
+    await sleep(50);
+  };
+
+  await send(65530, 65531, 65532);
+  t.same(received, [65530, 65531, 65532], 'packets in order pass straight through');
+  await send(65534, 65535, 65533);
+  t.same(received.slice(3), [65533, 65534, 65535], 'a packet that comes late is put back in its place');
+  await send(0, 0, 1);
+  t.same(received.slice(6), [0, 1], 'the sequence wraps; a duplicate is dropped');
+
+  await send(3, 4);
+  t.same(received.slice(8), [], 'after a gap (2 missing) later packets are held');
+  await sleep(LATENCY_MS);
+  await send(5);
+  t.same(received.slice(8), [3, 4, 5], 'once they waited the latency, the gap is given up');
+  await send(2, 6);
+  t.same(received.slice(11), [6], 'the missing packet arriving after that is dropped');
+});
