@@ -13,6 +13,8 @@
  *    (opusdec conceals it) and after which video depayloaders ask for a key frame;
  *  - those upstream key-frame requests get the stream's "ssrc" and "payload" fields, which rtpsession
  *    needs to send a PLI (rtpbin's ssrc and payload demuxers added them before);
+ *  - packets are stamped with their RTP time plus the smallest delay seen, not their arrival time, as
+ *    the jitter buffer's skew estimation did (smoothed_pts);
  *  - the latency query reports `latency` as minimum and no maximum, as the jitter buffer did.
  */
 #include "rtpOrder.h"
@@ -23,6 +25,9 @@ GST_DEBUG_CATEGORY_STATIC(rtp_order_debug);
 
 #define MAX_HELD 128
 #define DEFAULT_LATENCY_MS 200
+/* A change of delay this large is a jump in the sender's timestamps: start again from it. */
+#define RESYNC_NS (1 * GST_SECOND)
+#define DELAY_WINDOW_NS (2 * GST_SECOND)
 /* A jump this large is a restarted stream, not a gap. */
 #define MAX_DROPOUT 3000
 
@@ -46,6 +51,13 @@ typedef struct {
   gboolean have_ssrc;
   guint32 ssrc;
   guint payload_type;
+  gboolean have_base;
+  gint64 ext_timestamp;
+  guint32 last_rtp_timestamp;
+  gboolean have_delay;
+  gint64 delay;
+  gint64 window_min;
+  GstClockTime window_start;
   Held held[MAX_HELD];
   guint held_count;
   gboolean discont;
@@ -74,13 +86,54 @@ static gboolean parse_header(GstBuffer *buffer, guint16 *seq, guint32 *timestamp
   return TRUE;
 }
 
+/*
+ * The time a packet was sent, on our clock: its RTP time plus the smallest delay seen (arrival − RTP
+ * time) in the current or the last window. Arrival times carry the network's and the sender's jitter;
+ * a 15 fps frame stamped a few ms off its slot lands in the compositor's next output frame, and the
+ * tile repeats a frame then skips one (the jitter buffer's skew estimation did this before). Windows
+ * let the delay rise again when the sender's clock runs slower than ours.
+ */
+static GstClockTime smoothed_pts(ConfrecRtpOrder *self, GstClockTime arrival, guint32 timestamp) {
+  if (!GST_CLOCK_TIME_IS_VALID(arrival) || self->clock_rate <= 0) return arrival;
+  if (!self->have_base) {
+    self->have_base = TRUE;
+    self->ext_timestamp = 0;
+    self->last_rtp_timestamp = timestamp;
+  } else {
+    self->ext_timestamp += (gint32)(timestamp - self->last_rtp_timestamp);
+    self->last_rtp_timestamp = timestamp;
+  }
+  gint64 rtp_ns = self->ext_timestamp >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)self->ext_timestamp, GST_SECOND, self->clock_rate)
+                                           : -(gint64)gst_util_uint64_scale_int((guint64)-self->ext_timestamp, GST_SECOND, self->clock_rate);
+  gint64 delay = (gint64)arrival - rtp_ns;
+  gboolean jumped = self->have_delay && (delay - self->delay > (gint64)RESYNC_NS || self->delay - delay > (gint64)RESYNC_NS);
+  if (!self->have_delay || jumped) {
+    self->have_delay = TRUE;
+    self->delay = delay;
+    self->window_min = delay;
+    self->window_start = arrival;
+  } else {
+    if (delay < self->delay) self->delay = delay;
+    if (delay < self->window_min) self->window_min = delay;
+    if (arrival - self->window_start >= DELAY_WINDOW_NS) {
+      self->delay = self->window_min;
+      self->window_min = delay;
+      self->window_start = arrival;
+    }
+  }
+  gint64 pts = rtp_ns + self->delay;
+  return pts < 0 ? 0 : (GstClockTime)pts;
+}
+
 static GstFlowReturn push_one(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq) {
   guint16 unused_seq;
   guint32 timestamp = 0, ssrc;
   guint payload_type;
   parse_header(buffer, &unused_seq, &timestamp, &ssrc, &payload_type);
+  buffer = gst_buffer_make_writable(buffer);
+  GST_BUFFER_PTS(buffer) = smoothed_pts(self, GST_BUFFER_PTS(buffer), timestamp);
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
   if (self->discont) {
-    buffer = gst_buffer_make_writable(buffer);
     GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
   }
@@ -112,7 +165,7 @@ static GstFlowReturn push_contiguous(ConfrecRtpOrder *self) {
  */
 static void announce_loss(ConfrecRtpOrder *self, GstBuffer *next, guint16 next_seq) {
   self->discont = TRUE;
-  if (!self->have_last || self->clock_rate <= 0 || !GST_BUFFER_PTS_IS_VALID(next)) return;
+  if (!self->have_last || self->clock_rate <= 0 || !GST_CLOCK_TIME_IS_VALID(self->last_pts)) return;
   guint16 seq;
   guint32 timestamp, ssrc;
   guint payload_type;
@@ -122,8 +175,7 @@ static void announce_loss(ConfrecRtpOrder *self, GstBuffer *next, guint16 next_s
   if (lost == 0) return;
   guint64 span = gst_util_uint64_scale_int((guint32)(timestamp - self->last_timestamp), GST_SECOND, self->clock_rate);
   GstClockTime duration = span * lost / steps;
-  GstClockTime pts = GST_BUFFER_PTS(next);
-  GstClockTime start = pts > duration ? pts - duration : 0;
+  GstClockTime start = self->last_pts + span / steps;
   GstStructure *s = gst_structure_new("GstRTPPacketLost", "seqnum", G_TYPE_UINT, (guint)(guint16)(self->last_seq + 1), "timestamp", G_TYPE_UINT64, start,
                                       "duration", G_TYPE_UINT64, duration, "retry", G_TYPE_UINT, 0, NULL);
   GST_DEBUG_OBJECT(self, "lost %u packet(s) before #%u", lost, next_seq);
@@ -192,6 +244,8 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
       drop_held(self);
       self->have_expected = FALSE;
       self->have_last = FALSE;
+      self->have_base = FALSE;
+      self->have_delay = FALSE;
     }
     self->have_ssrc = TRUE;
     self->ssrc = ssrc;
@@ -249,6 +303,8 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
       drop_held(self);
       self->have_expected = FALSE;
       self->have_last = FALSE;
+      self->have_base = FALSE;
+      self->have_delay = FALSE;
       break;
     default:
       break;
@@ -285,6 +341,8 @@ static GstStateChangeReturn change_state(GstElement *element, GstStateChange tra
     self->have_expected = FALSE;
     self->have_last = FALSE;
     self->have_ssrc = FALSE;
+    self->have_base = FALSE;
+    self->have_delay = FALSE;
   }
   return ret;
 }
