@@ -12,13 +12,13 @@ import { sleep } from './helpers';
 const SSRC = 0x1234;
 const LATENCY_MS = 200;
 
-function rtp(seq: number): Buffer {
+function rtp(seq: number, ssrc = SSRC): Buffer {
   const packet = Buffer.alloc(20);
   packet[0] = 0x80;
   packet[1] = 96;
   packet.writeUInt16BE(seq & 0xffff, 2);
-  packet.writeUInt32BE(seq * 3000, 4);
-  packet.writeUInt32BE(SSRC, 8);
+  packet.writeUInt32BE((seq * 3000) >>> 0, 4);
+  packet.writeUInt32BE(ssrc, 8);
   return packet;
 }
 
@@ -40,13 +40,14 @@ t.test('packets leave in sequence order; a gap waits for its packet, then is giv
   });
   graph.play();
   const port = Number(graph.get('rtp', 'port'));
-  const send = async (...seqs: number[]): Promise<void> => {
+  const sendFrom = async (ssrc: number, seqs: number[]): Promise<void> => {
     for (const seq of seqs) {
-      await new Promise<void>((resolve, reject) => sender.send(rtp(seq), port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => sender.send(rtp(seq, ssrc), port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
       await sleep(5);
     }
     await sleep(50);
   };
+  const send = (...seqs: number[]): Promise<void> => sendFrom(SSRC, seqs);
 
   await send(65530, 65531, 65532);
   t.same(received, [65530, 65531, 65532], 'packets in order pass straight through');
@@ -62,4 +63,17 @@ t.test('packets leave in sequence order; a gap waits for its packet, then is giv
   t.same(received.slice(8), [3, 4, 5], 'once they waited the latency, the gap is given up');
   await send(2, 6);
   t.same(received.slice(11), [6], 'the missing packet arriving after that is dropped');
+
+  // Garbage with the stream's SSRC: far ahead, behind, a little ahead; and a stranger's SSRC.
+  await send(30000, 7, 50000, 2, 8, 20, 9, 10);
+  await sendFrom(0xbad, [11, 12]);
+  await send(11, 12);
+  t.same(received.slice(12), [7, 8, 9, 10, 11, 12], 'stray packets neither reach the output nor pull the sequence away');
+  await send(...Array.from({ length: 8 }, (_, i) => 13 + i));
+  await sleep(LATENCY_MS);
+  await send(21);
+  t.same(received.slice(18), [13, 14, 15, 16, 17, 18, 19, 20, 21], 'the stray packet a little ahead is dropped as the sequence passes it');
+
+  await send(40000, 40001, 40002, 40003, 40004, 40005, 40006, 40007, 40008);
+  t.same(received.slice(27), [40007, 40008], 'a sender that restarts its sequence is followed after eight packets in a row');
 });

@@ -4,9 +4,11 @@
  * It replaces rtpjitterbuffer in the recorder's inputs. The jitter buffer pushes every packet from a
  * thread of its own, a thread switch per packet, and the recorder's profile was dominated by those
  * switches. Here a packet in order passes straight through. After a gap, later packets are held until
- * the missing one arrives (a retransmission mediasoup got from the publisher) or the oldest held packet
- * is `latency` older than the newest arrival; then the gap is declared lost. No timer is needed, since
- * that decision is only ever due when a packet arrives (and at EOS, which releases everything).
+ * the missing one arrives (a retransmission mediasoup got from the publisher) or the sequence has not
+ * moved on for `latency`; then the gap is declared lost. No timer is needed, since that decision is
+ * only ever due when a packet arrives (and at EOS, which releases everything). Packets outside the
+ * sequence (late, far ahead, another SSRC) are dropped unless enough of them form a new sequence, so
+ * garbage on the port cannot pull the sequence away from the real stream (foreign()).
  *
  * What the jitter buffer did beyond ordering is kept:
  *  - a declared loss goes downstream as a GstRTPPacketLost event, which depayloaders turn into a GAP
@@ -23,13 +25,14 @@
 GST_DEBUG_CATEGORY_STATIC(rtp_order_debug);
 #define GST_CAT_DEFAULT rtp_order_debug
 
+/* At most this many packets are held, and a packet further ahead than this is not part of a gap. */
 #define MAX_HELD 128
 #define DEFAULT_LATENCY_MS 200
 /* A change of delay this large is a jump in the sender's timestamps: start again from it. */
 #define RESYNC_NS (1 * GST_SECOND)
 #define DELAY_WINDOW_NS (2 * GST_SECOND)
-/* A jump this large is a restarted stream, not a gap. */
-#define MAX_DROPOUT 3000
+/* Packets in a row, continuing one another, that make a new sequence the current one. */
+#define FOREIGN_RUN 8
 
 typedef struct {
   GstBuffer *buffer;
@@ -51,6 +54,10 @@ typedef struct {
   gboolean have_ssrc;
   guint32 ssrc;
   guint payload_type;
+  GstClockTime last_advance;
+  guint foreign_run;
+  guint32 foreign_ssrc;
+  guint16 foreign_seq;
   gboolean have_base;
   gint64 ext_timestamp;
   guint32 last_rtp_timestamp;
@@ -149,7 +156,12 @@ static GstFlowReturn push_one(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 
 static GstFlowReturn push_contiguous(ConfrecRtpOrder *self) {
   GstFlowReturn ret = GST_FLOW_OK;
   guint done = 0;
-  while (done < self->held_count && self->held[done].seq == self->expected) {
+  while (done < self->held_count && (gint16)(self->held[done].seq - self->expected) <= 0) {
+    if (self->held[done].seq != self->expected) { /* overtaken: a duplicate of a packet already pushed */
+      gst_buffer_unref(self->held[done].buffer);
+      done++;
+      continue;
+    }
     GstFlowReturn pushed = push_one(self, self->held[done].buffer, self->held[done].seq);
     if (ret == GST_FLOW_OK) ret = pushed;
     done++;
@@ -222,12 +234,47 @@ static void hold(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq) {
   self->held_count++;
 }
 
+/*
+ * Whether the gap has been waited for long enough: the sequence has not moved on for `latency`. Timed
+ * from the last packet that moved it, not from the oldest held one: while packets keep arriving in
+ * order, nothing held is waited for (a stray packet a little ahead, say garbage with the stream's SSRC,
+ * is dropped once the sequence passes it instead of pulling the sequence forward to itself).
+ */
 static gboolean waited_enough(ConfrecRtpOrder *self, GstClockTime now) {
   if (self->held_count == 0) return FALSE;
   if (self->held_count >= MAX_HELD) return TRUE;
-  GstClockTime oldest = GST_BUFFER_PTS(self->held[0].buffer);
-  if (!GST_CLOCK_TIME_IS_VALID(now) || !GST_CLOCK_TIME_IS_VALID(oldest)) return TRUE;
-  return now > oldest && now - oldest >= self->latency;
+  if (!GST_CLOCK_TIME_IS_VALID(now) || !GST_CLOCK_TIME_IS_VALID(self->last_advance)) return TRUE;
+  return now > self->last_advance && now - self->last_advance >= self->latency;
+}
+
+/*
+ * A packet outside the current sequence: too late (its gap was given up, or a duplicate), further ahead
+ * than a gap could ever be waited for, or from another SSRC. Dropped, unless FOREIGN_RUN of them in a row continue one another: then the sender
+ * really restarted its sequence and it becomes the current one. Garbage, however much of it, never
+ * forms such a run, so it cannot capture the stream (a single stray packet once set the expected
+ * number, and the real packets after it were dropped as late).
+ */
+static GstFlowReturn foreign(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq, guint32 ssrc, guint payload_type, GstClockTime now) {
+  gboolean continues = self->foreign_run > 0 && ssrc == self->foreign_ssrc && seq == (guint16)(self->foreign_seq + 1);
+  self->foreign_run = continues ? self->foreign_run + 1 : 1;
+  self->foreign_ssrc = ssrc;
+  self->foreign_seq = seq;
+  if (self->foreign_run < FOREIGN_RUN) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  GST_DEBUG_OBJECT(self, "the sequence restarts at #%u (SSRC %u)", seq, ssrc);
+  GstFlowReturn ret = release_all(self);
+  self->foreign_run = 0;
+  self->last_advance = now;
+  self->ssrc = ssrc;
+  self->payload_type = payload_type;
+  self->have_last = FALSE;
+  self->have_base = FALSE;
+  self->have_delay = FALSE;
+  self->discont = TRUE;
+  GstFlowReturn pushed = push_one(self, buffer, seq);
+  return ret != GST_FLOW_OK ? ret : pushed;
 }
 
 static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
@@ -239,44 +286,30 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
     gst_buffer_unref(buffer); /* not RTP: the depayloader would drop it too */
     return GST_FLOW_OK;
   }
-  if (!self->have_ssrc || ssrc != self->ssrc) {
-    if (self->have_ssrc) { /* a new sender on this port starts a new sequence */
-      drop_held(self);
-      self->have_expected = FALSE;
-      self->have_last = FALSE;
-      self->have_base = FALSE;
-      self->have_delay = FALSE;
-    }
-    self->have_ssrc = TRUE;
-    self->ssrc = ssrc;
-  }
-  self->payload_type = payload_type;
+  GstClockTime now = GST_BUFFER_PTS(buffer);
   if (!self->have_expected) {
     self->have_expected = TRUE;
+    self->last_advance = now;
+    self->have_ssrc = TRUE;
+    self->ssrc = ssrc;
+    self->payload_type = payload_type;
     return push_one(self, buffer, seq);
   }
   gint16 distance = (gint16)(seq - self->expected);
+  if (ssrc != self->ssrc || distance < 0 || distance >= MAX_HELD) return foreign(self, buffer, seq, ssrc, payload_type, now);
+  self->foreign_run = 0;
   if (distance == 0) {
+    self->last_advance = now;
     GstFlowReturn ret = push_one(self, buffer, seq);
     GstFlowReturn more = push_contiguous(self);
     return ret != GST_FLOW_OK ? ret : more;
   }
-  if (distance < 0 && distance > -MAX_DROPOUT) {
-    gst_buffer_unref(buffer); /* too late: its gap was given up, or a duplicate */
-    return GST_FLOW_OK;
-  }
-  if (distance >= MAX_DROPOUT || distance <= -MAX_DROPOUT) {
-    GstFlowReturn ret = release_all(self);
-    self->discont = TRUE;
-    GstFlowReturn pushed = push_one(self, buffer, seq);
-    return ret != GST_FLOW_OK ? ret : pushed;
-  }
-  GstClockTime now = GST_BUFFER_PTS(buffer);
   hold(self, buffer, seq);
   GstFlowReturn ret = GST_FLOW_OK;
   while (waited_enough(self, now)) {
     GstFlowReturn pushed = release_oldest(self);
     if (ret == GST_FLOW_OK) ret = pushed;
+    self->last_advance = now;
   }
   return ret;
 }
@@ -301,6 +334,7 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
       break;
     case GST_EVENT_FLUSH_STOP:
       drop_held(self);
+      self->foreign_run = 0;
       self->have_expected = FALSE;
       self->have_last = FALSE;
       self->have_base = FALSE;
@@ -341,6 +375,7 @@ static GstStateChangeReturn change_state(GstElement *element, GstStateChange tra
     self->have_expected = FALSE;
     self->have_last = FALSE;
     self->have_ssrc = FALSE;
+    self->foreign_run = 0;
     self->have_base = FALSE;
     self->have_delay = FALSE;
   }
