@@ -13,7 +13,7 @@ import { publishTestMedia, stopProcess, type Publication } from '../../scripts/p
 import type { SignalingClient } from '../../signaling/SignalingClient';
 import { computeLayout, type Tile } from '../../plugin/recording/layout';
 import { startBackendServer, startVideoComposite } from '../backend/support';
-import { colorName, frameAt, framesBetween, longestStillRun, meanColor, probe, type Frame } from '../support/mediaProbe';
+import { changedShare, colorName, frameAt, framesBetween, longestStillRun, meanColor, probe } from '../support/mediaProbe';
 import { sleep, until } from '../support/recordingServer';
 import { ResizingPublisher } from '../support/resizingPublisher';
 import { Vp8LayerTagger } from '../support/vp8LayerTagger';
@@ -74,11 +74,17 @@ interface Phase {
 const BIG_TILE = computeLayout(CANVAS, 'Vertical', ['sim', 'u1', 'u2', 'u3'], 'sim')[0]!;
 
 /** The BestFit tile (of `users`) in `frame` that is not one of the solid red, green, blue publishers. */
-function cameraTile(frame: Frame, users: number): Tile {
+/**
+ * The camera's tile in a BestFit layout of `users`: the one tile whose picture moves between two frames
+ * 0.4 s apart (the others show still colours). By colour alone it was flaky: the moving test pattern's
+ * mean now and then came within reach of red, green or blue.
+ */
+async function cameraTile(file: string, atS: number, users: number): Promise<Tile> {
   const tiles = computeLayout(CANVAS, 'BestFit', Array.from({ length: users }, (_, index) => `user${index}`));
-  const camera = tiles.filter((tile) => !['red', 'green', 'blue'].includes(colorName(meanColor(frame, tile))));
-  if (camera.length !== 1) throw new Error(`expected one camera tile, found ${camera.length}`);
-  return camera[0]!;
+  const [before, after] = [await frameAt(file, atS - 0.4), await frameAt(file, atS)];
+  const moving = tiles.filter((tile) => changedShare(before, after, tile) > 0.05);
+  if (moving.length !== 1) throw new Error(`expected one moving (camera) tile, found ${moving.length}: ${tiles.map((tile) => colorName(meanColor(after, tile))).join(', ')}`);
+  return moving[0]!;
 }
 
 /** Longer than this without a change in a tile of moving content is a freeze (a loaded machine's hiccups stay below 1 s). */
@@ -177,7 +183,7 @@ t.test('a composite decodes the simulcast layer that fills its tile, at the canv
     const info = await probe(file);
     const recordedS = (stoppedAt - startedAt) / 1000;
     t.ok(info.durationS > recordedS - 2.5, `the file lasts ${info.durationS.toFixed(1)} s of the ${recordedS.toFixed(1)} s recorded`);
-    const smallTile = cameraTile(await frameAt(file, info.durationS - 0.5), 4);
+    const smallTile = await cameraTile(file, info.durationS - 0.5, 4);
     for (const phase of phases) {
       const { stillS, span } = await longestStill(file, phase, phase.big ? BIG_TILE : smallTile, startedAt);
       t.ok(stillS < FROZEN_S, `${phase.name}: the tile moves (${span})`);
@@ -235,7 +241,7 @@ t.test('a tile that crops its input keeps moving when the input shrinks to half 
   const file = path.join(env.server.config.recording.recordingsDir, uploaded()[0]!.objectKey);
   const info = await probe(file);
   t.ok(info.durationS > (stoppedAt - startedAt) / 1000 - 2.5, `the file lasts ${info.durationS.toFixed(1)} s of the ${((stoppedAt - startedAt) / 1000).toFixed(1)} s recorded`);
-  const camTile = cameraTile(await frameAt(file, (phases[0]!.toMs - startedAt) / 1000 - 0.5), 2);
+  const camTile = await cameraTile(file, (phases[0]!.toMs - startedAt) / 1000 - 0.5, 2);
   for (const phase of phases) {
     if ((phase.toMs - startedAt) / 1000 - 1 > info.durationS) {
       t.fail(`${phase.name}: not in the file`);
