@@ -39,13 +39,10 @@ const AUDIO_BLOCK_NS = 40_000_000;
 
 /**
  * How much later than its timestamps a video input is mixed. The compositor fills the output frame
- * [T, T + period) with the newest input frame that starts before T + period, so video reaches the file
- * early. Measured without this: test/recorder/avsync.test.ts (gst publisher straight to the recorder)
- * audio-late +104 ms at 15 fps and +53 ms at 30 fps; the avsync bench (replayed RTP through mediasoup)
- * showed about half a period less. With one period: test +12 ms (30 fps) and −25 ms (15 fps), bench
- * +17.5 ms (15 fps); with 1.5 periods the bench was −42 ms, with 1.25 the 15 fps test −41 ms (the
- * phase between a publisher's frames and the output's ticks moves single runs by up to a period).
- * Applied as the compositor pad's running-time offset.
+ * [T, T + period) with the newest input frame that starts before T + period, so without an offset video
+ * reaches the file up to a period early (audio late). One period, applied as the compositor pad's
+ * running-time offset, takes that back; the measurements that chose it are in the commits that set
+ * VIDEO_EARLY_FRAMES and in the README's A/V figures.
  */
 export function videoPadOffsetNs(fps: number): number {
   return Math.round((VIDEO_EARLY_FRAMES * 1e9) / fps);
