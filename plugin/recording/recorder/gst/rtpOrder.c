@@ -216,6 +216,10 @@ static void drop_held(ConfrecRtpOrder *self) {
 }
 
 static void hold(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 seq) {
+  if (self->held_count >= MAX_HELD) { /* not reached: chain() releases before the store is full */
+    gst_buffer_unref(buffer);
+    return;
+  }
   guint at = self->held_count;
   for (guint i = 0; i < self->held_count; i++) {
     gint16 order = (gint16)(seq - self->held[i].seq);
