@@ -101,12 +101,16 @@ export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out
  * to the tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
  * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
+ * The queue after the decoder is the one hand-off a video input keeps, per decoded frame rather than
+ * per packet: without it the receiving thread itself waited on the compositor, and after a switch to
+ * a larger simulcast layer the tile stood still for 3 s, until the publisher's next periodic key frame
+ * (layerPick.test, 2 runs in 3; the jitter buffer's thread used to absorb that wait).
  */
 export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
   const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
-      `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
+      `${head} ! queue ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
       `! videoscale ! capsfilter name=${inputElement(bin, 'out')} caps=${tileCaps(size)}`
     );
   }

@@ -30,7 +30,14 @@ GST_DEBUG_CATEGORY_STATIC(rtp_order_debug);
 #define DEFAULT_LATENCY_MS 200
 /* A change of delay this large is a jump in the sender's timestamps: start again from it. */
 #define RESYNC_NS (1 * GST_SECOND)
-#define DELAY_WINDOW_NS (2 * GST_SECOND)
+/*
+ * A packet this much later than the smallest delay says starts again from its own delay at once: the
+ * timestamps moved back (mediasoup re-bases them when a simulcast consumer switches layers), and a
+ * packet stamped that much too early would be too late for the mixers. Waiting for the window let a
+ * tile stand still for 3 s after a switch (layerPick.test).
+ */
+#define RISE_RESYNC_NS (150 * GST_MSECOND)
+#define DELAY_WINDOW_NS (1 * GST_SECOND)
 /* Packets in a row, continuing one another, that make a new sequence the current one. */
 #define FOREIGN_RUN 8
 
@@ -113,7 +120,7 @@ static GstClockTime smoothed_pts(ConfrecRtpOrder *self, GstClockTime arrival, gu
   gint64 rtp_ns = self->ext_timestamp >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)self->ext_timestamp, GST_SECOND, self->clock_rate)
                                            : -(gint64)gst_util_uint64_scale_int((guint64)-self->ext_timestamp, GST_SECOND, self->clock_rate);
   gint64 delay = (gint64)arrival - rtp_ns;
-  gboolean jumped = self->have_delay && (delay - self->delay > (gint64)RESYNC_NS || self->delay - delay > (gint64)RESYNC_NS);
+  gboolean jumped = self->have_delay && (delay - self->delay > (gint64)RISE_RESYNC_NS || self->delay - delay > (gint64)RESYNC_NS);
   if (!self->have_delay || jumped) {
     self->have_delay = TRUE;
     self->delay = delay;
