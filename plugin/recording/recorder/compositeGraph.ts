@@ -102,15 +102,16 @@ export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out
  * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
  * The queue after the decoder is the one hand-off a video input keeps, per decoded frame rather than
- * per packet: without it the receiving thread itself waited on the compositor, and after a switch to
- * a larger simulcast layer the tile stood still for 3 s, until the publisher's next periodic key frame
- * (layerPick.test, 2 runs in 3; the jitter buffer's thread used to absorb that wait).
+ * per packet, and it never makes the receiving thread wait: it drops its oldest frame when full. With
+ * the receiving thread waiting on the compositor, a tile stood still for 3 s after a switch to a larger
+ * simulcast layer (layerPick.test, 2 runs in 3; a blocking queue still 1 in a full suite); the jitter
+ * buffer's thread used to absorb that wait.
  */
 export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
   const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
-      `${head} ! queue ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
+      `${head} ! queue leaky=downstream max-size-buffers=30 max-size-bytes=0 max-size-time=0 ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
       `! videoscale ! capsfilter name=${inputElement(bin, 'out')} caps=${tileCaps(size)}`
     );
   }

@@ -271,6 +271,7 @@ static GstFlowReturn foreign(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 s
   self->foreign_ssrc = ssrc;
   self->foreign_seq = seq;
   if (self->foreign_run < FOREIGN_RUN) {
+    GST_DEBUG_OBJECT(self, "dropped #%u (SSRC %u), expecting #%u", seq, ssrc, self->expected);
     gst_buffer_unref(buffer);
     return GST_FLOW_OK;
   }
