@@ -7,7 +7,7 @@
  *                                                        geometry = the tile) → x264enc ─┐
  *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
  *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
- *   input bin (per RTP    udpsrc → confrecrtporder (rtpsession first with RTCP) → depay → decode
+ *   input bin (per RTP    udpsrc → confrecrtporder, video: rtpjitterbuffer / rtpbin → depay → decode
  *   stream, added live)   → aspectratiocrop → videoscale → the tile's size (video)
  *
  * The live filler sources make the aggregators tick whether or not anyone sends, so the file goes on
@@ -101,17 +101,13 @@ export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out
  * to the tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
  * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
- * The queue after the decoder is the one hand-off a video input keeps, per decoded frame rather than
- * per packet, and it never makes the receiving thread wait: it drops its oldest frame when full. With
- * the receiving thread waiting on the compositor, a tile stood still for 3 s after a switch to a larger
- * simulcast layer (layerPick.test, 2 runs in 3; a blocking queue still 1 in a full suite); the jitter
- * buffer's thread used to absorb that wait.
+ * Video keeps the jitter buffer (rtpHead's jitterBuffer head); audio uses confrecrtporder.
  */
 export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
-  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
+  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`, input.kind === 'video')} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
-      `${head} ! queue leaky=downstream max-size-buffers=30 max-size-bytes=0 max-size-time=0 ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
+      `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
       `! videoscale ! capsfilter name=${inputElement(bin, 'out')} caps=${tileCaps(size)}`
     );
   }
