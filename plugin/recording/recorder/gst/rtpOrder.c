@@ -67,7 +67,6 @@ typedef struct {
   guint16 foreign_seq;
   gboolean have_base;
   gint64 ext_timestamp;
-  guint32 last_rtp_timestamp;
   gboolean have_delay;
   gint64 delay;
   gint64 window_min;
@@ -112,10 +111,8 @@ static GstClockTime smoothed_pts(ConfrecRtpOrder *self, GstClockTime arrival, gu
   if (!self->have_base) {
     self->have_base = TRUE;
     self->ext_timestamp = 0;
-    self->last_rtp_timestamp = timestamp;
   } else {
-    self->ext_timestamp += (gint32)(timestamp - self->last_rtp_timestamp);
-    self->last_rtp_timestamp = timestamp;
+    self->ext_timestamp += (gint32)(timestamp - self->last_timestamp); /* push_one() updates it after this */
   }
   gint64 rtp_ns = self->ext_timestamp >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)self->ext_timestamp, GST_SECOND, self->clock_rate)
                                            : -(gint64)gst_util_uint64_scale_int((guint64)-self->ext_timestamp, GST_SECOND, self->clock_rate);
