@@ -194,11 +194,7 @@ t.test('a composite decodes the simulcast layer that fills its tile, at the canv
     const smallTile = await cameraTile(file, (lastSmall.fromMs + lastSmall.toMs) / 2000 - startedAt / 1000, 4);
     for (const phase of phases) {
       const { stillS, span } = await longestStill(file, phase, phase.big ? BIG_TILE : smallTile, startedAt);
-      // Known bug, open: after the switch to the big layer the tile stands still for the whole phase in
-      // about two runs of three on this machine, with rtpjitterbuffer inputs as with confrecrtporder
-      // (found on 2026-12-02 once the camera tile was found right; see the closing note of that day).
-      const todo = phase.big ? 'big tile stands still after the layer switch: open bug' : false;
-      t.ok(stillS < FROZEN_S, `${phase.name}: the tile moves (${span})`, { todo });
+      t.ok(stillS < FROZEN_S, `${phase.name}: the tile moves (${span})`);
     }
   });
 });

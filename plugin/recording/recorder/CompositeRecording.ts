@@ -285,7 +285,7 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
       entry.size = { width: tile.width, height: tile.height };
       if (this.#inputs.has(entry.input.inputId)) {
         graph.set(inputElement(entry.bin, 'out'), 'caps', tileCaps(entry.size));
-        graph.set(inputElement(entry.bin, 'crop'), 'aspect-ratio', `${tile.width}/${tile.height}`);
+        graph.setInStream(inputElement(entry.bin, 'crop'), 'aspect-ratio', `${tile.width}/${tile.height}`);
       }
     }
     this.#setGeometry(entry.pad, tile, visible && !entry.paused);

@@ -81,6 +81,14 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
     if (!this.#closed) this.#addon.setProperty(this.#handle, element, property, String(value));
   }
 
+  /**
+   * For a property the element applies to the caps it has at that moment: set here, on the streaming
+   * thread before the element's next buffer, it cannot meet a caps event halfway.
+   */
+  setInStream(element: string, property: string, value: string | number | boolean): void {
+    if (!this.#closed) this.#addon.setPropertyInStream(this.#handle, element, property, String(value));
+  }
+
   setPad(element: string, pad: string, property: string, value: string | number | boolean): void {
     if (!this.#closed) this.#addon.setPadProperty(this.#handle, element, pad, property, String(value));
   }

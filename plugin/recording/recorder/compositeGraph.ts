@@ -101,10 +101,9 @@ export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out
  * to the tile's aspect ratio (a 16:9 camera in a 9:16 tile is cropped, as conferencing grids do, never
  * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
- * Video keeps the jitter buffer (rtpHead's jitterBuffer head); audio uses confrecrtporder.
  */
 export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
-  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`, input.kind === 'video')} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
+  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
       `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +

@@ -22,6 +22,8 @@ export interface GstAddon {
   setState(handle: Handle, element: string, state: 'null' | 'ready' | 'paused' | 'playing'): string;
   syncState(handle: Handle, element: string): void;
   setProperty(handle: Handle, element: string, property: string, value: string): void;
+  /** Set from the element's streaming thread, just before its next buffer. */
+  setPropertyInStream(handle: Handle, element: string, property: string, value: string): void;
   setPadProperty(handle: Handle, element: string, pad: string, property: string, value: string): void;
   getProperty(handle: Handle, element: string, property: string): string | number | boolean | null;
   padCaps(handle: Handle, element: string, pad: string): string | null;

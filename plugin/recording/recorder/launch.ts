@@ -43,8 +43,7 @@ export const JITTER_LATENCY_MS = 200;
  * source that may never see a packet, and such a source blocks EOS (shared/notes/gstreamer.md).
  * `prefix` keeps element names unique where several inputs share one pipeline.
  */
-export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = '', jitterBuffer = false): string {
-  if (jitterBuffer) return jitterBufferHead(input, bindIp, rtcpBindPort, prefix);
+export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = ''): string {
   const order = `confrecrtporder latency=${JITTER_LATENCY_MS}`;
   const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 retrieve-sender-address=false caps="${rtpCaps(input)}"`;
   if (!input.rtcp || rtcpBindPort === undefined) return `${source} ! ${order}`;
@@ -53,23 +52,6 @@ export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: num
     `${source} ! ${prefix}rs.recv_rtp_sink ` +
     `${rtcpOut(input.rtcp, `${prefix}rs.send_rtcp_src`, bindIp, rtcpBindPort, prefix)} ` +
     `${prefix}rs.recv_rtp_src ! ${order}`
-  );
-}
-
-/**
- * The head with rtpjitterbuffer (rtpbin with RTCP), kept for composite video. After a switch to a
- * larger simulcast layer a composite's tile can stand still for 3 s (layerPick.test, an open bug): with
- * confrecrtporder in about two runs of three, with this head about one in four and only under load.
- * Without the sender address this head fails as often, so it keeps it.
- */
-function jitterBufferHead(input: RecorderInput, bindIp: string, rtcpBindPort: number | undefined, prefix: string): string {
-  const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
-  if (!input.rtcp || rtcpBindPort === undefined) return `${source} ! rtpjitterbuffer latency=${JITTER_LATENCY_MS} do-lost=true`;
-  return (
-    `rtpbin name=${prefix}rb latency=${JITTER_LATENCY_MS} do-lost=true rtp-profile=avpf ` +
-    `${source} ! ${prefix}rb.recv_rtp_sink_0 ` +
-    `${rtcpOut(input.rtcp, `${prefix}rb.send_rtcp_src_0`, bindIp, rtcpBindPort, prefix)} ` +
-    `${prefix}rb.`
   );
 }
 

@@ -512,6 +512,66 @@ static napi_value drop_untimestamped_buffers(napi_env env, napi_callback_info in
   return undefined(env);
 }
 
+typedef struct {
+  GObject *object;
+  char *property;
+  char *value;
+} PendingProperty;
+
+static void pending_property_free(gpointer data) {
+  PendingProperty *pending = data;
+  g_object_unref(pending->object);
+  g_free(pending->property);
+  g_free(pending->value);
+  g_free(pending);
+}
+
+static GstPadProbeReturn apply_pending_property(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  PendingProperty *pending = user_data;
+  gst_util_set_object_arg(pending->object, pending->property, pending->value);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/*
+ * Sets a property on the element's streaming thread, just before its next buffer. For a property the
+ * element applies to its current caps (aspectratiocrop's aspect-ratio): set from our thread while a
+ * caps event was going through, aspectratiocrop cropped with the caps before it and videocrop stayed
+ * configured for the old size, so every later frame was cut wrong (a black tile) until the next caps.
+ */
+static napi_value set_property_in_stream(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  Graph *graph = graph_args(env, info, 4, argv);
+  if (!graph) return NULL;
+  GstElement *element = element_arg(env, graph, argv[1]);
+  if (!element) return NULL;
+  char *property = string_arg(env, argv[2]);
+  char *value = property ? string_arg(env, argv[3]) : NULL;
+  GstPad *pad = value ? gst_element_get_static_pad(element, "sink") : NULL;
+  napi_value result = NULL;
+  if (!value) {
+    /* string_arg has thrown */
+  } else if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), property)) {
+    char *message = g_strdup_printf("%s has no property %s", GST_OBJECT_NAME(element), property);
+    result = fail(env, "EGST_NO_PROPERTY", message);
+    g_free(message);
+  } else if (!pad) {
+    result = fail(env, "EGST_NO_PAD", "the element has no sink pad");
+  } else {
+    PendingProperty *pending = g_new0(PendingProperty, 1);
+    pending->object = G_OBJECT(gst_object_ref(element));
+    pending->property = property;
+    pending->value = value;
+    property = value = NULL;
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, apply_pending_property, pending, pending_property_free);
+    result = undefined(env);
+  }
+  if (pad) gst_object_unref(pad);
+  g_free(property);
+  g_free(value);
+  gst_object_unref(element);
+  return result;
+}
+
 static void set_string(napi_env env, napi_value object, const char *key, const char *text) {
   napi_value value;
   if (!text) return;
@@ -596,6 +656,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"popMessages", NULL, pop_messages, NULL, NULL, NULL, napi_default, NULL},
       {"registerElements", NULL, register_elements, NULL, NULL, NULL, napi_default, NULL},
       {"dropUntimestampedBuffers", NULL, drop_untimestamped_buffers, NULL, NULL, NULL, napi_default, NULL},
+      {"setPropertyInStream", NULL, set_property_in_stream, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -142,7 +142,9 @@ static GstFlowReturn push_one(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 
   guint payload_type;
   parse_header(buffer, &unused_seq, &timestamp, &ssrc, &payload_type);
   buffer = gst_buffer_make_writable(buffer);
-  GST_BUFFER_PTS(buffer) = smoothed_pts(self, GST_BUFFER_PTS(buffer), timestamp);
+  GstClockTime arrival = GST_BUFFER_PTS(buffer);
+  GST_BUFFER_PTS(buffer) = smoothed_pts(self, arrival, timestamp);
+  GST_LOG_OBJECT(self, "push #%u ts %u ssrc %u arrival %" GST_TIME_FORMAT " pts %" GST_TIME_FORMAT, seq, timestamp, ssrc, GST_TIME_ARGS(arrival), GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
   GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
   if (self->discont) {
     GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
