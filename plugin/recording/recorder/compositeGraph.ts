@@ -7,7 +7,7 @@
  *                                                        geometry = the tile) → x264enc ─┐
  *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
  *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
- *   input bin (per RTP    udpsrc → confrecrtporder, video: rtpjitterbuffer / rtpbin → depay → decode
+ *   input bin (per RTP    udpsrc → confrecrtporder → depay → decode
  *   stream, added live)   → aspectratiocrop → videoscale → the tile's size (video)
  *
  * The live filler sources make the aggregators tick whether or not anyone sends, so the file goes on
