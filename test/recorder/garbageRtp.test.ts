@@ -60,7 +60,7 @@ t.test('a composite recording under a garbage flood on one participant\'s ports 
     startVideoPublisher({ port: bystander.rtpPort, color: BLUE }),
     startAudioPublisher({ port: voice.rtpPort, frequency: 440, ssrc: 4343 }),
   );
-  await frames.all(['vred', 'vblue', 'ared']);
+  const [redAt, blueAt] = await Promise.all(['vred', 'vblue', 'ared'].map((inputId) => frames.waitFor(inputId)));
   await sleep(500);
 
   const floodFrom = since(Date.now());
@@ -77,7 +77,11 @@ t.test('a composite recording under a garbage flood on one participant\'s ports 
   // Every frame of the flood, not one: a stall shows as a few frames of a black (undrawn) tile.
   const during = (await framesBetween(files[0]!.path, floodFrom, floodTo + 0.5)).map((frame) => colorName(meanColor(frame, blue!)));
   const notBlue = during.filter((name) => name !== 'blue');
-  t.ok(during.length > 0 && notBlue.length === 0, `the other participant is untouched during the flood (${notBlue.length} of ${during.length} frames not blue: ${[...new Set(notBlue)].join(', ')})`);
+  t.ok(
+    during.length > 0 && notBlue.length === 0,
+    `the other participant is untouched during the flood (${notBlue.length} of ${during.length} frames not blue: ${[...new Set(notBlue)].join(', ')}; ` +
+      `flood ${floodFrom.toFixed(2)}–${floodTo.toFixed(2)} s, first decoded frames red ${since(redAt!).toFixed(2)} s, blue ${since(blueAt!).toFixed(2)} s)`,
+  );
   const after = await frameAt(files[0]!.path, endAt - 0.7);
   t.same([colorName(meanColor(after, red!)), colorName(meanColor(after, blue!))], ['red', 'blue'], 'after it, the attacked participant is back');
   const voiceAfter = await pcm(files[0]!.path, floodTo + 1, 1.2);
