@@ -192,6 +192,15 @@ static napi_value sync_state(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* FALSE, with EGST_NO_PROPERTY thrown, if the object has no such property. */
+static gboolean has_property(napi_env env, GObject *object, const char *property) {
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(object), property)) return TRUE;
+  char *message = g_strdup_printf("%s has no property %s", GST_OBJECT_NAME(object), property);
+  fail(env, "EGST_NO_PROPERTY", message);
+  g_free(message);
+  return FALSE;
+}
+
 /* g_object property set from its string form (gst_util_set_object_arg parses enums, caps, fractions). */
 static napi_value set_object_property(napi_env env, GObject *object, napi_value property_value, napi_value value) {
   char *property = string_arg(env, property_value);
@@ -201,13 +210,10 @@ static napi_value set_object_property(napi_env env, GObject *object, napi_value 
     g_free(property);
     return NULL;
   }
-  napi_value result = undefined(env);
-  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(object), property)) {
-    char *message = g_strdup_printf("%s has no property %s", GST_OBJECT_NAME(object), property);
-    result = fail(env, "EGST_NO_PROPERTY", message);
-    g_free(message);
-  } else {
+  napi_value result = NULL;
+  if (has_property(env, object, property)) {
     gst_util_set_object_arg(object, property, text);
+    result = undefined(env);
   }
   g_free(property);
   g_free(text);
@@ -550,10 +556,8 @@ static napi_value set_property_in_stream(napi_env env, napi_callback_info info) 
   napi_value result = NULL;
   if (!value) {
     /* string_arg has thrown */
-  } else if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), property)) {
-    char *message = g_strdup_printf("%s has no property %s", GST_OBJECT_NAME(element), property);
-    result = fail(env, "EGST_NO_PROPERTY", message);
-    g_free(message);
+  } else if (!has_property(env, G_OBJECT(element), property)) {
+    /* thrown */
   } else if (!pad) {
     result = fail(env, "EGST_NO_PAD", "the element has no sink pad");
   } else {
