@@ -111,9 +111,10 @@ export function compositeInputBin(input: RecorderInput, bin: string, bindIp: str
     );
   }
   // opusdec resamples and up/down-mixes to whatever its caps ask for, so no audioconvert/audioresample
-  // (two more elements per 20 ms packet). A bin may not end in bare caps (gst_parse reads them as an
-  // element name): a capsfilter.
-  return `${head} ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
+  // (two more elements per 20 ms packet). The mixer's thread wakes for every buffer any pad receives:
+  // two packets to a buffer (AUDIO_BLOCK_NS, its own output block) halve what the inputs wake it for.
+  // A bin may not end in bare caps (gst_parse reads them as an element name): a capsfilter.
+  return `${head} ! capsfilter caps=${MIX_AUDIO_CAPS} ! audiobuffersplit output-buffer-duration=${AUDIO_BLOCK_NS / 1_000_000}/1000 ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
 }
 
 export interface TileSize {
