@@ -12,12 +12,13 @@ import { sleep } from './helpers';
 const SSRC = 0x1234;
 const LATENCY_MS = 200;
 
-function rtp(seq: number, ssrc = SSRC): Buffer {
+/** A packet of a 30 fps stream: its RTP time follows from its sequence number unless `timestamp` says otherwise. */
+function rtp(seq: number, ssrc = SSRC, timestamp = seq * 3000): Buffer {
   const packet = Buffer.alloc(20);
   packet[0] = 0x80;
   packet[1] = 96;
   packet.writeUInt16BE(seq & 0xffff, 2);
-  packet.writeUInt32BE((seq * 3000) >>> 0, 4);
+  packet.writeUInt32BE(timestamp >>> 0, 4);
   packet.writeUInt32BE(ssrc, 8);
   return packet;
 }
@@ -25,7 +26,11 @@ function rtp(seq: number, ssrc = SSRC): Buffer {
 t.test('packets leave in sequence order; a gap waits for its packet, then is given up', async (t) => {
   const receiver = dgram.createSocket('udp4');
   const received: number[] = [];
-  receiver.on('message', (packet) => received.push(packet.readUInt16BE(2)));
+  const timestamps = new Map<number, number>();
+  receiver.on('message', (packet) => {
+    received.push(packet.readUInt16BE(2));
+    timestamps.set(packet.readUInt16BE(2), packet.readUInt32BE(4));
+  });
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
   const graph = new GstGraph(
     'rtp-order',
@@ -40,13 +45,14 @@ t.test('packets leave in sequence order; a gap waits for its packet, then is giv
   });
   graph.play();
   const port = Number(graph.get('rtp', 'port'));
-  const sendFrom = async (ssrc: number, seqs: number[]): Promise<void> => {
-    for (const seq of seqs) {
-      await new Promise<void>((resolve, reject) => sender.send(rtp(seq, ssrc), port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+  const sendPackets = async (packets: Buffer[]): Promise<void> => {
+    for (const packet of packets) {
+      await new Promise<void>((resolve, reject) => sender.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
       await sleep(5);
     }
     await sleep(50);
   };
+  const sendFrom = (ssrc: number, seqs: number[]): Promise<void> => sendPackets(seqs.map((seq) => rtp(seq, ssrc)));
   const send = (...seqs: number[]): Promise<void> => sendFrom(SSRC, seqs);
 
   await send(65530, 65531, 65532);
@@ -76,4 +82,11 @@ t.test('packets leave in sequence order; a gap waits for its packet, then is giv
 
   await send(40000, 40001, 40002, 40003, 40004, 40005, 40006, 40007, 40008);
   t.same(received.slice(27), [40007, 40008], 'a sender that restarts its sequence is followed after eight packets in a row');
+
+  // Garbage a little ahead with the stream's SSRC but an RTP time 100 s away: held, it took the real
+  // packet's place when the sequence reached it, and that packet was dropped as a duplicate.
+  await sendPackets([rtp(40011, SSRC, 40011 * 3000 + 9_000_000)]);
+  await send(40009, 40010, 40011, 40012);
+  t.same(received.slice(29), [40009, 40010, 40011, 40012], 'a stray packet just ahead whose RTP time does not fit is not held');
+  t.equal(timestamps.get(40011), 40011 * 3000, 'and the real packet with its sequence number is the one that leaves');
 });

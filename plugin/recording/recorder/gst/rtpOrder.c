@@ -7,8 +7,9 @@
  * the missing one arrives (a retransmission mediasoup got from the publisher) or the sequence has not
  * moved on for `latency`; then the gap is declared lost. No timer is needed, since that decision is
  * only ever due when a packet arrives (and at EOS, which releases everything). Packets outside the
- * sequence (late, far ahead, another SSRC) are dropped unless enough of them form a new sequence, so
- * garbage on the port cannot pull the sequence away from the real stream (foreign()).
+ * sequence (late, far ahead, another SSRC, or just ahead with an RTP time that does not fit) are
+ * dropped unless enough of them form a new sequence, so garbage on the port cannot pull the sequence
+ * away from the real stream (foreign()).
  *
  * What the jitter buffer did beyond ordering is kept:
  *  - a declared loss goes downstream as a GstRTPPacketLost event, which depayloaders turn into a GAP
@@ -56,6 +57,7 @@ typedef struct {
   gboolean have_last;
   guint32 last_timestamp;
   GstClockTime last_pts;
+  GstClockTime last_arrival;
   guint16 last_seq;
   gint clock_rate;
   gboolean have_ssrc;
@@ -154,6 +156,7 @@ static GstFlowReturn push_one(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 
   self->last_seq = seq;
   self->last_timestamp = timestamp;
   self->last_pts = GST_BUFFER_PTS(buffer);
+  self->last_arrival = arrival;
   self->expected = (guint16)(seq + 1);
   return gst_pad_push(self->srcpad, buffer);
 }
@@ -288,6 +291,23 @@ static GstFlowReturn foreign(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 s
   return ret != GST_FLOW_OK ? ret : pushed;
 }
 
+/*
+ * Whether a packet ahead of the sequence could be the stream's: its RTP time is no further from the
+ * last pushed packet's than the time between their arrivals allows, give or take RESYNC_NS. Garbage
+ * with the stream's SSRC and a sequence number just ahead was held, then pushed in the real packet's
+ * place with a random RTP time and its old arrival time: opusdec stamped its output seconds in the
+ * past and the mixer dropped the voice after a flood (garbageRtp.test). Packets in order are not
+ * checked: mediasoup moves timestamps when a consumer switches layers, and those come in order.
+ */
+static gboolean fits_in_time(ConfrecRtpOrder *self, guint32 timestamp, GstClockTime arrival) {
+  if (!self->have_last || self->clock_rate <= 0 || !GST_CLOCK_TIME_IS_VALID(arrival) || !GST_CLOCK_TIME_IS_VALID(self->last_arrival)) return TRUE;
+  gint32 step = (gint32)(timestamp - self->last_timestamp);
+  gint64 step_ns = step >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)step, GST_SECOND, self->clock_rate)
+                             : -(gint64)gst_util_uint64_scale_int((guint64)-(gint64)step, GST_SECOND, self->clock_rate);
+  gint64 elapsed = (gint64)arrival - (gint64)self->last_arrival;
+  return step_ns >= -(gint64)RESYNC_NS && step_ns <= elapsed + (gint64)RESYNC_NS;
+}
+
 static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
   ConfrecRtpOrder *self = (ConfrecRtpOrder *)parent;
   guint16 seq;
@@ -315,6 +335,7 @@ static GstFlowReturn chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
     GstFlowReturn more = push_contiguous(self);
     return ret != GST_FLOW_OK ? ret : more;
   }
+  if (!fits_in_time(self, timestamp, now)) return foreign(self, buffer, seq, ssrc, payload_type, now);
   hold(self, buffer, seq);
   GstFlowReturn ret = GST_FLOW_OK;
   while (waited_enough(self, now)) {
