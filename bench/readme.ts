@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../server/http/repoRoot';
+import { findProjectRoot } from '../server/projectRoot';
 import { contextLine, formatTarget, formatValue, Report } from './lib/report';
 
 export const START_MARK = '<!-- bench:start -->';
@@ -48,7 +48,7 @@ function newestResult(dir: string): string {
 }
 
 if (require.main === module) {
-  const root = repoRoot(__dirname);
+  const root = findProjectRoot(__dirname);
   const file = process.argv[2] ? path.resolve(process.argv[2]) : newestResult(path.join(root, 'bench', 'results'));
   const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
   const readmePath = path.join(root, 'README.md');

@@ -11,7 +11,7 @@ process.env.LOG_LEVEL ??= 'warn';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../server/http/repoRoot';
+import { findProjectRoot } from '../server/projectRoot';
 import { BENCHMARKS } from './benchmarks';
 import type { Benchmark, BenchOptions } from './benchmarks/types';
 import { BenchEnv } from './lib/env';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2).join(' ');
   const command = `npm run bench${args ? ` -- ${args}` : ''}`;
   const report = await runBenchmarks(names, options, command);
-  const out = values.out ?? path.join(repoRoot(__dirname), 'bench', 'results', `${report.context.date.replace(/[:.]/g, '-')}.json`);
+  const out = values.out ?? path.join(findProjectRoot(__dirname), 'bench', 'results', `${report.context.date.replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\n${printTable(report)}`);

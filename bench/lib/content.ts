@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../../server/http/repoRoot';
+import { findProjectRoot } from '../../server/projectRoot';
 
 /** `simulcast`: the three-layer camera of bench/lib/simulcastClip.ts (its audio is `moving`'s). */
 export type ClipName = 'moving' | 'avsync' | 'simulcast';
@@ -68,7 +68,7 @@ const CLIPS: Record<Exclude<ClipName, 'simulcast'>, { durationS: number; video: 
 };
 
 export function cacheDir(): string {
-  const dir = path.join(repoRoot(__dirname), '.cache', 'bench');
+  const dir = path.join(findProjectRoot(__dirname), '.cache', 'bench');
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../../server/http/repoRoot';
+import { findProjectRoot } from '../../server/projectRoot';
 
 export interface Target {
   op: '>=' | '<=';
@@ -53,7 +53,7 @@ function firstLine(command: string, args: string[]): string {
 }
 
 export function collectContext(mode: 'quick' | 'full', command: string): Context {
-  const root = repoRoot(__dirname);
+  const root = findProjectRoot(__dirname);
   let mediasoup = 'unknown';
   try {
     mediasoup = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'mediasoup', 'package.json'), 'utf8')).version as string;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HttpRoute, MediaServer } from '../MediaServer';
-import { webDistDir } from './repoRoot';
+import { webDistDir } from './webDist';
 import { SignalingErrorCode } from '../../signaling/errors';
 import { sendErrorBody, sendJson } from './json';
 import { sendFile } from './sendFile';

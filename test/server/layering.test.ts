@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { repoRoot } from '../../server/http/repoRoot';
+import { findProjectRoot } from '../../server/projectRoot';
 
 function sourcesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((dirent) => {
@@ -13,7 +13,7 @@ function sourcesUnder(dir: string): string[] {
   });
 }
 
-const root = repoRoot(__dirname);
+const root = findProjectRoot(__dirname);
 const COMPOSITION_ROOT = new Set(['server/main.ts', 'server/plugins.ts']);
 
 t.test('server/ mentions plugin/ nowhere but in its composition root (comments included)', async (t) => {

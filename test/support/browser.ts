@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
-import { repoRoot } from '../../server/http/repoRoot';
+import { findProjectRoot } from '../../server/projectRoot';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -81,7 +81,7 @@ export async function watchPeerConnections(browser: TestBrowser): Promise<void> 
 
 /** test-artifacts/ at the repository root (gitignored): screenshots and other evidence. */
 export function artifactPath(name: string): string {
-  const dir = path.join(repoRoot(__dirname), 'test-artifacts');
+  const dir = path.join(findProjectRoot(__dirname), 'test-artifacts');
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }

@@ -8,7 +8,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import type { Page } from 'playwright-core';
 import { mintToken } from '../../server/auth/token';
-import { repoRoot } from '../../server/http/repoRoot';
+import { findProjectRoot } from '../../server/projectRoot';
 import { SignalingClient, WebSocketLike } from '../../signaling/SignalingClient';
 import { createCloudRecorderInstance } from '../../signaling/recorder';
 import { launchBrowser, TestBrowser, watchPeerConnections } from '../support/browser';
@@ -37,7 +37,7 @@ interface StartedServer {
 async function startServerIn(namespace: NetworkNamespace, dir: string): Promise<StartedServer> {
   const configFile = path.join(dir, 'config.json');
   fs.writeFileSync(configFile, '{}');
-  const [command, args] = namespace.exec(process.execPath, path.join(repoRoot(__dirname), 'dist', 'server', 'main.js'));
+  const [command, args] = namespace.exec(process.execPath, path.join(findProjectRoot(__dirname), 'dist', 'server', 'main.js'));
   const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
