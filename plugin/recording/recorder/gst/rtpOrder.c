@@ -101,6 +101,10 @@ static gboolean parse_header(GstBuffer *buffer, guint16 *seq, guint32 *timestamp
   return TRUE;
 }
 
+static gint64 ticks_to_ns(gint64 ticks, gint clock_rate) {
+  return ticks >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)ticks, GST_SECOND, clock_rate) : -(gint64)gst_util_uint64_scale_int((guint64)-ticks, GST_SECOND, clock_rate);
+}
+
 /*
  * The time a packet was sent, on our clock: its RTP time plus the smallest delay seen (arrival − RTP
  * time) in the current or the last window. Arrival times carry the network's and the sender's jitter;
@@ -116,8 +120,7 @@ static GstClockTime smoothed_pts(ConfrecRtpOrder *self, GstClockTime arrival, gu
   } else {
     self->ext_timestamp += (gint32)(timestamp - self->last_timestamp); /* push_one() updates it after this */
   }
-  gint64 rtp_ns = self->ext_timestamp >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)self->ext_timestamp, GST_SECOND, self->clock_rate)
-                                           : -(gint64)gst_util_uint64_scale_int((guint64)-self->ext_timestamp, GST_SECOND, self->clock_rate);
+  gint64 rtp_ns = ticks_to_ns(self->ext_timestamp, self->clock_rate);
   gint64 delay = (gint64)arrival - rtp_ns;
   gboolean jumped = self->have_delay && (delay - self->delay > (gint64)RISE_RESYNC_NS || self->delay - delay > (gint64)RESYNC_NS);
   if (!self->have_delay || jumped) {
@@ -301,9 +304,7 @@ static GstFlowReturn foreign(ConfrecRtpOrder *self, GstBuffer *buffer, guint16 s
  */
 static gboolean fits_in_time(ConfrecRtpOrder *self, guint32 timestamp, GstClockTime arrival) {
   if (!self->have_last || self->clock_rate <= 0 || !GST_CLOCK_TIME_IS_VALID(arrival) || !GST_CLOCK_TIME_IS_VALID(self->last_arrival)) return TRUE;
-  gint32 step = (gint32)(timestamp - self->last_timestamp);
-  gint64 step_ns = step >= 0 ? (gint64)gst_util_uint64_scale_int((guint64)step, GST_SECOND, self->clock_rate)
-                             : -(gint64)gst_util_uint64_scale_int((guint64)-(gint64)step, GST_SECOND, self->clock_rate);
+  gint64 step_ns = ticks_to_ns((gint32)(timestamp - self->last_timestamp), self->clock_rate);
   gint64 elapsed = (gint64)arrival - (gint64)self->last_arrival;
   return step_ns >= -(gint64)RESYNC_NS && step_ns <= elapsed + (gint64)RESYNC_NS;
 }
