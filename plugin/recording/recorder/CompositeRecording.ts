@@ -118,11 +118,11 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
       graph.releasePad(mixer, pad);
       throw error;
     }
-    // The udpsrc binds during NULL→READY, synchronously, so the port is known now.
+    // The socket is bound during NULL→READY, synchronously, so the port is known now.
     const rtpPort = Number(graph.get(inputElement(bin, 'rtp'), 'port'));
     if (!Number.isInteger(rtpPort) || rtpPort <= 0) {
       this.#dropBin(entry);
-      throw new Error(`udpsrc did not bind (port ${String(rtpPort)})`);
+      throw new Error(`the input's socket did not bind (port ${String(rtpPort)})`);
     }
     this.#inputs.set(input.inputId, entry);
     this.#watchFirstFrames();
@@ -169,8 +169,8 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     if (this.#closed || this.#stopping || !graph) return [];
     this.#stopping = true;
     const durationS = graph.position();
-    // An idle udpsrc never forwards EOS: the inputs go first, then EOS from the test sources, which
-    // always produce, finalizes the file.
+    // The inputs go first, so the file ends at the stop with no input's tail waited for; then EOS from
+    // the filler sources, which always produce, finalizes the file.
     for (const entry of this.#inputs.values()) this.#dropBin(entry);
     this.#inputs.clear();
     const finalized = await graph.eos(Math.max(500, deadlineMs));

@@ -44,7 +44,7 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
 
   play(): void {
     if (this.#closed) return;
-    if (this.#addon.setState(this.#handle, '', 'playing') === 'failure') throw new Error(`${this.name}: could not play`);
+    if (this.#addon.setState(this.#handle, '', 'playing') === 'FAILURE') throw new Error(`${this.name}: could not play`);
     this.#poll ??= setInterval(() => this.#drainBus(), BUS_POLL_MS);
   }
 
@@ -114,7 +114,8 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
 
   /**
    * Sends EOS into the pipeline's sources and resolves true when it reached the bus, false after
-   * timeoutMs. Only for pipelines whose sources all produce (an idle udpsrc never forwards EOS).
+   * timeoutMs. Only for pipelines whose sources all forward EOS: a udpsrc that never got a packet does
+   * not (confrecudpsrc does).
    */
   eos(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);

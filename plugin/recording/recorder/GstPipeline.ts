@@ -57,7 +57,8 @@ export class GstPipeline extends TypedEmitter<GstPipelineEvents> {
 
   /**
    * Sends EOS and resolves true when it reached the bus, false after timeoutMs. sendEOS() is
-   * synchronous: call it only on pipelines whose sources are sure to produce (never an idle udpsrc).
+   * synchronous: call it only on pipelines whose sources all forward EOS (a udpsrc that never got a
+   * packet blocks it forever; confrecudpsrc forwards it at once).
    */
   eos(timeoutMs: number): Promise<boolean> {
     if (this.#closed || !this.#started) return Promise.resolve(false);

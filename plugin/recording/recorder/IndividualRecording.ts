@@ -138,8 +138,8 @@ export class IndividualRecording extends TypedEmitter<RecordingEvents> implement
   }
 
   /**
-   * EOS only where media flowed: an udpsrc that never got a packet would block sendEOS() forever.
-   * The others are set to NULL (matroska stays readable, robust MP4 keeps its last index update).
+   * EOS only where media flowed; a file that never got any is removed at stop. The others are set
+   * to NULL (matroska stays readable, robust MP4 keeps its last index update).
    */
   async #finalize(pipeline: InputPipeline, deadlineMs: number): Promise<void> {
     if (pipeline.pipeline.closed) return;

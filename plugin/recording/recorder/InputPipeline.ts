@@ -1,6 +1,6 @@
 /**
  * The receiving pipeline of one RTP stream of a per-participant recording (composite inputs are bins
- * of one pipeline instead: CompositeRecording). Binds its udpsrc to port 0 and reads the
+ * of one pipeline instead: CompositeRecording). Binds its socket (confrecudpsrc) to port 0 and reads the
  * port GStreamer got back (race-free: the OS picks it), and watches its sink's render count to tell
  * when the first frame (or audio buffer) came through — cheap: one property read per poll, and the
  * poll ends at the first frame.
@@ -25,7 +25,7 @@ export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
   #closed = false;
 
   /**
-   * @param launch the pipeline; its udpsrc must be named `rtp`.
+   * @param launch the pipeline; its UDP source must be named `rtp`.
    * @param sinkName the sink whose render count says that media came through.
    */
   constructor(input: RecorderInput, launch: string, sinkName: string) {
@@ -36,11 +36,11 @@ export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
     this.#pipeline.on('error', (message) => this.safeEmit('error', message));
   }
 
-  /** Plays the pipeline; the udpsrc binds during NULL→READY, synchronously, so the port is known now. */
+  /** Plays the pipeline; the socket binds during NULL→READY, synchronously, so the port is known now. */
   start(): InputPorts {
     this.#pipeline.start();
     const port = Number(this.#pipeline.element('rtp')?.port ?? 0);
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`udpsrc did not bind (port ${String(port)})`);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`the input's socket did not bind (port ${String(port)})`);
     this.#poll = setInterval(() => this.#checkFirstFrame(), FIRST_FRAME_POLL_MS);
     return { rtpPort: port };
   }

@@ -7,7 +7,7 @@
  *                                                        geometry = the tile) → x264enc ─┐
  *                         audiotestsrc (silence) ───────┐                                 ├→ mp4mux
  *                         input bins ──────────────────── audiomixer (a pad per input) → AAC ┘
- *   input bin (per RTP    udpsrc → confrecrtporder → depay → decode
+ *   input bin (per RTP    confrecudpsrc → confrecrtporder → depay → decode
  *   stream, added live)   → aspectratiocrop → videoscale → the tile's size (video)
  *
  * The live filler sources make the aggregators tick whether or not anyone sends, so the file goes on
@@ -17,9 +17,9 @@
  * aggregator too) is fed through queues, whose maximum latency covers the mixers' minimum: an input
  * whose maximum latency is below an aggregator's minimum stops it ("Impossible to configure latency").
  * A/V sync needs no tuning beyond VIDEO_EARLY_FRAMES: both aggregators mix by running time, so audio
- * and video keep their arrival timing. Each input's depayload and decode run on its udpsrc's thread,
- * the thread the packet arrived on; the compositor's thread blends and encodes; no frame crosses a
- * pipeline boundary.
+ * and video keep their arrival timing. Every input's depayload and decode run on the one thread that
+ * reads the recorder's sockets (confrecudpsrc), the packets stamped with their arrival; the
+ * compositor's thread blends and encodes; no frame crosses a pipeline boundary.
  * Pure functions: no GStreamer here, so the strings can be read and tested alone.
  */
 import { JITTER_LATENCY_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';

@@ -19,6 +19,7 @@ export interface BusMessage {
 export interface GstAddon {
   create(description: string): Handle;
   destroy(handle: Handle): void;
+  /** GStreamer's name of the state change's result: 'SUCCESS', 'ASYNC', 'NO_PREROLL' or 'FAILURE'. */
   setState(handle: Handle, element: string, state: 'null' | 'ready' | 'paused' | 'playing'): string;
   syncState(handle: Handle, element: string): void;
   setProperty(handle: Handle, element: string, property: string, value: string): void;

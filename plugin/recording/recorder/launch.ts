@@ -33,19 +33,22 @@ export const JITTER_LATENCY_MS = 200;
 
 /**
  * The receiving head shared by both modes: bound to port 0, the child reads the port back.
+ * confrecudpsrc (our addon's element, gst/udpReceiver.c) stands in for udpsrc: one thread reads every
+ * input socket of the recorder process, a tick of packets at a time, where udpsrc woke a thread of
+ * each socket for every packet (what that cost: docs/architecture.md).
  * confrecrtporder (our addon's element) restores sequence order on the receiving thread, waits up to
  * JITTER_LATENCY_MS for a missing packet and announces a loss as rtpjitterbuffer did, so depayloaders
  * ask for a key frame after it; the jitter buffer it replaces handed every packet to a thread of its
  * own, and those thread switches were the largest share of the recorder's kernel time.
  * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpsession sends receiver reports
  * and turns those key-frame requests into PLIs, sent there from `rtcpBindPort`, the port mediasoup
- * was connected to. mediasoup's sender reports to that port are not read: a second udpsrc would be a
- * source that may never see a packet, and such a source blocks EOS (shared/notes/gstreamer.md).
+ * was connected to. mediasoup's sender reports to that port are not read: nothing in the recording
+ * needs them (confrecrtporder smooths timestamps from arrival times).
  * `prefix` keeps element names unique where several inputs share one pipeline.
  */
 export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = ''): string {
   const order = `confrecrtporder latency=${JITTER_LATENCY_MS}`;
-  const source = `udpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 retrieve-sender-address=false caps="${rtpCaps(input)}"`;
+  const source = `confrecudpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
   if (!input.rtcp || rtcpBindPort === undefined) return `${source} ! ${order}`;
   return (
     `rtpsession name=${prefix}rs rtp-profile=avpf ` +

@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 #include <string.h>
 #include "rtpOrder.h"
+#include "udpReceiver.h"
 
 typedef struct {
   GstElement *pipeline;
@@ -637,6 +638,7 @@ static napi_value register_elements(napi_env env, napi_callback_info info) {
     return result;
   }
   if (!confrec_register_rtp_order()) return fail(env, "EGST_REGISTER", "could not register " RTP_ORDER_ELEMENT);
+  if (!confrec_register_udp_receiver()) return fail(env, "EGST_REGISTER", "could not register " UDP_RECEIVER_ELEMENT);
   return undefined(env);
 }
 
