@@ -32,7 +32,7 @@ WORKER_CACHE="$ROOT/.cache/mediasoup-worker-$MEDIASOUP_VERSION/mediasoup-worker"
 RUN_PACKAGES=(
   g++ make python3 pkg-config
   meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libopus-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )

@@ -110,7 +110,7 @@ export function compositeInputBin(input: RecorderInput, bin: string, bindIp: str
       `! videoscale ! capsfilter name=${inputElement(bin, 'out')} caps=${tileCaps(size)}`
     );
   }
-  // opusdec resamples and up/down-mixes to whatever its caps ask for, so no audioconvert/audioresample
+  // The decoder outputs the mix's rate and channel count (libopus up/down-mixes), so no audioconvert/audioresample
   // (two more elements per 20 ms packet). The mixer's thread wakes for every buffer any pad receives:
   // two packets to a buffer (AUDIO_BLOCK_NS, its own output block) halve what the inputs wake it for.
   // A bin may not end in bare caps (gst_parse reads them as an element name): a capsfilter.

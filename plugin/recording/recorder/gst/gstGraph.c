@@ -13,6 +13,7 @@
 #include <string.h>
 #include "rtpOrder.h"
 #include "udpReceiver.h"
+#include "opusDecoder.h"
 
 typedef struct {
   GstElement *pipeline;
@@ -639,6 +640,7 @@ static napi_value register_elements(napi_env env, napi_callback_info info) {
   }
   if (!confrec_register_rtp_order()) return fail(env, "EGST_REGISTER", "could not register " RTP_ORDER_ELEMENT);
   if (!confrec_register_udp_receiver()) return fail(env, "EGST_REGISTER", "could not register " UDP_RECEIVER_ELEMENT);
+  if (!confrec_register_opus_decoder()) return fail(env, "EGST_REGISTER", "could not register " OPUS_DECODER_ELEMENT);
   return undefined(env);
 }
 
