@@ -5,10 +5,11 @@
  * udpsrc gives each socket a streaming thread of its own, woken by every packet: a per-participant
  * recorder of 12 streams woke its 12 threads 636 times a second, and the thread switches were the
  * largest share of its profile. Here one thread (UDP_RECEIVER_THREAD) waits on all the sockets with
- * epoll; once woken it lets up to TICK_NS of packets gather, then reads every socket that has any
- * with recvmmsg and pushes their packets downstream. The process wakes at most 1 s / TICK_NS times a
- * second, whatever the number of streams, and each packet is still stamped with its own arrival: the
- * kernel's receive time (SO_TIMESTAMPNS), not the time it was read.
+ * epoll; once woken it lets TICK_NS of packets gather, then reads every socket that has any with
+ * recvmmsg and pushes their packets downstream, and goes on so a tick at a time while packets come.
+ * The process wakes at most 1 s / TICK_NS times a second, whatever the number of streams, and each
+ * packet is still stamped with its own arrival: the kernel's receive time (SO_TIMESTAMPNS), not the
+ * time it was read.
  *
  * What runs downstream of a socket (order, depayload, decode, a muxer) runs on that thread, so one
  * element blocking there holds every socket's packets back; the kernel keeps them meanwhile
@@ -190,24 +191,35 @@ static void read_source(ConfrecUdpSrc *self) {
   g_mutex_unlock(&reader.lock);
 }
 
+static void sleep_until(GstClockTime deadline) {
+  struct timespec until = {.tv_sec = (time_t)(deadline / GST_SECOND), .tv_nsec = (long)(deadline % GST_SECOND)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  }
+}
+
+/*
+ * Idle, it blocks in epoll until a packet comes. Then, as long as packets keep coming, it sleeps to the
+ * next tick and reads what gathered meanwhile: one wake-up a tick, where waking on the packet and then
+ * sleeping out the tick would be two.
+ */
 static gpointer read_loop(gpointer unused) {
   struct epoll_event events[MAX_EVENTS];
-  GstClockTime last_read = 0;
   for (;;) {
-    if (epoll_wait(reader.epfd, events, MAX_EVENTS, -1) < 0 && errno != EINTR) {
+    if (epoll_wait(reader.epfd, events, MAX_EVENTS, -1) < 0) {
+      if (errno == EINTR) continue;
       GST_ERROR("epoll_wait: %s", g_strerror(errno));
       return NULL;
     }
-    /* Let a tick's worth of packets gather: one wake-up for all of them. */
-    GstClockTime now = clock_ns(CLOCK_MONOTONIC);
-    if (now - last_read < TICK_NS) {
-      GstClockTime rest = TICK_NS - (now - last_read);
-      struct timespec pause = {.tv_sec = (time_t)(rest / GST_SECOND), .tv_nsec = (long)(rest % GST_SECOND)};
-      clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, NULL);
+    GstClockTime tick = clock_ns(CLOCK_MONOTONIC);
+    for (;;) {
+      tick += TICK_NS;
+      sleep_until(tick);
+      int ready = epoll_wait(reader.epfd, events, MAX_EVENTS, 0);
+      if (ready <= 0) break;
+      for (int i = 0; i < ready; i++) read_source(events[i].data.ptr);
+      GstClockTime now = clock_ns(CLOCK_MONOTONIC);
+      if (now > tick + TICK_NS) tick = now; /* reading took longer than a tick: no catching up */
     }
-    last_read = clock_ns(CLOCK_MONOTONIC);
-    int ready = epoll_wait(reader.epfd, events, MAX_EVENTS, 0);
-    for (int i = 0; i < ready; i++) read_source(events[i].data.ptr);
   }
   return NULL;
 }
