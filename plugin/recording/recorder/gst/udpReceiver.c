@@ -35,7 +35,7 @@
 GST_DEBUG_CATEGORY_STATIC(udp_receiver_debug);
 #define GST_CAT_DEFAULT udp_receiver_debug
 
-#define TICK_NS (10 * GST_MSECOND)
+#define TICK_NS (20 * GST_MSECOND)
 #define BATCH 32
 #define SLOT_BYTES 4096
 #define MAX_EVENTS 64
@@ -285,8 +285,12 @@ static gboolean open_socket(ConfrecUdpSrc *self) {
     if (fd >= 0) close(fd);
     return FALSE;
   }
-  /* As udpsrc: ask for the size, the kernel may grant less (net.core.rmem_max). */
-  if (buffer_size > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
+  /*
+   * The socket holds a tick of packets before they are read. SO_RCVBUF is capped by
+   * net.core.rmem_max (208 KiB by default); SO_RCVBUFFORCE, allowed with CAP_NET_ADMIN, is not.
+   */
+  if (buffer_size > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer_size, sizeof buffer_size) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
   struct sockaddr_storage bound;
   socklen_t bound_length = sizeof bound;
   getsockname(fd, (struct sockaddr *)&bound, &bound_length);
