@@ -38,6 +38,17 @@ export function audioInput(inputId: string, uid: string): RecorderInput {
   return { inputId, uid, kind: 'audio', codec: OPUS, ssrc: ssrc++ };
 }
 
+/** A bare RTP packet (VP8's payload type 96, no payload): what the addon's elements see of a stream. */
+export function rtpPacket(seq: number, ssrc: number, timestamp: number): Buffer {
+  const packet = Buffer.alloc(20);
+  packet[0] = 0x80;
+  packet[1] = 96;
+  packet.writeUInt16BE(seq & 0xffff, 2);
+  packet.writeUInt32BE(timestamp >>> 0, 4);
+  packet.writeUInt32BE(ssrc, 8);
+  return packet;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Collects firstFrame events; waitFor resolves with the Date.now() of the event. */

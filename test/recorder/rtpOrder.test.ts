@@ -7,20 +7,14 @@
 import dgram from 'node:dgram';
 import t from 'tap';
 import { GstGraph } from '../../plugin/recording/recorder/GstGraph';
-import { sleep } from './helpers';
+import { rtpPacket, sleep } from './helpers';
 
 const SSRC = 0x1234;
 const LATENCY_MS = 200;
 
 /** A packet of a 30 fps stream: its RTP time follows from its sequence number unless `timestamp` says otherwise. */
 function rtp(seq: number, ssrc = SSRC, timestamp = seq * 3000): Buffer {
-  const packet = Buffer.alloc(20);
-  packet[0] = 0x80;
-  packet[1] = 96;
-  packet.writeUInt16BE(seq & 0xffff, 2);
-  packet.writeUInt32BE(timestamp >>> 0, 4);
-  packet.writeUInt32BE(ssrc, 8);
-  return packet;
+  return rtpPacket(seq, ssrc, timestamp);
 }
 
 t.test('packets leave in sequence order; a gap waits for its packet, then is given up', async (t) => {

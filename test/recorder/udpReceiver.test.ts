@@ -8,20 +8,12 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import t from 'tap';
 import { GstGraph } from '../../plugin/recording/recorder/GstGraph';
-import { sleep } from './helpers';
+import { rtpPacket, sleep } from './helpers';
 
 const SOCKETS = 12;
 const CAPS = 'application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96';
 
-function rtp(seq: number): Buffer {
-  const packet = Buffer.alloc(100);
-  packet[0] = 0x80;
-  packet[1] = 96;
-  packet.writeUInt16BE(seq & 0xffff, 2);
-  packet.writeUInt32BE(seq * 3000, 4);
-  packet.writeUInt32BE(0x1234, 8);
-  return packet;
-}
+const rtp = (seq: number): Buffer => rtpPacket(seq, 0x1234, seq * 3000);
 
 /** This process's threads: name → thread ids. */
 function threads(): Map<string, string[]> {
