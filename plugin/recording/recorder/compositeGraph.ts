@@ -34,8 +34,13 @@ export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
  * join later than the filler sources, which report only a frame) plus time to depayload and decode.
  */
 const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
-/** The audio mixer's output block: 40 ms wakes its thread 25 times a second instead of 100. */
-const AUDIO_BLOCK_NS = 40_000_000;
+/**
+ * The audio block, both what every input hands the mixer and what the mixer outputs: the mixer's thread
+ * wakes for every buffer a pad receives and for every block it outputs, so 80 ms wakes it about 60 times
+ * a second for four talkers where 20 ms packets woke it 250 times. The mix still places each block by
+ * its running time, so A/V sync does not depend on it.
+ */
+const AUDIO_BLOCK_NS = 80_000_000;
 
 /**
  * How much later than its timestamps a video input is mixed. The compositor fills the output frame
@@ -65,11 +70,12 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
   if (job.streamTypes !== 'AudioOnly') {
     parts.push(
       `compositor name=${VIDEO_MIXER} background=black max-threads=1 min-upstream-latency=${MIX_LATENCY_NS} sink_0::alpha=0 ` +
-        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ! queue ` +
+        `! video/x-raw,format=I420,width=${width},height=${height},framerate=${fps}/1 ` +
         // h264parse now and then hands mp4mux a buffer without PTS ("Buffer has no PTS" fails the file:
         // about one run in four of composite.test); CompositeRecording drops those after VIDEO_TO_MUX.
         // Without h264parse the file's timing broke instead (a tile still for seconds after a layer
-        // switch in layerPick.test). The queue before the encoder is the old output pipeline's.
+        // switch in layerPick.test). The encoder runs on the compositor's thread: a queue between them
+        // only handed every frame to one more thread.
         // trellis: x264enc's own default (true) overrides the ultrafast preset, which has it off (as
         // FFmpeg's libx264 ultrafast does). One thread: many recordings share the cores, and slice
         // threads only add wake-ups.
@@ -112,7 +118,7 @@ export function compositeInputBin(input: RecorderInput, bin: string, bindIp: str
   }
   // The decoder outputs the mix's rate and channel count (libopus up/down-mixes), so no audioconvert/audioresample
   // (two more elements per 20 ms packet). The mixer's thread wakes for every buffer any pad receives:
-  // two packets to a buffer (AUDIO_BLOCK_NS, its own output block) halve what the inputs wake it for.
+  // four packets to a buffer (AUDIO_BLOCK_NS, its own output block) quarter what the inputs wake it for.
   // A bin may not end in bare caps (gst_parse reads them as an element name): a capsfilter.
   return `${head} ! capsfilter caps=${MIX_AUDIO_CAPS} ! audiobuffersplit output-buffer-duration=${AUDIO_BLOCK_NS / 1_000_000}/1000 ! capsfilter name=${inputElement(bin, 'out')} caps=${MIX_AUDIO_CAPS}`;
 }
