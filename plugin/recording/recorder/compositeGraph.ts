@@ -38,10 +38,15 @@ const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
  * The audio block, both what every input hands the mixer and what the mixer outputs: the mixer's thread
  * wakes for every buffer a pad receives and for every block it outputs, so a larger block wakes it less
  * (what 80 ms saved: the commit that set it). The mix still places each block by its running time, so
- * A/V sync does not depend on it; MIX_LATENCY_NS is counted from a block's end, so it still covers a
- * packet waited for inside the block.
+ * A/V sync does not depend on it.
  */
 const AUDIO_BLOCK_NS = 80_000_000;
+/**
+ * The audio mixer waits a block longer than the compositor: an input block is pushed when its last
+ * packet is there, up to JITTER_LATENCY_MS after the block's end when that packet was waited for, and
+ * its first samples may belong to an output block that ended up to a block earlier.
+ */
+const AUDIO_MIX_LATENCY_NS = MIX_LATENCY_NS + AUDIO_BLOCK_NS;
 
 /**
  * How much later than its timestamps a video input is mixed. The compositor fills the output frame
@@ -89,7 +94,7 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
     const profile = AUDIO_PROFILES[job.audioProfile];
     const samplesPerBlock = (48_000 * AUDIO_BLOCK_NS) / 1e9;
     parts.push(
-      `audiomixer name=${AUDIO_MIXER} min-upstream-latency=${MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
+      `audiomixer name=${AUDIO_MIXER} min-upstream-latency=${AUDIO_MIX_LATENCY_NS} output-buffer-duration=${AUDIO_BLOCK_NS} ! ${MIX_AUDIO_CAPS} ` +
         `! audioconvert ! audioresample ! audio/x-raw,rate=${profile.rate},channels=${profile.channels} ` +
         `! voaacenc bitrate=${profile.bitrate} ! aacparse ! queue ! mux.audio_0`,
       `audiotestsrc is-live=true wave=silence samplesperbuffer=${samplesPerBlock} ! ${MIX_AUDIO_CAPS} ! ${AUDIO_MIXER}.sink_0`,
