@@ -34,6 +34,38 @@ t.test('SIGKILL mid-recording: died fires with a code, the file decodes to withi
   t.ok((await gstDecode(file)).ok, 'GStreamer reads it too');
 });
 
+/** Each thread of `pid`: its name and scheduling policy (/proc/<pid>/task/<tid>/stat field 41). */
+function threadPolicies(pid: number): Array<{ name: string; policy: number }> {
+  return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // Fields after the name start at field 3 (state).
+      const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+      return [{ name, policy }];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+const SCHED_BATCH = 3;
+
+t.test('the recorder streams on SCHED_BATCH threads: the socket reader and the mixers never preempt the SFU', async (t) => {
+  const job = compositeJob(tmpDir('batch'));
+  const { recorder, frames, publishers } = await withRecorder(t, job);
+  const video = await recorder.addInput(videoInput('va', 'a'));
+  const audio = await recorder.addInput(audioInput('aa', 'a'));
+  publishers.push(startVideoPublisher({ port: video.rtpPort, color: 0x00ff00 }), startAudioPublisher({ port: audio.rtpPort, frequency: 440 }));
+  await frames.all(['va', 'aa']);
+  const threads = threadPolicies(recorder.pid!);
+  for (const name of ['confrec-udp', 'mix:src', 'amix:src', 'mux:src']) {
+    const thread = threads.find((candidate) => candidate.name === name);
+    t.ok(thread, `a ${name} thread runs`);
+    t.equal(thread?.policy, SCHED_BATCH, `${name} is SCHED_BATCH`);
+  }
+  t.equal(threadPolicies(process.pid).find((thread) => thread.name === 'node')?.policy, 0, 'the test process itself keeps SCHED_OTHER');
+});
+
 t.test('inputs that never receive a packet: start and stop complete (composite and individual)', async (t) => {
   for (const mode of ['composite', 'individual'] as const) {
     const job = compositeJob(tmpDir(`idle-${mode}`), { mode });

@@ -38,6 +38,8 @@ export interface GstAddon {
   popMessages(handle: Handle): BusMessage[];
   dropUntimestampedBuffers(handle: Handle, element: string): void;
   registerElements(): void;
+  /** SCHED_BATCH for the calling thread and every thread it starts later (gst/gstGraph.c says why). */
+  useBatchScheduling(): void;
 }
 
 export const GST_ADDON_PATH = path.join(findProjectRoot(), 'plugin/recording/recorder/gst/build/Release/confrec_gst.node');
@@ -51,6 +53,8 @@ export function loadGstAddon(): GstAddon {
   if (!addon) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(GST_ADDON_PATH) as GstAddon;
+    // Before any pipeline exists, so that every streaming thread inherits it.
+    loaded.useBatchScheduling();
     loaded.registerElements();
     addon = loaded;
   }

@@ -7,9 +7,13 @@
  * popMessages() (non-blocking), so no GStreamer thread ever touches V8. Elements are found by name
  * (gst_bin_get_by_name recurses into bins), so names must be unique in a pipeline.
  */
+/* SCHED_BATCH */
+#define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <gst/gst.h>
+#include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include "rtpOrder.h"
 #include "udpReceiver.h"
@@ -644,6 +648,20 @@ static napi_value register_elements(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/*
+ * Puts the calling thread, and so every thread it creates from now on (GStreamer's streaming threads,
+ * the socket reader), in SCHED_BATCH: a recorder is throughput work behind 200 ms of buffering, so its
+ * threads need not preempt whatever runs when they wake, and they no longer preempt each other. Without
+ * it the socket reader was switched out for a mixer thread at nearly every buffer it handed over, the
+ * mixer found one pad ready and slept again (what it saved: the commit that set it). The mediasoup
+ * worker, which forwards live media, keeps the normal policy and now preempts recorders.
+ */
+static napi_value use_batch_scheduling(napi_env env, napi_callback_info info) {
+  struct sched_param param = {.sched_priority = 0};
+  if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) return fail(env, "ESCHED", g_strerror(errno));
+  return undefined(env);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
@@ -665,6 +683,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"registerElements", NULL, register_elements, NULL, NULL, NULL, napi_default, NULL},
       {"dropUntimestampedBuffers", NULL, drop_untimestamped_buffers, NULL, NULL, NULL, napi_default, NULL},
       {"setPropertyInStream", NULL, set_property_in_stream, NULL, NULL, NULL, napi_default, NULL},
+      {"useBatchScheduling", NULL, use_batch_scheduling, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;
