@@ -7,6 +7,7 @@
 import dgram from 'node:dgram';
 import t from 'tap';
 import { GstGraph } from '../../plugin/recording/recorder/GstGraph';
+import { RECEIVE_TICK_MS } from '../../plugin/recording/recorder/launch';
 import { rtpPacket, sleep } from './helpers';
 
 const SSRC = 0x1234;
@@ -44,7 +45,7 @@ t.test('packets leave in sequence order; a gap waits for its packet, then is giv
       await new Promise<void>((resolve, reject) => sender.send(packet, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
       await sleep(5);
     }
-    await sleep(50);
+    await sleep(RECEIVE_TICK_MS + 50);
   };
   const sendFrom = (ssrc: number, seqs: number[]): Promise<void> => sendPackets(seqs.map((seq) => rtp(seq, ssrc)));
   const send = (...seqs: number[]): Promise<void> => sendFrom(SSRC, seqs);

@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import t from 'tap';
 import { GstGraph } from '../../plugin/recording/recorder/GstGraph';
+import { RECEIVE_TICK_MS } from '../../plugin/recording/recorder/launch';
 import { rtpPacket, sleep } from './helpers';
 
 const SOCKETS = 12;
@@ -60,6 +61,7 @@ t.test('one thread reads every socket, woken far less often than packets come, e
   }
   const ports = graphs.map((graph) => Number(graph.get('rtp', 'port')));
   t.ok(ports.every((port) => port > 0) && new Set(ports).size === SOCKETS, 'each element bound a port of its own, readable once it plays');
+  t.equal(Number(graphs[0]!.get('rtp', 'tick')), RECEIVE_TICK_MS, 'the reader\'s tick is the one the mixers\' latency counts on');
 
   await send(sender, rtp(0), ports[0]!);
   await sleep(50);
@@ -73,7 +75,7 @@ t.test('one thread reads every socket, woken far less often than packets come, e
     for (const port of ports) await send(sender, rtp(seq), port);
     if (seq % 10 === 0) await sleep(2);
   }
-  await sleep(100);
+  await sleep(RECEIVE_TICK_MS + 50);
   const packets = rounds * SOCKETS;
   const received = graphs.map((graph) => Number(graph.get('rtp', 'received')));
   t.same(received, ports.map((_, i) => (i === 0 ? rounds + 1 : rounds)), 'every packet reached its own pipeline');
@@ -90,7 +92,7 @@ t.test('one thread reads every socket, woken far less often than packets come, e
     await sleep(4);
     const second = process.hrtime.bigint();
     await send(sender, rtp(rounds + 1 + pair), ports[2]!);
-    await sleep(50);
+    await sleep(RECEIVE_TICK_MS + 50);
     const stampedApartNs = lastPtsNs(graphs[2]!, 'sink') - lastPtsNs(graphs[1]!, 'sink');
     errorsMs.push(Math.abs(stampedApartNs - Number(second - first)) / 1e6);
   }
@@ -109,7 +111,7 @@ t.test('an empty datagram is dropped and counted; the stream goes on', async (t)
   const port = Number(graph.get('rtp', 'port'));
   await send(sender, Buffer.alloc(0), port);
   await send(sender, rtp(1), port);
-  await sleep(50);
+  await sleep(RECEIVE_TICK_MS + 50);
   t.equal(graph.get('rtp', 'dropped'), 1, 'the empty one dropped');
   t.equal(graph.get('rtp', 'received'), 1, 'the packet after it received');
 });

@@ -22,7 +22,7 @@
  * compositor's thread blends and encodes; no frame crosses a pipeline boundary.
  * Pure functions: no GStreamer here, so the strings can be read and tested alone.
  */
-import { JITTER_LATENCY_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';
+import { JITTER_LATENCY_MS, RECEIVE_TICK_MS, crashSafeMp4, decode, depay, rtpHead } from './launch';
 import { AUDIO_PROFILES, RecorderInput, RecorderJob } from './protocol';
 
 /** Raw audio into the mixer: one format for every input, so the mixer never renegotiates. */
@@ -30,10 +30,11 @@ export const MIX_AUDIO_CAPS = 'audio/x-raw,format=S16LE,rate=48000,channels=2,la
 /** Placeholder shown for a paused video: dark grey, so it differs from "no signal" black. */
 export const PAUSED_PLACEHOLDER_ARGB = 0xff404040;
 /**
- * What the aggregators wait for an input before mixing without it: the wait for a missing packet (inputs
- * join later than the filler sources, which report only a frame) plus time to depayload and decode.
+ * What the aggregators wait for an input before mixing without it: the wait for a missing packet and
+ * for the socket's next read (inputs join later than the filler sources, which report only a frame),
+ * plus time to depayload and decode.
  */
-const MIX_LATENCY_NS = (JITTER_LATENCY_MS + 50) * 1_000_000;
+const MIX_LATENCY_NS = (JITTER_LATENCY_MS + RECEIVE_TICK_MS + 50) * 1_000_000;
 /**
  * The audio block, both what every input hands the mixer and what the mixer outputs: the mixer's thread
  * wakes for every buffer a pad receives and for every block it outputs, so a larger block wakes it less

@@ -30,6 +30,11 @@ export function rtpCaps(input: RecorderInput): string {
 
 /** How long a gap in the sequence is waited for (a retransmission) before it is declared lost. */
 export const JITTER_LATENCY_MS = 200;
+/**
+ * How long packets gather in the sockets between two reads of confrecudpsrc's thread (its TICK_NS, read
+ * back as its `tick` property): up to this long after its arrival a packet goes downstream.
+ */
+export const RECEIVE_TICK_MS = 80;
 
 /**
  * The receiving head shared by both modes: bound to port 0, the child reads the port back.
