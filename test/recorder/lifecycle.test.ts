@@ -5,17 +5,24 @@
 import t from 'tap';
 import fs from 'node:fs';
 import { RecorderProcess } from '../../plugin/recording/recorder/RecorderProcess';
+import type { RecorderJob } from '../../plugin/recording/recorder/protocol';
 import { startAudioPublisher, startVideoPublisher } from '../support/rtpSender';
 import { decodeAll, decodedDurationS, gstDecode, probe } from '../support/mediaProbe';
 import { audioInput, compositeJob, sleep, tmpDir, videoInput, withRecorder } from './helpers';
 
-t.test('SIGKILL mid-recording: died fires with a code, the file decodes to within ~2 s of the kill', async (t) => {
-  const job = compositeJob(tmpDir('kill'));
+/** A recorder of `job` with one participant's video (red) and audio (440 Hz) flowing: both inputs have frames. */
+async function recordingOneParticipant(t: Parameters<typeof withRecorder>[0], job: RecorderJob) {
   const { recorder, frames, publishers } = await withRecorder(t, job);
   const video = await recorder.addInput(videoInput('va', 'a'));
   const audio = await recorder.addInput(audioInput('aa', 'a'));
   publishers.push(startVideoPublisher({ port: video.rtpPort, color: 0xff0000 }), startAudioPublisher({ port: audio.rtpPort, frequency: 440 }));
   await frames.all(['va', 'aa']);
+  return recorder;
+}
+
+t.test('SIGKILL mid-recording: died fires with a code, the file decodes to within ~2 s of the kill', async (t) => {
+  const job = compositeJob(tmpDir('kill'));
+  const recorder = await recordingOneParticipant(t, job);
   await sleep(4000);
   const died = new Promise<unknown[]>((resolve) => recorder.once('died', (...args) => resolve(args)));
   const killAt = (Date.now() - recorder.startedAt) / 1000;
@@ -51,12 +58,7 @@ function threadPolicies(pid: number): Array<{ name: string; policy: number }> {
 const SCHED_BATCH = 3;
 
 t.test('the recorder streams on SCHED_BATCH threads: the socket reader and the mixers never preempt the SFU', async (t) => {
-  const job = compositeJob(tmpDir('batch'));
-  const { recorder, frames, publishers } = await withRecorder(t, job);
-  const video = await recorder.addInput(videoInput('va', 'a'));
-  const audio = await recorder.addInput(audioInput('aa', 'a'));
-  publishers.push(startVideoPublisher({ port: video.rtpPort, color: 0x00ff00 }), startAudioPublisher({ port: audio.rtpPort, frequency: 440 }));
-  await frames.all(['va', 'aa']);
+  const recorder = await recordingOneParticipant(t, compositeJob(tmpDir('batch')));
   const threads = threadPolicies(recorder.pid!);
   for (const name of ['confrec-udp', 'mix:src', 'amix:src', 'mux:src']) {
     const thread = threads.find((candidate) => candidate.name === name);

@@ -650,7 +650,7 @@ static napi_value register_elements(napi_env env, napi_callback_info info) {
 
 /*
  * Puts the calling thread, and so every thread it creates from now on (GStreamer's streaming threads,
- * the socket reader), in SCHED_BATCH: a recorder is throughput work behind 200 ms of buffering, so its
+ * the socket reader), in SCHED_BATCH: a recorder is throughput work behind a third of a second of mixer latency, so its
  * threads need not preempt whatever runs when they wake, and they no longer preempt each other. Without
  * it the socket reader was switched out for a mixer thread at nearly every buffer it handed over, the
  * mixer found one pad ready and slept again (what it saved: the commit that set it). The mediasoup
