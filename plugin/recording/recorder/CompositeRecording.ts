@@ -9,7 +9,6 @@ import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { GstGraph } from './GstGraph';
-import { reserveUdpPort } from './udpPort';
 import {
   AUDIO_MIXER,
   compositeBaseLaunch,
@@ -93,19 +92,12 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     this.#startedAt = Date.now();
   }
 
-  async addInput(input: RecorderInput): Promise<InputPorts> {
-    // Checked again after the await: the recording may have stopped or the id been taken meanwhile.
-    const check = (): GstGraph => {
-      const graph = this.#assertRunning();
-      if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
-      return graph;
-    };
-    check();
+  addInput(input: RecorderInput): InputPorts {
+    const graph = this.#assertRunning();
+    if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
     if ((input.kind === 'video' && !this.#wantsVideo) || (input.kind === 'audio' && !this.#wantsAudio)) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `streamTypes ${this.#job.streamTypes} records no ${input.kind}`);
     }
-    const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
-    const graph = check();
     const bin = `i${this.#nextBin++}`;
     const mixer = input.kind === 'video' ? VIDEO_MIXER : AUDIO_MIXER;
     const pad = graph.requestPad(mixer, 'sink_%u');
@@ -113,16 +105,17 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
     const entry: CompositeInput = { input, bin, pad, paused: false, broken: false, size: OFF_CANVAS };
     if (input.kind === 'video') this.#placeVideo(entry, OFF_CANVAS, false);
     try {
-      graph.addBin(bin, compositeInputBin(input, bin, this.#bindIp, rtcpPort, entry.size), { output: inputElement(bin, 'out'), sink: mixer, sinkPad: pad });
+      graph.addBin(bin, compositeInputBin(input, bin, this.#bindIp, entry.size), { output: inputElement(bin, 'out'), sink: mixer, sinkPad: pad });
     } catch (error) {
       graph.releasePad(mixer, pad);
       throw error;
     }
-    // The socket is bound during NULL→READY, synchronously, so the port is known now.
+    // The sockets are bound during NULL→READY, synchronously, so their ports are known now.
     const rtpPort = Number(graph.get(inputElement(bin, 'rtp'), 'port'));
-    if (!Number.isInteger(rtpPort) || rtpPort <= 0) {
+    const rtcpPort = input.rtcp ? graph.boundPort(inputElement(bin, 'rtcpout')) : undefined;
+    if (!Number.isInteger(rtpPort) || rtpPort <= 0 || rtcpPort === 0) {
       this.#dropBin(entry);
-      throw new Error(`the input's socket did not bind (port ${String(rtpPort)})`);
+      throw new Error(`the input's sockets did not bind (ports ${String(rtpPort)}, ${String(rtcpPort)})`);
     }
     this.#inputs.set(input.inputId, entry);
     this.#watchFirstFrames();

@@ -97,6 +97,11 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
     return this.#closed ? null : this.#addon.getProperty(this.#handle, element, property);
   }
 
+  /** The port a udpsink bound (its used-socket), 0 before it has a socket. */
+  boundPort(element: string): number {
+    return this.#closed ? 0 : this.#addon.socketPort(this.#handle, element, 'used-socket');
+  }
+
   /** Drops buffers without PTS leaving `element`'s src pad (mp4mux fails a file on one). */
   dropUntimestamped(element: string): void {
     if (!this.#closed) this.#addon.dropUntimestampedBuffers(this.#handle, element);

@@ -9,7 +9,6 @@ import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { InputPipeline } from './InputPipeline';
-import { reserveUdpPort } from './udpPort';
 import { individualExtension, individualInputLaunch } from './launch';
 import { InputPorts, RecordedFile, RecorderInput, RecorderJob } from './protocol';
 import { Recording, RecordingEvents } from './Recording';
@@ -56,20 +55,21 @@ export class IndividualRecording extends TypedEmitter<RecordingEvents> implement
     this.#running = true;
   }
 
-  async addInput(input: RecorderInput): Promise<InputPorts> {
-    const check = (): void => {
-      if (!this.#running) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is not running');
-      if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
-    };
-    check();
+  addInput(input: RecorderInput): InputPorts {
+    if (!this.#running) throw new CodedError(RecordingErrorCode.InvalidOperation, 'recording is not running');
+    if (this.#inputs.has(input.inputId)) throw new CodedError(RecordingErrorCode.InvalidParameter, `input ${input.inputId} exists`);
     if ((input.kind === 'video' && this.#job.streamTypes === 'AudioOnly') || (input.kind === 'audio' && this.#job.streamTypes === 'VideoOnly')) {
       throw new CodedError(RecordingErrorCode.InvalidParameter, `streamTypes ${this.#job.streamTypes} records no ${input.kind}`);
     }
-    const rtcpPort = input.rtcp ? await reserveUdpPort(this.#bindIp) : undefined;
-    check();
     const location = path.join(this.#job.outputDir, `${this.#job.fileBaseName}_${input.inputId}.${individualExtension(input)}`);
-    const pipeline = new InputPipeline(input, individualInputLaunch(input, this.#bindIp, location, rtcpPort), 'file');
-    const ports: InputPorts = { ...pipeline.start(), ...(rtcpPort ? { rtcpPort } : {}) };
+    const pipeline = new InputPipeline(input, individualInputLaunch(input, this.#bindIp, location), 'file');
+    let ports: InputPorts;
+    try {
+      ports = pipeline.start();
+    } catch (error) {
+      pipeline.close();
+      throw error;
+    }
     pipeline.on('firstFrame', () => this.safeEmit('firstFrame', input.inputId));
     pipeline.on('error', (message) => this.safeEmit('error', `input ${input.inputId}: ${message}`, false, input.inputId));
     this.#inputs.set(input.inputId, { pipeline, location, removed: false });

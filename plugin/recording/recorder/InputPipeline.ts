@@ -1,12 +1,12 @@
 /**
  * The receiving pipeline of one RTP stream of a per-participant recording (composite inputs are bins
- * of one pipeline instead: CompositeRecording). Binds its socket (confrecudpsrc) to port 0 and reads the
- * port GStreamer got back (race-free: the OS picks it), and watches its sink's render count to tell
- * when the first frame (or audio buffer) came through — cheap: one property read per poll, and the
- * poll ends at the first frame.
+ * of one pipeline instead: CompositeRecording). Binds its sockets (confrecudpsrc, and the RTCP
+ * sender's udpsink) to port 0 and reads back the ports the OS gave them, and watches its sink's render
+ * count to tell when the first frame (or audio buffer) came through — cheap: one property read per
+ * poll, and the poll ends at the first frame.
  */
 import { InputPorts, RecorderInput } from './protocol';
-import { GstPipeline, renderedCount } from './GstPipeline';
+import { GstGraph } from './GstGraph';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 
 const FIRST_FRAME_POLL_MS = 50;
@@ -18,31 +18,34 @@ export type InputPipelineEvents = {
 
 export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
   readonly input: RecorderInput;
-  readonly #pipeline: GstPipeline;
+  readonly #pipeline: GstGraph;
   readonly #sinkName: string;
   #poll?: NodeJS.Timeout;
   #firstFrameAt?: number;
   #closed = false;
 
   /**
-   * @param launch the pipeline; its UDP source must be named `rtp`.
+   * @param launch the pipeline; its UDP source must be named `rtp`, its RTCP sender (if any) `rtcpout`.
    * @param sinkName the sink whose render count says that media came through.
    */
   constructor(input: RecorderInput, launch: string, sinkName: string) {
     super();
     this.input = input;
     this.#sinkName = sinkName;
-    this.#pipeline = new GstPipeline(`input-${input.inputId}`, launch);
+    this.#pipeline = new GstGraph(`input-${input.inputId}`, launch);
     this.#pipeline.on('error', (message) => this.safeEmit('error', message));
   }
 
-  /** Plays the pipeline; the socket binds during NULL→READY, synchronously, so the port is known now. */
+  /** Plays the pipeline; the sockets bind during NULL→READY, synchronously, so their ports are known now. */
   start(): InputPorts {
-    this.#pipeline.start();
-    const port = Number(this.#pipeline.element('rtp')?.port ?? 0);
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`the input's socket did not bind (port ${String(port)})`);
+    this.#pipeline.play();
+    const rtpPort = Number(this.#pipeline.get('rtp', 'port'));
+    const rtcpPort = this.input.rtcp ? this.#pipeline.boundPort('rtcpout') : undefined;
+    if (!Number.isInteger(rtpPort) || rtpPort <= 0 || rtcpPort === 0) {
+      throw new Error(`the input's sockets did not bind (ports ${String(rtpPort)}, ${String(rtcpPort)})`);
+    }
     this.#poll = setInterval(() => this.#checkFirstFrame(), FIRST_FRAME_POLL_MS);
-    return { rtpPort: port };
+    return { rtpPort, ...(rtcpPort ? { rtcpPort } : {}) };
   }
 
   /** Date.now() when media first reached the sink, if it did. */
@@ -50,7 +53,7 @@ export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
     return this.#firstFrameAt;
   }
 
-  get pipeline(): GstPipeline {
+  get pipeline(): GstGraph {
     return this.#pipeline;
   }
 
@@ -64,10 +67,17 @@ export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
 
   #checkFirstFrame(): void {
     if (this.#closed || this.#firstFrameAt !== undefined) return;
-    if (renderedCount(this.#pipeline.element(this.#sinkName)) === 0) return;
+    if (renderedCount(this.#pipeline.get(this.#sinkName, 'stats')) === 0) return;
     // The poll interval bounds the error of this timestamp (used for per-participant offsets).
     this.#firstFrameAt = Date.now() - FIRST_FRAME_POLL_MS / 2;
     clearInterval(this.#poll);
     this.safeEmit('firstFrame');
   }
+}
+
+/** basesink's "stats" structure as a string ("…, rendered=(guint64)42;"): frames rendered so far. */
+function renderedCount(stats: unknown): number {
+  if (typeof stats !== 'string') return 0;
+  const match = /rendered=\(guint64\)(\d+)/.exec(stats);
+  return match ? Number(match[1]) : 0;
 }

@@ -12,7 +12,6 @@ import { LOG_BINDINGS_ENV, Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import {
   ChildMessage,
-  DEFAULT_THREADPOOL_SIZE,
   InputPorts,
   parseChildMessage,
   RecordedFile,
@@ -32,8 +31,6 @@ export interface RecorderProcessOptions {
   /** What the child gets to finalize its files; the parent kills it this long plus killGraceMs later. Default 10000. */
   stopDeadlineMs?: number;
   killGraceMs?: number;
-  /** UV_THREADPOOL_SIZE of the child: one thread per playing pipeline's bus poll. Default 128. */
-  threadpoolSize?: number;
 }
 
 export interface DiedInfo {
@@ -97,13 +94,11 @@ export class RecorderProcess extends TypedEmitter<RecorderProcessEvents> {
       requestTimeoutMs: options.requestTimeoutMs ?? 10000,
       stopDeadlineMs: options.stopDeadlineMs ?? 10000,
       killGraceMs: options.killGraceMs ?? 3000,
-      threadpoolSize: options.threadpoolSize ?? DEFAULT_THREADPOOL_SIZE,
     };
     this.#child = fork(CHILD_ENTRY, [], {
       // The child writes its own log lines to the inherited stderr; each carries the recording's id.
       env: {
         ...process.env,
-        UV_THREADPOOL_SIZE: String(this.#options.threadpoolSize),
         [LOG_BINDINGS_ENV]: JSON.stringify({ recordingId: job.recordingId }),
       },
       // The parent's loader flags (test runners, inspectors) are not the child's business.

@@ -15,7 +15,7 @@ export interface Recording extends TypedEmitter<RecordingEvents> {
   /** Date.now() at start: the zero of every startOffsetMs. */
   readonly startedAt: number;
   start(): void;
-  addInput(input: RecorderInput): Promise<InputPorts>;
+  addInput(input: RecorderInput): InputPorts;
   removeInput(inputId: string): void;
   setInputPaused(inputId: string, paused: boolean): void;
   setLayout(layout: MixedVideoLayout, maxResolutionUid?: string): void;

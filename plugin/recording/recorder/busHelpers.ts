@@ -1,4 +1,4 @@
-/** What both pipeline wrappers (GstPipeline, GstGraph) do with their bus the same way. */
+/** What GstGraph does with its bus: awaiting EOS, and logging warnings without flooding the log. */
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 

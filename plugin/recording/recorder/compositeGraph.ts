@@ -105,7 +105,7 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
 }
 
 /** Element names inside input bin `bin` (names are global to the pipeline); `out` feeds the mixer. */
-export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out'): string {
+export function inputElement(bin: string, element: 'rtp' | 'rtcpout' | 'dec' | 'crop' | 'out'): string {
   return `${bin}_${element}`;
 }
 
@@ -115,8 +115,8 @@ export function inputElement(bin: string, element: 'rtp' | 'dec' | 'crop' | 'out
  * stretched) and scaled to the tile here, on the input's own thread: scaled by its compositor pad
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
  */
-export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, rtcpBindPort: number | undefined, size: TileSize): string {
-  const head = `${rtpHead(input, bindIp, rtcpBindPort, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
+export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, size: TileSize): string {
+  const head = `${rtpHead(input, bindIp, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
       `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +

@@ -27,6 +27,8 @@ export interface GstAddon {
   setPropertyInStream(handle: Handle, element: string, property: string, value: string): void;
   setPadProperty(handle: Handle, element: string, pad: string, property: string, value: string): void;
   getProperty(handle: Handle, element: string, property: string): string | number | boolean | null;
+  /** The local port of the GSocket in the element's `property`, 0 while it holds none. */
+  socketPort(handle: Handle, element: string, property: string): number;
   padCaps(handle: Handle, element: string, pad: string): string | null;
   requestPad(handle: Handle, element: string, template: string): string;
   releasePad(handle: Handle, element: string, pad: string): void;

@@ -46,25 +46,27 @@ export const RECEIVE_TICK_MS = 80;
  * ask for a key frame after it; the jitter buffer it replaces handed every packet to a thread of its
  * own, and those thread switches were the largest share of the recorder's kernel time.
  * With an RTCP target (the mediasoup PlainTransport's RTCP port), an rtpsession sends receiver reports
- * and turns those key-frame requests into PLIs, sent there from `rtcpBindPort`, the port mediasoup
- * was connected to. mediasoup's sender reports to that port are not read: nothing in the recording
- * needs them (confrecrtporder smooths timestamps from arrival times).
+ * and turns those key-frame requests into PLIs, sent there from a socket its udpsink (named
+ * `${prefix}rtcpout`) binds to port 0; the child reads that port back and mediasoup is connected to it,
+ * since it accepts RTCP only from the port it was connected to. mediasoup's sender reports to that
+ * port are not read: nothing in the recording needs them (confrecrtporder smooths timestamps from
+ * arrival times).
  * `prefix` keeps element names unique where several inputs share one pipeline.
  */
-export function rtpHead(input: RecorderInput, bindIp: string, rtcpBindPort?: number, prefix = ''): string {
+export function rtpHead(input: RecorderInput, bindIp: string, prefix = ''): string {
   const order = `confrecrtporder latency=${JITTER_LATENCY_MS}`;
   const source = `confrecudpsrc name=${prefix}rtp address=${bindIp} port=0 buffer-size=2097152 caps="${rtpCaps(input)}"`;
-  if (!input.rtcp || rtcpBindPort === undefined) return `${source} ! ${order}`;
+  if (!input.rtcp) return `${source} ! ${order}`;
   return (
     `rtpsession name=${prefix}rs rtp-profile=avpf ` +
     `${source} ! ${prefix}rs.recv_rtp_sink ` +
-    `${rtcpOut(input.rtcp, `${prefix}rs.send_rtcp_src`, bindIp, rtcpBindPort, prefix)} ` +
+    `${rtcpOut(input.rtcp, `${prefix}rs.send_rtcp_src`, bindIp, prefix)} ` +
     `${prefix}rs.recv_rtp_src ! ${order}`
   );
 }
 
-function rtcpOut(target: { ip: string; port: number }, from: string, bindIp: string, bindPort: number, prefix: string): string {
-  return `${from} ! udpsink name=${prefix}rtcpout host=${target.ip} port=${target.port} bind-address=${bindIp} bind-port=${bindPort} sync=false async=false`;
+function rtcpOut(target: { ip: string; port: number }, from: string, bindIp: string, prefix: string): string {
+  return `${from} ! udpsink name=${prefix}rtcpout host=${target.ip} port=${target.port} bind-address=${bindIp} bind-port=0 sync=false async=false`;
 }
 
 const H264_DEPAY = 'rtph264depay request-keyframe=true wait-for-keyframe=true';
@@ -115,15 +117,15 @@ export function individualExtension(input: RecorderInput): string {
  */
 const H264_NOMINAL_FPS = 30;
 
-export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string, rtcpBindPort?: number): string {
+export function individualInputLaunch(input: RecorderInput, bindIp: string, location: string): string {
   if (input.codec.mimeType === 'video/H264') {
     return (
-      `${rtpHead(input, bindIp, rtcpBindPort)} ! ${H264_DEPAY} ` +
+      `${rtpHead(input, bindIp)} ! ${H264_DEPAY} ` +
       `! capssetter caps=video/x-h264,framerate=${H264_NOMINAL_FPS}/1 ! h264parse ` +
       `! video/x-h264,stream-format=avc,alignment=au ! ${crashSafeMp4(location, 60, 'qos=true')}`
     );
   }
-  const head = `${rtpHead(input, bindIp, rtcpBindPort)} ! ${depay(input)}`;
+  const head = `${rtpHead(input, bindIp)} ! ${depay(input)}`;
   // opusparse completes the caps (rate, stream counts) matroskamux insists on; without it: not-negotiated.
   const parse = input.codec.mimeType === 'audio/opus' ? ' ! opusparse' : '';
   // offset-to-zero: each file starts at 0; the metadata file carries the offset instead.

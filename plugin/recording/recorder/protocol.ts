@@ -47,8 +47,6 @@ export interface RecorderJob {
 }
 
 export const DEFAULT_BIND_IP = '127.0.0.1';
-/** UV_THREADPOOL_SIZE given to the child: each playing pipeline's bus poll holds a thread. */
-export const DEFAULT_THREADPOOL_SIZE = 128;
 
 export type RecorderCodec = Static<typeof RecorderCodecSchema>;
 /** inputId: [A-Za-z0-9_-]+, unique within the recording; rtcp: where receiver reports and PLIs go back to. */

@@ -12,6 +12,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <gst/gst.h>
+#include <gio/gio.h>
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -307,13 +308,56 @@ static napi_value get_property(napi_env env, napi_callback_info info) {
       break;
     }
     default: {
-      char *text = gst_value_serialize(&value);
+      // A structure (basesink's stats) as gst_structure_to_string writes it; serialized, it is quoted and escaped.
+      const GstStructure *structure = G_VALUE_HOLDS(&value, GST_TYPE_STRUCTURE) ? gst_value_get_structure(&value) : NULL;
+      char *text = structure ? gst_structure_to_string(structure) : gst_value_serialize(&value);
       if (text) napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &result);
       else napi_get_null(env, &result);
       g_free(text);
     }
   }
   g_value_unset(&value);
+  return result;
+}
+
+/*
+ * The local port of the GSocket an element holds in `property` (udpsink's used-socket), or 0 while it
+ * has none. Lets a sink bind port 0 and the caller learn the port afterwards: a port chosen free and
+ * bound later can be taken by another socket in between.
+ */
+static napi_value socket_port(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Graph *graph = graph_args(env, info, 3, argv);
+  if (!graph) return NULL;
+  GstElement *element = element_arg(env, graph, argv[1]);
+  if (!element) return NULL;
+  char *property = string_arg(env, argv[2]);
+  if (!property) {
+    gst_object_unref(element);
+    return NULL;
+  }
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), property);
+  if (!spec || !g_type_is_a(spec->value_type, G_TYPE_SOCKET)) {
+    char *message = g_strdup_printf("%s has no socket property %s", GST_ELEMENT_NAME(element), property);
+    g_free(property);
+    gst_object_unref(element);
+    napi_value result = fail(env, "EGST_NO_PROPERTY", message);
+    g_free(message);
+    return result;
+  }
+  GSocket *socket = NULL;
+  g_object_get(G_OBJECT(element), property, &socket, NULL);
+  g_free(property);
+  gst_object_unref(element);
+  guint port = 0;
+  if (socket) {
+    GSocketAddress *address = g_socket_get_local_address(socket, NULL);
+    if (address && G_IS_INET_SOCKET_ADDRESS(address)) port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address));
+    if (address) g_object_unref(address);
+    g_object_unref(socket);
+  }
+  napi_value result;
+  napi_create_uint32(env, port, &result);
   return result;
 }
 
@@ -671,6 +715,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setProperty", NULL, set_property, NULL, NULL, NULL, napi_default, NULL},
       {"setPadProperty", NULL, set_pad_property, NULL, NULL, NULL, napi_default, NULL},
       {"getProperty", NULL, get_property, NULL, NULL, NULL, napi_default, NULL},
+      {"socketPort", NULL, socket_port, NULL, NULL, NULL, napi_default, NULL},
       {"padCaps", NULL, pad_caps, NULL, NULL, NULL, napi_default, NULL},
       {"requestPad", NULL, request_pad, NULL, NULL, NULL, napi_default, NULL},
       {"releasePad", NULL, release_pad, NULL, NULL, NULL, napi_default, NULL},
