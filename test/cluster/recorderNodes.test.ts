@@ -19,7 +19,7 @@ import { TEST_SECRET } from '../support/server';
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 const CAPACITY = 400;
 /** An empty channel's default composite (360×640@15, nobody publishing): one participant's worth. */
-const EMPTY_COMPOSITE_COST = 94;
+const EMPTY_COMPOSITE_COST = 58;
 
 let cluster: TestCluster;
 const redis = privateRedis(t, async (started) => {
