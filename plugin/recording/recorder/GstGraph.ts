@@ -1,8 +1,10 @@
 /**
  * One GStreamer pipeline that can change while it plays: bins added and removed, request pads, pad
  * properties (our addon in ./gst, built by scripts/setup.sh). The recorder keeps one of these per
- * composite recording for its whole life. Bus messages are popped on a timer, so no GStreamer thread
- * ever calls into JavaScript and no libuv thread is held waiting. Used in the recorder child only.
+ * composite recording for its whole life, and one per stream of a per-participant recording. Bus
+ * messages are popped on the JavaScript thread when the addon reports that some wait (a GStreamer
+ * thread only queues that call), so no GStreamer thread runs JavaScript, no libuv thread is held
+ * waiting and a quiet pipeline costs nothing. Used in the recorder child only.
  */
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
@@ -15,15 +17,12 @@ export type GstGraphEvents = {
   eos: [];
 };
 
-const BUS_POLL_MS = 100;
-
 export class GstGraph extends TypedEmitter<GstGraphEvents> {
   readonly name: string;
   readonly #addon: GstAddon;
   readonly #handle: Handle;
   readonly #logger: Logger;
   readonly #warnings: WarningLog;
-  #poll?: NodeJS.Timeout;
   #closed = false;
   #eosSeen = false;
 
@@ -35,7 +34,7 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
     this.#warnings = new WarningLog(this.#logger);
     this.#logger.debug(`constructor() | ${description}`);
     this.#addon = loadGstAddon();
-    this.#handle = this.#addon.create(description);
+    this.#handle = this.#addon.create(description, () => this.#drainBus());
   }
 
   get closed(): boolean {
@@ -45,7 +44,6 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
   play(): void {
     if (this.#closed) return;
     if (this.#addon.setState(this.#handle, '', 'playing') === 'FAILURE') throw new Error(`${this.name}: could not play`);
-    this.#poll ??= setInterval(() => this.#drainBus(), BUS_POLL_MS);
   }
 
   /**
@@ -131,7 +129,6 @@ export class GstGraph extends TypedEmitter<GstGraphEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#poll);
     this.#addon.destroy(this.#handle);
     this.removeAllListeners();
   }

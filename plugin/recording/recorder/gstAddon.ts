@@ -17,7 +17,8 @@ export interface BusMessage {
 }
 
 export interface GstAddon {
-  create(description: string): Handle;
+  /** onMessage: called on the JavaScript thread when messages wait on the bus (popMessages them). */
+  create(description: string, onMessage?: () => void): Handle;
   destroy(handle: Handle): void;
   /** GStreamer's name of the state change's result: 'SUCCESS', 'ASYNC', 'NO_PREROLL' or 'FAILURE'. */
   setState(handle: Handle, element: string, state: 'null' | 'ready' | 'paused' | 'playing'): string;

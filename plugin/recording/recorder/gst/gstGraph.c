@@ -4,7 +4,8 @@
  * gstreamer-superficial has none of these, which is what forced the inter* hops between pipelines.
  *
  * Every call runs on the JavaScript thread and never calls back into JavaScript: the bus is read by
- * popMessages() (non-blocking), so no GStreamer thread ever touches V8. Elements are found by name
+ * popMessages() (non-blocking), which a threadsafe function asks for when messages are posted, so no
+ * GStreamer thread ever touches V8. Elements are found by name
  * (gst_bin_get_by_name recurses into bins), so names must be unique in a pipeline.
  */
 /* SCHED_BATCH */
@@ -23,6 +24,10 @@
 typedef struct {
   GstElement *pipeline;
   GstBus *bus;
+  /* Calls the JavaScript drain on the loop thread when the bus has messages; NULL without one. */
+  napi_threadsafe_function on_message;
+  /* 1 from a notification until the drain it asked for starts: one call queued at a time. */
+  gint notified;
 } Graph;
 
 #define CHECK(env, call)                                           \
@@ -59,6 +64,11 @@ static char *string_arg(napi_env env, napi_value value) {
 static void graph_destroy(Graph *graph) {
   if (!graph->pipeline) return;
   gst_element_set_state(graph->pipeline, GST_STATE_NULL);
+  if (graph->on_message) {
+    gst_bus_set_sync_handler(graph->bus, NULL, NULL, NULL);
+    napi_release_threadsafe_function(graph->on_message, napi_tsfn_abort);
+    graph->on_message = NULL;
+  }
   gst_object_unref(graph->bus);
   gst_object_unref(graph->pipeline);
   graph->pipeline = NULL;
@@ -118,9 +128,22 @@ static GstPad *pad_arg(napi_env env, GstElement *element, napi_value value) {
   return pad;
 }
 
+/*
+ * Runs on whichever thread posts the message: queues one call of the JavaScript drain unless one is
+ * pending, and leaves the message on the bus for popMessages(). Nothing runs while the bus is quiet,
+ * where a timer per pipeline woke the process ten times a second for each.
+ */
+static GstBusSyncReply notify_message(GstBus *bus, GstMessage *message, gpointer data) {
+  Graph *graph = data;
+  if (g_atomic_int_compare_and_exchange(&graph->notified, 0, 1)) {
+    napi_call_threadsafe_function(graph->on_message, NULL, napi_tsfn_nonblocking);
+  }
+  return GST_BUS_PASS;
+}
+
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return fail(env, "EGST_ARG", "missing description");
   GError *error = NULL;
@@ -147,6 +170,16 @@ static napi_value create(napi_env env, napi_callback_info info) {
   Graph *graph = g_new0(Graph, 1);
   graph->pipeline = pipeline;
   graph->bus = gst_element_get_bus(pipeline);
+  napi_valuetype callback_type = napi_undefined;
+  if (argc >= 2) CHECK(env, napi_typeof(env, argv[1], &callback_type));
+  if (callback_type == napi_function) {
+    napi_value name;
+    CHECK(env, napi_create_string_utf8(env, "gstBusMessage", NAPI_AUTO_LENGTH, &name));
+    CHECK(env, napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, NULL, &graph->on_message));
+    // The pipeline does not keep the process alive; its owner closes it.
+    CHECK(env, napi_unref_threadsafe_function(env, graph->on_message));
+    gst_bus_set_sync_handler(graph->bus, notify_message, graph, NULL);
+  }
   napi_value handle;
   CHECK(env, napi_create_external(env, graph, graph_finalize, NULL, &handle));
   return handle;
@@ -645,6 +678,7 @@ static napi_value pop_messages(napi_env env, napi_callback_info info) {
   CHECK(env, napi_create_array(env, &list));
   uint32_t count = 0;
   GstMessage *message;
+  g_atomic_int_set(&graph->notified, 0);
   GstMessageType wanted = GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_LATENCY;
   while ((message = gst_bus_pop_filtered(graph->bus, wanted)) != NULL) {
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_LATENCY) {
