@@ -21,10 +21,11 @@ import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { privateRedis } from '../support/redisServer';
 import { recorderChildren } from '../support/recorderChildren';
 import { TEST_SECRET } from '../support/server';
+import { roomForOneComposite } from '../support/recorderRoom';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
-/** Room for one composite of one publisher (94 units) on the recorder node, not two. */
-const CAPACITY = 150;
+/** Room for one composite of one publisher on the recorder node, not two. */
+const CAPACITY = roomForOneComposite(1);
 
 let cluster: TestCluster;
 const redis = privateRedis(t, async (started) => {

@@ -34,10 +34,11 @@ import { TEST_SECRET } from '../support/server';
 import { connectWatchedSdk } from '../support/watchedRecorderSdk';
 import { recorderChildren } from '../support/recorderChildren';
 import { startTcpHop, type TcpHop } from '../support/tcpHop';
+import { roomForOneComposite } from '../support/recorderRoom';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
-/** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
-const CAPACITY = 150;
+/** Room for one composite of two publishers on the recorder node, not two. */
+const CAPACITY = roomForOneComposite(2);
 /** An orphan nobody claims fails 5 s after the death is noticed (RecordingTakeover), noticed within nodeTimeoutMs + 2 s. */
 const UNCLAIMED_FAIL_BOUND_MS = TIMING.nodeTimeoutMs + 2000 + 5000 + 1000;
 /** The bound: the recording goes on within nodeTimeoutMs + 3 s of the death. */

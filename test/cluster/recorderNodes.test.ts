@@ -15,11 +15,12 @@ import { apiClient } from '../backend/support';
 import { ClusterServer, clusterChannel, listNodes, NodeView, pollFor, rawClient, startCluster, TestCluster, token } from '../support/clusterServers';
 import { privateRedis } from '../support/redisServer';
 import { TEST_SECRET } from '../support/server';
+import { defaultCompositeCost } from '../support/recorderRoom';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 const CAPACITY = 400;
 /** An empty channel's default composite (360×640@15, nobody publishing): one participant's worth. */
-const EMPTY_COMPOSITE_COST = 58;
+const EMPTY_COMPOSITE_COST = defaultCompositeCost(0);
 
 let cluster: TestCluster;
 const redis = privateRedis(t, async (started) => {

@@ -20,11 +20,12 @@ import { colorName, frameAt, meanColor, probe } from '../support/mediaProbe';
 import { privateRedis } from '../support/redisServer';
 import { recorderChildren } from '../support/recorderChildren';
 import { TEST_SECRET } from '../support/server';
+import { roomForOneComposite } from '../support/recorderRoom';
 
 const TIMING = { nodeTimeoutMs: 1500, leaseMs: 2000 };
 const RECONNECT = { attempts: 20, initialDelayMs: 300, maxDelayMs: 1000 };
-/** Room for one composite of two publishers (about 108 units) per recorder node, not two. */
-const CAPACITY = 150;
+/** Room for one composite of two publishers on the recorder node, not two. */
+const CAPACITY = roomForOneComposite(2);
 const CANVAS = { width: 320, height: 240, fps: 15, bitrateKbps: 400 };
 const CONFIG = { transcodingConfig: { width: CANVAS.width, height: CANVAS.height, layout: 'BestFit' } };
 

@@ -285,34 +285,43 @@ static napi_value set_pad_property(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* Numbers and booleans as themselves; everything else in its serialized form (caps, structures). */
-static napi_value get_property(napi_env env, napi_callback_info info) {
+/*
+ * Reads the (graph, element, property) arguments and the property's value into `value`; FALSE, with
+ * an exception thrown, when they name no such property or (with `required`) one not of that type.
+ */
+static gboolean read_element_property(napi_env env, napi_callback_info info, GType required, GValue *value) {
   napi_value argv[3];
   Graph *graph = graph_args(env, info, 3, argv);
-  if (!graph) return NULL;
+  if (!graph) return FALSE;
   GstElement *element = element_arg(env, graph, argv[1]);
-  if (!element) return NULL;
+  if (!element) return FALSE;
   char *property = string_arg(env, argv[2]);
   if (!property) {
     gst_object_unref(element);
-    return NULL;
+    return FALSE;
   }
   GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), property);
-  if (!spec) {
-    char *message = g_strdup_printf("%s has no property %s", GST_ELEMENT_NAME(element), property);
-    g_free(property);
-    gst_object_unref(element);
-    napi_value result = fail(env, "EGST_NO_PROPERTY", message);
+  gboolean found = spec && (required == G_TYPE_INVALID || g_type_is_a(spec->value_type, required));
+  if (found) {
+    g_value_init(value, spec->value_type);
+    g_object_get_property(G_OBJECT(element), property, value);
+  } else {
+    const char *kind = required == G_TYPE_INVALID ? "" : g_type_name(required);
+    char *message = g_strdup_printf("%s has no %s property %s", GST_ELEMENT_NAME(element), kind, property);
+    fail(env, "EGST_NO_PROPERTY", message);
     g_free(message);
-    return result;
   }
-  GValue value = G_VALUE_INIT;
-  g_value_init(&value, spec->value_type);
-  g_object_get_property(G_OBJECT(element), property, &value);
   g_free(property);
   gst_object_unref(element);
+  return found;
+}
+
+/* Numbers and booleans as themselves; everything else in its serialized form (caps, structures). */
+static napi_value get_property(napi_env env, napi_callback_info info) {
+  GValue value = G_VALUE_INIT;
+  if (!read_element_property(env, info, G_TYPE_INVALID, &value)) return NULL;
   napi_value result;
-  switch (G_TYPE_FUNDAMENTAL(spec->value_type)) {
+  switch (G_TYPE_FUNDAMENTAL(G_VALUE_TYPE(&value))) {
     case G_TYPE_BOOLEAN:
       napi_get_boolean(env, g_value_get_boolean(&value), &result);
       break;
@@ -359,36 +368,16 @@ static napi_value get_property(napi_env env, napi_callback_info info) {
  * bound later can be taken by another socket in between.
  */
 static napi_value socket_port(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  Graph *graph = graph_args(env, info, 3, argv);
-  if (!graph) return NULL;
-  GstElement *element = element_arg(env, graph, argv[1]);
-  if (!element) return NULL;
-  char *property = string_arg(env, argv[2]);
-  if (!property) {
-    gst_object_unref(element);
-    return NULL;
-  }
-  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), property);
-  if (!spec || !g_type_is_a(spec->value_type, G_TYPE_SOCKET)) {
-    char *message = g_strdup_printf("%s has no socket property %s", GST_ELEMENT_NAME(element), property);
-    g_free(property);
-    gst_object_unref(element);
-    napi_value result = fail(env, "EGST_NO_PROPERTY", message);
-    g_free(message);
-    return result;
-  }
-  GSocket *socket = NULL;
-  g_object_get(G_OBJECT(element), property, &socket, NULL);
-  g_free(property);
-  gst_object_unref(element);
+  GValue value = G_VALUE_INIT;
+  if (!read_element_property(env, info, G_TYPE_SOCKET, &value)) return NULL;
+  GSocket *socket = g_value_get_object(&value);
   guint port = 0;
   if (socket) {
     GSocketAddress *address = g_socket_get_local_address(socket, NULL);
     if (address && G_IS_INET_SOCKET_ADDRESS(address)) port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address));
     if (address) g_object_unref(address);
-    g_object_unref(socket);
   }
+  g_value_unset(&value);
   napi_value result;
   napi_create_uint32(env, port, &result);
   return result;
