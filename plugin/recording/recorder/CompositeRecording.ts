@@ -9,12 +9,14 @@ import { CodedError, RecordingErrorCode } from '../../../signaling/errors';
 import { Logger } from '../../../server/logger';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 import { GstGraph } from './GstGraph';
+import { boundInputPorts } from './inputPorts';
 import {
   AUDIO_MIXER,
   compositeBaseLaunch,
   compositeExtension,
   compositeInputBin,
   inputElement,
+  inputPrefix,
   pausedPlaceholderBin,
   videoPadOffsetNs,
   tileCaps,
@@ -110,18 +112,18 @@ export class CompositeRecording extends TypedEmitter<RecordingEvents> implements
       graph.releasePad(mixer, pad);
       throw error;
     }
-    // The sockets are bound during NULL→READY, synchronously, so their ports are known now.
-    const rtpPort = Number(graph.get(inputElement(bin, 'rtp'), 'port'));
-    const rtcpPort = input.rtcp ? graph.boundPort(inputElement(bin, 'rtcpout')) : undefined;
-    if (!Number.isInteger(rtpPort) || rtpPort <= 0 || rtcpPort === 0) {
+    let ports: InputPorts;
+    try {
+      ports = boundInputPorts(graph, input, inputPrefix(bin));
+    } catch (error) {
       this.#dropBin(entry);
-      throw new Error(`the input's sockets did not bind (ports ${String(rtpPort)}, ${String(rtcpPort)})`);
+      throw error;
     }
     this.#inputs.set(input.inputId, entry);
     this.#watchFirstFrames();
     if (input.kind === 'video') this.#scheduleLayout();
-    logger.debug(`addInput() | ${input.inputId} ${input.codec.mimeType} on port ${rtpPort} (${bin})`);
-    return { rtpPort, ...(rtcpPort ? { rtcpPort } : {}) };
+    logger.debug(`addInput() | ${input.inputId} ${input.codec.mimeType} on port ${ports.rtpPort} (${bin})`);
+    return ports;
   }
 
   removeInput(inputId: string): void {

@@ -1,12 +1,12 @@
 /**
  * The receiving pipeline of one RTP stream of a per-participant recording (composite inputs are bins
- * of one pipeline instead: CompositeRecording). Binds its sockets (confrecudpsrc, and the RTCP
- * sender's udpsink) to port 0 and reads back the ports the OS gave them, and watches its sink's render
- * count to tell when the first frame (or audio buffer) came through — cheap: one property read per
- * poll, and the poll ends at the first frame.
+ * of one pipeline instead: CompositeRecording). Watches its sink's render count to tell when the
+ * first frame (or audio buffer) came through — cheap: one property read per poll, and the poll ends
+ * at the first frame.
  */
 import { InputPorts, RecorderInput } from './protocol';
 import { GstGraph } from './GstGraph';
+import { boundInputPorts } from './inputPorts';
 import { TypedEmitter } from '../../../server/TypedEmitter';
 
 const FIRST_FRAME_POLL_MS = 50;
@@ -36,16 +36,12 @@ export class InputPipeline extends TypedEmitter<InputPipelineEvents> {
     this.#pipeline.on('error', (message) => this.safeEmit('error', message));
   }
 
-  /** Plays the pipeline; the sockets bind during NULL→READY, synchronously, so their ports are known now. */
+  /** Plays the pipeline and returns the ports its sockets got. */
   start(): InputPorts {
     this.#pipeline.play();
-    const rtpPort = Number(this.#pipeline.get('rtp', 'port'));
-    const rtcpPort = this.input.rtcp ? this.#pipeline.boundPort('rtcpout') : undefined;
-    if (!Number.isInteger(rtpPort) || rtpPort <= 0 || rtcpPort === 0) {
-      throw new Error(`the input's sockets did not bind (ports ${String(rtpPort)}, ${String(rtcpPort)})`);
-    }
+    const ports = boundInputPorts(this.#pipeline, this.input);
     this.#poll = setInterval(() => this.#checkFirstFrame(), FIRST_FRAME_POLL_MS);
-    return { rtpPort, ...(rtcpPort ? { rtcpPort } : {}) };
+    return ports;
   }
 
   /** Date.now() when media first reached the sink, if it did. */

@@ -104,9 +104,14 @@ export function compositeBaseLaunch(job: RecorderJob, location: string): string 
   return parts.join(' ');
 }
 
-/** Element names inside input bin `bin` (names are global to the pipeline); `out` feeds the mixer. */
-export function inputElement(bin: string, element: 'rtp' | 'rtcpout' | 'dec' | 'crop' | 'out'): string {
-  return `${bin}_${element}`;
+/** What the names of input bin `bin`'s elements start with (names are global to the pipeline). */
+export function inputPrefix(bin: string): string {
+  return `${bin}_`;
+}
+
+/** Element names inside input bin `bin`; `out` feeds the mixer. */
+export function inputElement(bin: string, element: 'dec' | 'crop' | 'out'): string {
+  return `${inputPrefix(bin)}${element}`;
 }
 
 /**
@@ -116,7 +121,7 @@ export function inputElement(bin: string, element: 'rtp' | 'rtcpout' | 'dec' | '
  * instead, every frame went through the compositor's task pool, a thread hand-off per tile per frame.
  */
 export function compositeInputBin(input: RecorderInput, bin: string, bindIp: string, size: TileSize): string {
-  const head = `${rtpHead(input, bindIp, `${bin}_`)} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
+  const head = `${rtpHead(input, bindIp, inputPrefix(bin))} ! ${depay(input)} ! ${decode(input)} name=${inputElement(bin, 'dec')}`;
   if (input.kind === 'video') {
     return (
       `${head} ! aspectratiocrop name=${inputElement(bin, 'crop')} aspect-ratio=${size.width}/${size.height} ` +
